@@ -1,0 +1,50 @@
+import Foundation
+import GatehouseCore
+import GatehouseGit
+import GatehouseSSH
+import GatehouseStore
+import Logging
+
+/// Everything Gatehouse keeps in its data directory: the database, the repositories and the host keys.
+/// The CLI and `serve` open the same directory, so commands work while the server runs.
+public struct DataDirectory: Sendable {
+    public let url: URL
+    public let store: FluentStore
+    public let repositories: GitRepositories
+    public let directory: DirectoryService
+    public let keys: KeyService
+    public let access: AccessService
+    public let logger: Logger
+
+    /// `--data`, else `$GATEHOUSE_DATA`, else `./gatehouse-data`.
+    public static func defaultPath() -> String {
+        ProcessInfo.processInfo.environment["GATEHOUSE_DATA"] ?? "gatehouse-data"
+    }
+
+    /// Opens the directory, creating it, the database and the repository root on first use.
+    public static func open(_ path: String, logger: Logger) async throws -> DataDirectory {
+        let url = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
+        let repositoriesURL = url.appendingPathComponent("repositories", isDirectory: true)
+        try FileManager.default.createDirectory(at: repositoriesURL, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let store = try await FluentStore.sqlite(path: url.appendingPathComponent("gatehouse.sqlite").path, logger: logger)
+        let repositories = GitRepositories(root: repositoriesURL)
+        return DataDirectory(url: url, store: store, repositories: repositories,
+                             directory: DirectoryService(store: store, storage: repositories),
+                             keys: KeyService(store: store), access: AccessService(store: store), logger: logger)
+    }
+
+    public func hostKeys() throws -> HostKeys {
+        try HostKeys.loadOrCreate(in: url)
+    }
+
+    /// The built-in SSH server on this directory.
+    public func sshServer(_ configuration: SSHServer.Configuration) throws -> SSHServer {
+        SSHServer(configuration: configuration, hostKeys: try hostKeys(), access: access,
+                  git: GitProcess(repositories: repositories), logger: logger)
+    }
+
+    public func close() async {
+        await store.shutdown()
+    }
+}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import GatehouseCore
+import GatehouseKeys
+
+struct DeployKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deploy-key", abstract: "Manage deployment keys: read-only SSH keys for machines.",
+        subcommands: [Add.self, List.self, Edit.self, Remove.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Attach a key to one or more repositories (each attachment gets its own id).")
+        @OptionGroup var options: DataOptions
+        @Argument(help: "WORKSPACE/REPOSITORY, one or more.") var repositories: [String]
+        @Option(help: "A name for the key, e.g. the machine that uses it.") var label: String
+        @Option(help: "The public key file (.pub), or - for standard input.") var keyFile: String
+
+        func run() async throws {
+            let text = try readKeyFile(keyFile)
+            let added = try await options.withDirectory {
+                try await $0.keys.addDeployKey(actor: .localOperator, repositories: repositories, label: label, keyText: text)
+            }
+            for deployKey in added {
+                print("Added deployment key \(deployKey.id) \"\(deployKey.label)\" (\(deployKey.key.fingerprint)) to \(deployKey.repository.fullName), read-only.")
+            }
+            if let note = added.first.flatMap({ frontEndNote(for: $0.key.typeName) }) { print(note) }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a repository's deployment keys.")
+        @OptionGroup var options: DataOptions
+        @Argument(help: "WORKSPACE/REPOSITORY.") var repository: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let keys = try await options.withDirectory { try await $0.keys.listDeployKeys(actor: .localOperator, repository: repository) }
+            if json { return try printJSON(keys.map(DeployKeyJSON.init)) }
+            if keys.isEmpty { print("\(repository) has no deployment keys. Add one with `gatehouse deploy-key add \(repository) --label LABEL --key-file FILE`.") }
+            for key in keys {
+                let used = key.lastUsed.map { ISO8601DateFormatter().string(from: $0) } ?? "never used"
+                print("\(key.id)\t\(key.label)\t\(key.key.typeName)\t\(key.key.fingerprint)\t\(used)")
+            }
+        }
+    }
+
+    struct Edit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a deployment key's label (the key itself cannot change).")
+        @OptionGroup var options: DataOptions
+        @Argument(help: "WORKSPACE/REPOSITORY.") var repository: String
+        @Argument(help: "The deployment key id, from `deploy-key list`.") var id: Int
+        @Option(help: "The new label.") var label: String
+
+        func run() async throws {
+            let key = try await options.withDirectory {
+                try await $0.keys.renameDeployKey(actor: .localOperator, repository: repository, id: id, label: label)
+            }
+            print("Deployment key \(key.id) on \(key.repository.fullName) is now labelled \"\(key.label)\".")
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a deployment key from a repository.")
+        @OptionGroup var options: DataOptions
+        @Argument(help: "WORKSPACE/REPOSITORY.") var repository: String
+        @Argument(help: "The deployment key id, from `deploy-key list`.") var id: Int
+
+        func run() async throws {
+            try await options.withDirectory { try await $0.keys.removeDeployKey(actor: .localOperator, repository: repository, id: id) }
+            print("Removed deployment key \(id) from \(repository).")
+        }
+    }
+}
+
+struct SSHKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ssh-key", abstract: "Manage accounts' SSH keys.",
+                                                    subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add an SSH key to an account.")
+        @OptionGroup var options: DataOptions
+        @Argument(help: "The account.") var name: String
+        @Option(help: "A name for the key.") var label: String
+        @Option(help: "The public key file (.pub), or - for standard input.") var keyFile: String
+
+        func run() async throws {
+            let text = try readKeyFile(keyFile)
+            let key = try await options.withDirectory {
+                try await $0.keys.addAccountKey(actor: .localOperator, username: name, label: label, keyText: text)
+            }
+            print("Added SSH key \"\(label)\" (\(key.fingerprint)) to \(name).")
+            if let note = frontEndNote(for: key.typeName) { print(note) }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List an account's SSH keys.")
+        @OptionGroup var options: DataOptions
+        @Argument(help: "The account.") var name: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let keys = try await options.withDirectory { directory in
+                try await directory.store.accountKeys(user: try await directory.directory.requireUser(name))
+            }
+            if json {
+                return try printJSON(keys.map { ["uuid": $0.id.uuidString, "label": $0.label ?? "", "key": $0.publicKey, "fingerprint": $0.fingerprint] })
+            }
+            for key in keys { print("\(key.id)\t\(key.label ?? "")\t\(key.typeName)\t\(key.fingerprint)") }
+        }
+    }
+}
+
+/// Which front end serves a key type, for keys the built-in server cannot verify.
+func frontEndNote(for typeName: String) -> String? {
+    guard let type = KeyType(rawValue: typeName), !type.isServedByBuiltInServer else { return nil }
+    return "Note: the built-in SSH server accepts Ed25519 and ECDSA keys only; \(typeName) keys work through the OpenSSH front end (see README, \"Key types\")."
+}
+
+/// A deployment key as `--json` prints it (field names follow Bitbucket's deploy key object).
+struct DeployKeyJSON: Encodable {
+    var id: Int
+    var label: String
+    var key: String
+    var fingerprint: String
+    var comment: String?
+    var added_on: Date
+    var added_by: String?
+    var last_used: Date?
+    var repository: String
+
+    init(_ deployKey: DeployKey) {
+        id = deployKey.id
+        label = deployKey.label
+        key = deployKey.key.publicKey
+        fingerprint = deployKey.key.fingerprint
+        comment = deployKey.key.comment
+        added_on = deployKey.addedAt
+        added_by = deployKey.addedBy
+        last_used = deployKey.lastUsed
+        repository = deployKey.repository.fullName
+    }
+}

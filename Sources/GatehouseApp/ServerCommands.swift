@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import GatehouseCore
+import GatehouseSSH
+import Logging
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Git server (built-in SSH).")
+    @OptionGroup var options: DataOptions
+    @Option(help: "Where the built-in SSH server listens (HOST:PORT; port 0 picks a free one).")
+    var ssh = ListenAddress(host: "0.0.0.0", port: 2222)
+    @Option(help: "The SSH user name clients connect as.") var sshUser = "git"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+
+    func run() async throws {
+        var logger = Logger(label: "gatehouse")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let directory = try await DataDirectory.open(options.data, logger: logger)
+        let server = try directory.sshServer(.init(host: ssh.host, port: ssh.port, user: sshUser))
+        let port = try await server.bind()
+        let hostKeys = try directory.hostKeys()
+        var banner = "Gatehouse is serving \(directory.url.path)\n"
+        banner += "SSH: \(ListenAddress(host: ssh.host, port: port)) (user \(sshUser))\n"
+        for key in hostKeys.publicKeys { banner += "Host key: \(key.type.rawValue) \(key.fingerprint)\n" }
+        banner += "Clone with: git clone ssh://\(sshUser)@HOST:\(port)/WORKSPACE/REPOSITORY.git\n"
+        // Unbuffered, so that scripts and tests waiting for the address see it at once.
+        FileHandle.standardOutput.write(Data(banner.utf8))
+        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+        await directory.close()
+    }
+}
+
+struct HostKeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "host-keys",
+        abstract: "Print the host key fingerprints and known_hosts lines (the fix for \"Host key verification failed\").")
+    @OptionGroup var options: DataOptions
+    @Option(help: "The host name clients use.") var host = "localhost"
+    @Option(help: "The SSH port clients use.") var port = 2222
+
+    func run() async throws {
+        let url = URL(fileURLWithPath: options.data, isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let keys = try HostKeys.loadOrCreate(in: url)
+        print("Host key fingerprints (compare with what ssh shows when it asks to trust the host):")
+        for key in keys.publicKeys { print("  \(key.bits) \(key.fingerprint) (\(key.type.displayName))") }
+        print("\nLines for ~/.ssh/known_hosts:")
+        for line in keys.knownHostsLines(host: host, port: port) { print(line) }
+        print("\nIf ssh says \"Host key verification failed\", remove the old entry with `ssh-keygen -R \(port == 22 ? host : "[\(host)]:\(port)")` and add the lines above.")
+    }
+}
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Show the audit log, newest first.")
+    @OptionGroup var options: DataOptions
+    @Option(help: "Only this workspace's entries.") var workspace: String?
+    @Option(help: "How many entries.") var limit = 100
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let entries = try await options.withDirectory { directory in
+            let scope = if let workspace { try await directory.directory.requireWorkspace(workspace) } else { Workspace?.none }
+            return try await directory.store.auditEntries(workspace: scope, limit: limit)
+        }
+        if json { return try printJSON(entries) }
+        let formatter = ISO8601DateFormatter()
+        for entry in entries {
+            print("\(formatter.string(from: entry.at))\t\(entry.actor)\t\(entry.action.rawValue)\t\(entry.object)\t\(entry.detail)\t\(entry.sourceIP ?? "-")")
+        }
+    }
+}

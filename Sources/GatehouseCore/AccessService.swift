@@ -1,0 +1,98 @@
+import Foundation
+
+/// A Git command that may run: where, and on behalf of whom.
+public struct AuthorizedGitCommand: Sendable, Equatable {
+    public var service: GitService
+    public var repository: Repository
+    public var level: AccessLevel
+}
+
+/// Answers every door's questions about SSH principals: who a key is, whether a Git command may run,
+/// and what `ssh -T` says. Records key use and denied pushes.
+public struct AccessService: Sendable {
+    public let store: any Store
+    public let clock: @Sendable () -> Date
+    /// Key use is written at most this often per key, to keep clones from writing to the database.
+    public let lastUsedThrottle: TimeInterval
+
+    public init(store: any Store, lastUsedThrottle: TimeInterval = 60, clock: @escaping @Sendable () -> Date = Date.init) {
+        self.store = store
+        self.lastUsedThrottle = lastUsedThrottle
+        self.clock = clock
+    }
+
+    /// The principal for a key that has proven possession (signature verified), or nil if unknown.
+    public func principal(fingerprint: String) async throws -> Principal? {
+        try await store.principal(fingerprint: fingerprint)
+    }
+
+    /// Decides a parsed Git command for a principal. A denied push is audited.
+    public func authorize(_ command: GitCommand, principal: Principal, sourceIP: String?) async throws -> AuthorizedGitCommand {
+        let repository: Repository? = if let path = command.path { try await store.repository(path) } else { nil }
+        var grants = AccountGrants()
+        if case .account(let user, _) = principal, let repository {
+            grants = try await store.accountGrants(user: user, repository: repository)
+        }
+        let decision = Access.decide(principal, operation: command.service.operation, on: repository,
+                                     requestedPath: command.requestedPath, accountGrants: grants)
+        switch decision {
+        case .allowed(let level):
+            try await recordUse(principal, repository: repository!)
+            return AuthorizedGitCommand(service: command.service, repository: repository!, level: level)
+        case .denied(let denial):
+            if command.service == .receivePack, let repository, denial != .notFound(command.requestedPath) {
+                try await store.appendAudit(AuditEntry(at: clock(), actor: principal.auditName, action: .pushDenied,
+                                                       object: repository.fullName, detail: denial.description,
+                                                       sourceIP: sourceIP, workspaceID: repository.workspaceID))
+            }
+            throw denial
+        }
+    }
+
+    /// What `ssh -T git@host` prints: who the key is and what it can reach.
+    public func greeting(for principal: Principal) async throws -> String {
+        switch principal {
+        case .account(let user, let key):
+            let repositories = try await store.grantedRepositories(user: user)
+            let readable = repositories.map(\.0.fullName).sorted()
+            let writable = repositories.filter { $0.1 >= .write }.map(\.0.fullName).sorted()
+            return """
+            Hi \(user.username)! You've authenticated with an account key\(key.map { " (\($0.fingerprint))" } ?? ""), but Gatehouse does not provide shell access.
+            You can read: \(readable.isEmpty ? "(no private repositories yet)" : readable.joined(separator: ", ")), and every public repository.
+            You can write: \(writable.isEmpty ? "(none)" : writable.joined(separator: ", ")).
+
+            """
+        case .deployKey(let key):
+            let labels = Set(key.grants.map(\.label)).sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            let readable = key.grants.map(\.repositoryFullName).sorted()
+            let writable = key.grants.filter { $0.access >= .write }.map(\.repositoryFullName).sorted()
+            return """
+            Hi! This is deployment key \(labels) (\(key.fingerprint)), but Gatehouse does not provide shell access.
+            It can read: \(readable.joined(separator: ", ")).
+            It can write: \(writable.isEmpty ? "(none: deployment keys are read-only)" : writable.joined(separator: ", ")).
+
+            """
+        }
+    }
+
+    private func recordUse(_ principal: Principal, repository: Repository) async throws {
+        switch principal {
+        case .account(_, let key):
+            guard let key else { return }
+            try await store.recordKeyUse(keyID: key.id, attachmentID: nil, at: clock(), throttle: lastUsedThrottle)
+        case .deployKey(let key):
+            let attachment = key.grants(for: repository).first?.attachmentID
+            try await store.recordKeyUse(keyID: key.keyID, attachmentID: attachment, at: clock(), throttle: lastUsedThrottle)
+        }
+    }
+}
+
+extension Principal {
+    /// How the principal appears in the audit log.
+    public var auditName: String {
+        switch self {
+        case .account(let user, _): user.username
+        case .deployKey(let key): "deploy-key \(key.fingerprint)"
+        }
+    }
+}

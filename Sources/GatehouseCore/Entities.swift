@@ -1,0 +1,149 @@
+import Foundation
+
+/// A human account.
+public struct User: Sendable, Equatable, Codable {
+    public var id: UUID
+    public var username: String
+    public var email: String
+    public var displayName: String
+
+    public init(id: UUID, username: String, email: String, displayName: String) {
+        self.id = id
+        self.username = username
+        self.email = email
+        self.displayName = displayName
+    }
+}
+
+/// A group of repositories with members and a plan's seat limit.
+public struct Workspace: Sendable, Equatable, Codable {
+    public var id: UUID
+    public var slug: String
+    public var name: String
+    public var ownerID: UUID
+    public var seatLimit: Int
+
+    public init(id: UUID, slug: String, name: String, ownerID: UUID, seatLimit: Int) {
+        self.id = id
+        self.slug = slug
+        self.name = name
+        self.ownerID = ownerID
+        self.seatLimit = seatLimit
+    }
+}
+
+/// A Git repository, always inside a workspace.
+public struct Repository: Sendable, Equatable, Codable {
+    public var id: UUID
+    public var workspaceID: UUID
+    public var workspaceSlug: String
+    public var slug: String
+    public var isPrivate: Bool
+
+    public init(id: UUID, workspaceID: UUID, workspaceSlug: String, slug: String, isPrivate: Bool) {
+        self.id = id
+        self.workspaceID = workspaceID
+        self.workspaceSlug = workspaceSlug
+        self.slug = slug
+        self.isPrivate = isPrivate
+    }
+
+    /// `workspace/slug`, the name users type.
+    public var fullName: String { "\(workspaceSlug)/\(slug)" }
+}
+
+/// Whether a stored SSH key belongs to an account or is a deployment key. A key is never both.
+public enum KeyKind: String, Sendable, Codable {
+    case account
+    case deploy
+}
+
+/// An SSH public key as stored: one row per distinct key (fingerprint), whatever it is attached to.
+public struct StoredKey: Sendable, Equatable, Codable {
+    public var id: UUID
+    public var kind: KeyKind
+    public var fingerprint: String
+    /// `TYPE BASE64`, without comment.
+    public var publicKey: String
+    public var comment: String?
+    /// For account keys: the owner. Nil for deployment keys.
+    public var userID: UUID?
+    /// For account keys: the label the owner gave it.
+    public var label: String?
+    public var createdAt: Date
+    public var lastUsed: Date?
+
+    public init(id: UUID, kind: KeyKind, fingerprint: String, publicKey: String, comment: String?, userID: UUID?,
+                label: String?, createdAt: Date, lastUsed: Date?) {
+        self.id = id
+        self.kind = kind
+        self.fingerprint = fingerprint
+        self.publicKey = publicKey
+        self.comment = comment
+        self.userID = userID
+        self.label = label
+        self.createdAt = createdAt
+        self.lastUsed = lastUsed
+    }
+
+    /// The key type's name, e.g. `ssh-ed25519`.
+    public var typeName: String { String(publicKey.prefix { $0 != " " }) }
+}
+
+/// One deployment key attached to one repository: its own id, label and usage.
+public struct DeployKey: Sendable, Equatable, Codable {
+    public var id: Int
+    public var key: StoredKey
+    public var repository: Repository
+    public var label: String
+    /// The account that added it, nil when the operator added it from the CLI.
+    public var addedBy: String?
+    public var addedAt: Date
+    public var lastUsed: Date?
+    public var access: AccessLevel
+
+    public init(id: Int, key: StoredKey, repository: Repository, label: String, addedBy: String?, addedAt: Date,
+                lastUsed: Date?, access: AccessLevel) {
+        self.id = id
+        self.key = key
+        self.repository = repository
+        self.label = label
+        self.addedBy = addedBy
+        self.addedAt = addedAt
+        self.lastUsed = lastUsed
+        self.access = access
+    }
+}
+
+/// One line of the audit log.
+public struct AuditEntry: Sendable, Equatable, Codable {
+    public var at: Date
+    /// `username`, `operator` (the CLI), or a key's fingerprint for actions of a key.
+    public var actor: String
+    public var action: AuditAction
+    /// What the action touched, e.g. `acme/app` or `deploy-key 7`.
+    public var object: String
+    public var detail: String
+    public var sourceIP: String?
+    public var workspaceID: UUID?
+
+    public init(at: Date, actor: String, action: AuditAction, object: String, detail: String, sourceIP: String?,
+                workspaceID: UUID?) {
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.object = object
+        self.detail = detail
+        self.sourceIP = sourceIP
+        self.workspaceID = workspaceID
+    }
+}
+
+public enum AuditAction: String, Sendable, Codable, CaseIterable {
+    case deployKeyAdded = "deploy_key.added"
+    case deployKeyRenamed = "deploy_key.renamed"
+    case deployKeyRemoved = "deploy_key.removed"
+    case accountKeyAdded = "ssh_key.added"
+    case accountKeyRemoved = "ssh_key.removed"
+    case pushDenied = "push.denied"
+}

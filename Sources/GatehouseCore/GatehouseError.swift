@@ -1,0 +1,43 @@
+import GatehouseKeys
+
+/// A refused request. Every case says what was wrong and what to do; nothing was changed.
+public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidKey(KeyError)
+    case invalidName(String)
+    case invalidLabel(String)
+    case notFound(String)
+    case accessDenied(AccessDenial)
+    case alreadyExists(String)
+    /// The key is an account's key; it cannot also be a deployment key. Does not say whose.
+    case keyIsAccountKey
+    /// The key is a deployment key; it cannot also be an account key.
+    case keyIsDeployKey
+    /// The key is already some account's key (maybe another person's).
+    case keyAlreadyRegistered
+    case keyAlreadyOnRepository(String)
+    case keyCannotChange
+    case seatLimitReached(workspace: String, limit: Int)
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case .invalidKey(let error): error.description
+        case .invalidName(let message), .invalidLabel(let message), .notFound(let message),
+             .alreadyExists(let message), .invalidArgument(let message):
+            message
+        case .accessDenied(let denial): denial.description
+        case .keyIsAccountKey:
+            "This key is already registered as an account's SSH key, so it cannot be a deployment key. Generate a separate key for the machine (ssh-keygen -t ed25519) and add that."
+        case .keyIsDeployKey:
+            "This key is already used as a deployment key, so it cannot be an account key. Generate a separate key for your account (ssh-keygen -t ed25519) and add that."
+        case .keyAlreadyRegistered:
+            "Someone has already registered that SSH key. Generate a new key (ssh-keygen -t ed25519) and add that."
+        case .keyAlreadyOnRepository(let repository):
+            "Someone has already added that access key to this repository (\(repository)). Edit the existing key's label or remove it first."
+        case .keyCannotChange:
+            "The key of a deployment key can't be changed; delete it and add the new key. Only the label can be edited."
+        case .seatLimitReached(let workspace, let limit):
+            "Workspace \(workspace) has used all \(limit) seats of its plan. Raise the seat limit or remove a member first (deployment keys do not use seats)."
+        }
+    }
+}

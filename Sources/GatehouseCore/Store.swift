@@ -1,0 +1,51 @@
+import Foundation
+import GatehouseKeys
+
+/// Persistence behind the services. Each method is one transaction; uniqueness rules are database
+/// constraints, reported as `GatehouseError`s. Implemented with Fluent (SQLite by default, PostgreSQL later).
+public protocol Store: Sendable {
+    func createUser(username: String, email: String, displayName: String) async throws -> User
+    func user(username: String) async throws -> User?
+    func users() async throws -> [User]
+
+    func createWorkspace(slug: String, name: String, owner: User, seatLimit: Int) async throws -> Workspace
+    func workspace(slug: String) async throws -> Workspace?
+    /// Adds or changes a member; a new member beyond the seat limit throws `.seatLimitReached`.
+    func setMember(workspace: Workspace, user: User, role: WorkspaceRole) async throws
+    func members(workspace: Workspace) async throws -> [(User, WorkspaceRole)]
+
+    func createRepository(workspace: Workspace, slug: String, isPrivate: Bool) async throws -> Repository
+    func deleteRepository(_ repository: Repository) async throws
+    func repository(_ path: RepositoryPath) async throws -> Repository?
+    func repositories() async throws -> [Repository]
+    func setPermission(repository: Repository, user: User, level: AccessLevel) async throws
+    func accountGrants(user: User, repository: Repository) async throws -> AccountGrants
+    /// Every repository the account can reach through explicit permissions or workspace roles, with the level.
+    func grantedRepositories(user: User) async throws -> [(Repository, AccessLevel)]
+
+    /// The principal for a key fingerprint, in one indexed lookup; nil for an unknown key.
+    func principal(fingerprint: String) async throws -> Principal?
+    func key(fingerprint: String) async throws -> StoredKey?
+
+    func addAccountKey(_ key: PublicKey, label: String, user: User, audit: AuditEntry) async throws -> StoredKey
+    func accountKeys(user: User) async throws -> [StoredKey]
+    /// Attaches the key to every repository in one transaction (creating the key row if new).
+    func attachDeployKey(_ key: PublicKey, label: String, repositories: [Repository], addedBy: User?,
+                         audit: @Sendable (Repository) -> AuditEntry) async throws -> [DeployKey]
+    func deployKeys(repository: Repository) async throws -> [DeployKey]
+    func deployKey(id: Int, repository: Repository) async throws -> DeployKey?
+    func renameDeployKey(id: Int, label: String, audit: AuditEntry) async throws
+    /// Detaches; the key row goes too when nothing else uses it.
+    func removeDeployKey(id: Int, audit: AuditEntry) async throws
+
+    /// Sets last-used times unless they were set less than `throttle` ago (checked in the database).
+    func recordKeyUse(keyID: UUID, attachmentID: Int?, at: Date, throttle: TimeInterval) async throws
+    func appendAudit(_ entry: AuditEntry) async throws
+    func auditEntries(workspace: Workspace?, limit: Int) async throws -> [AuditEntry]
+}
+
+/// Where repositories live on disk.
+public protocol RepositoryStorage: Sendable {
+    func create(_ repository: Repository) async throws
+    func delete(_ repository: Repository) async throws
+}

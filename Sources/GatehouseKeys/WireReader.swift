@@ -1,0 +1,22 @@
+/// Reads the SSH wire encoding (RFC 4251 §5) of a public key blob.
+struct WireReader {
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    var isAtEnd: Bool { offset == bytes.count }
+
+    mutating func readString() throws(KeyError) -> ArraySlice<UInt8> {
+        guard bytes.count - offset >= 4 else { throw .truncated }
+        let length = bytes[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
+        offset += 4
+        guard bytes.count - offset >= length else { throw .truncated }
+        defer { offset += length }
+        return bytes[offset..<offset + length]
+    }
+
+    mutating func readText() throws(KeyError) -> String {
+        String(decoding: try readString(), as: UTF8.self)
+    }
+}

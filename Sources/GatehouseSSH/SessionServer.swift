@@ -1,0 +1,86 @@
+import GatehouseCore
+import GatehouseGit
+import Logging
+import NIOCore
+import NIOSSH
+
+/// Serves one session channel once the client said what to run: a Git command, or the `ssh -T` greeting.
+struct SessionServer: Sendable {
+    let access: AccessService
+    let git: GitProcess
+    let sshUser: String
+    let logger: Logger
+
+    func serve(_ channel: NIOAsyncChannel<SSHChannelData, SSHChannelData>, state: SessionState, identity: ConnectionIdentity) async {
+        let raw = channel.channel
+        do {
+            try await channel.executeThenClose { inbound, _ in
+                let start = try await state.start.futureResult.get()
+                let input = inbound.compactMap { @Sendable data -> [UInt8]? in
+                    guard case .channel = data.type, case .byteBuffer(let buffer) = data.data else { return nil }
+                    return Array(buffer.readableBytesView)
+                }
+                let status = await respond(to: start, identity: identity, gitProtocol: state.gitProtocol, input: input, channel: raw)
+                // Every write has completed by now: closing earlier would drop data still waiting for window space.
+                try await raw.triggerUserOutboundEvent(SSHChannelRequestEvent.ExitStatus(exitStatus: Int(status))).get()
+                if !state.peerClosedInput { try? await raw.close(mode: .output).get() }
+            }
+        } catch ChannelError.eof {
+            // The client opened a session and left without asking for anything.
+        } catch {
+            logger.debug("session ended with an error", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func respond<Input: AsyncSequence & Sendable>(
+        to start: SessionStart, identity: ConnectionIdentity, gitProtocol: String?, input: Input, channel: any Channel
+    ) async -> Int32 where Input.Element == [UInt8] {
+        let stdout = Self.writer(channel, .channel)
+        let stderr = Self.writer(channel, .stdErr)
+        func refuse(_ message: String) async -> Int32 {
+            try? await stderr(Array("ERROR: \(message)\n".utf8))
+            return 1
+        }
+        guard let authenticated = identity.current else { return await refuse("Not authenticated.") }
+        guard authenticated.username == sshUser else {
+            return await refuse("Connect as the user '\(sshUser)' (\(sshUser)@HOST), not '\(authenticated.username)'. Your key identifies you; the user name is always '\(sshUser)'.")
+        }
+        let principal = authenticated.principal
+        switch start {
+        case .shell:
+            guard let greeting = try? await access.greeting(for: principal) else { return await refuse("The server could not list your repositories; try again.") }
+            try? await stderr(Array(greeting.utf8))
+            return 0
+        case .exec(let text):
+            let command: GitCommand
+            do { command = try GitCommand(parsing: text) } catch { return await refuse(error.description) }
+            let authorized: AuthorizedGitCommand
+            do {
+                authorized = try await access.authorize(command, principal: principal, sourceIP: identity.sourceIP)
+            } catch let denial as AccessDenial {
+                logger.info("git command refused", metadata: ["principal": "\(principal.auditName)", "command": "\(command.service.rawValue)", "path": "\(command.requestedPath)"])
+                return await refuse(denial.description)
+            } catch {
+                logger.error("access decision failed", metadata: ["error": "\(error)"])
+                return await refuse("The server could not check access; try again.")
+            }
+            do {
+                let status = try await git.run(authorized, gitProtocol: gitProtocol, input: input, output: stdout, errorOutput: stderr)
+                logger.info("git command finished", metadata: ["principal": "\(principal.auditName)", "command": "\(command.service.rawValue)",
+                                                            "repository": "\(authorized.repository.fullName)", "status": "\(status)"])
+                return status
+            } catch {
+                logger.error("git command failed", metadata: ["error": "\(error)", "repository": "\(authorized.repository.fullName)"])
+                return await refuse("The server could not run git for \(authorized.repository.fullName).")
+            }
+        }
+    }
+
+    /// Writes one chunk and waits until the channel took it: this is the output side's backpressure.
+    private static func writer(_ channel: any Channel, _ type: SSHChannelData.DataType) -> @Sendable ([UInt8]) async throws -> Void {
+        { bytes in
+            let data = SSHChannelData(type: type, data: .byteBuffer(channel.allocator.buffer(bytes: bytes)))
+            try await channel.writeAndFlush(data).get()
+        }
+    }
+}

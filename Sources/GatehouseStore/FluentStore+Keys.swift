@@ -1,0 +1,142 @@
+import FluentKit
+import Foundation
+import GatehouseCore
+import GatehouseKeys
+
+extension FluentStore {
+    public func principal(fingerprint: String) async throws -> Principal? {
+        guard let key = try await KeyModel.query(on: database).filter(\.$fingerprint == fingerprint).first() else { return nil }
+        let reference = KeyReference(id: key.id!, fingerprint: key.fingerprint)
+        switch KeyKind(rawValue: key.kind) {
+        case .account:
+            guard let userID = key.userID, let user = try await UserModel.find(userID, on: database) else { return nil }
+            return .account(user.entity, key: reference)
+        case .deploy:
+            let grants = try await attachments(on: database) { $0.filter(\.$keyID == reference.id) }.map { deployKey in
+                DeployKeyGrant(attachmentID: deployKey.id, label: deployKey.label, repositoryID: deployKey.repository.id,
+                               repositoryFullName: deployKey.repository.fullName, access: deployKey.access)
+            }
+            return grants.isEmpty ? nil : .deployKey(DeployKeyPrincipal(keyID: reference.id, fingerprint: fingerprint, grants: grants))
+        case nil:
+            return nil
+        }
+    }
+
+    public func key(fingerprint: String) async throws -> StoredKey? {
+        try await KeyModel.query(on: database).filter(\.$fingerprint == fingerprint).first()?.entity
+    }
+
+    public func addAccountKey(_ key: PublicKey, label: String, user: User, audit: AuditEntry) async throws -> StoredKey {
+        let model = KeyModel(key, kind: .account)
+        model.userID = user.id
+        model.label = label
+        try await mapConstraint(.keyAlreadyRegistered) {
+            try await database.transaction { db in
+                try await model.create(on: db)
+                try await AuditModel(audit).create(on: db)
+            }
+        }
+        return model.entity
+    }
+
+    public func accountKeys(user: User) async throws -> [StoredKey] {
+        try await KeyModel.query(on: database).filter(\.$userID == user.id).sort(\.$createdAt).all().map(\.entity)
+    }
+
+    public func attachDeployKey(_ key: PublicKey, label: String, repositories: [Repository], addedBy: User?,
+                                audit: @Sendable (Repository) -> AuditEntry) async throws -> [DeployKey] {
+        let entries = repositories.map(audit)
+        let ids: [Int] = try await database.transaction { db in
+            let keyModel: KeyModel
+            if let existing = try await KeyModel.query(on: db).filter(\.$fingerprint == key.fingerprint).first() {
+                guard existing.kind == KeyKind.deploy.rawValue else { throw GatehouseError.keyIsAccountKey }
+                keyModel = existing
+            } else {
+                keyModel = KeyModel(key, kind: .deploy)
+                try await self.mapConstraint(.keyIsAccountKey) { try await keyModel.create(on: db) }
+            }
+            var ids: [Int] = []
+            for (repository, entry) in zip(repositories, entries) {
+                let attachment = AttachmentModel()
+                attachment.keyID = keyModel.id!
+                attachment.repositoryID = repository.id
+                attachment.label = label
+                attachment.access = AccessLevel.read.rawValue
+                attachment.addedBy = addedBy?.id
+                attachment.addedAt = entry.at
+                try await self.mapConstraint(.keyAlreadyOnRepository(repository.fullName)) { try await attachment.create(on: db) }
+                try await AuditModel(entry).create(on: db)
+                ids.append(attachment.id!)
+            }
+            return ids
+        }
+        return try await attachments(on: database) { $0.filter(\.$id ~~ ids) }
+    }
+
+    public func deployKeys(repository: Repository) async throws -> [DeployKey] {
+        try await attachments(on: database) { $0.filter(\.$repositoryID == repository.id) }
+    }
+
+    public func deployKey(id: Int, repository: Repository) async throws -> DeployKey? {
+        try await attachments(on: database) { $0.filter(\.$id == id).filter(\.$repositoryID == repository.id) }.first
+    }
+
+    public func renameDeployKey(id: Int, label: String, audit: AuditEntry) async throws {
+        try await database.transaction { db in
+            try await AttachmentModel.query(on: db).filter(\.$id == id).set(\.$label, to: label).update()
+            try await AuditModel(audit).create(on: db)
+        }
+    }
+
+    public func removeDeployKey(id: Int, audit: AuditEntry) async throws {
+        try await database.transaction { db in
+            guard let attachment = try await AttachmentModel.find(id, on: db) else { return }
+            let keyID = attachment.keyID
+            try await attachment.delete(on: db)
+            if try await AttachmentModel.query(on: db).filter(\.$keyID == keyID).count() == 0 {
+                try await KeyModel.query(on: db).filter(\.$id == keyID).filter(\.$kind == KeyKind.deploy.rawValue).delete()
+            }
+            try await AuditModel(audit).create(on: db)
+        }
+    }
+
+    public func recordKeyUse(keyID: UUID, attachmentID: Int?, at date: Date, throttle: TimeInterval) async throws {
+        let cutoff = date.addingTimeInterval(-throttle)
+        try await KeyModel.query(on: database).filter(\.$id == keyID)
+            .group(.or) { $0.filter(\.$lastUsed == nil).filter(\.$lastUsed < cutoff) }
+            .set(\.$lastUsed, to: date).update()
+        if let attachmentID {
+            try await AttachmentModel.query(on: database).filter(\.$id == attachmentID)
+                .group(.or) { $0.filter(\.$lastUsed == nil).filter(\.$lastUsed < cutoff) }
+                .set(\.$lastUsed, to: date).update()
+        }
+    }
+
+    /// Deployment keys with their key, repository and adder, filtered by `filter`.
+    private func attachments(on db: any Database, _ filter: (QueryBuilder<AttachmentModel>) -> QueryBuilder<AttachmentModel>) async throws -> [DeployKey] {
+        let rows = try await filter(AttachmentModel.query(on: db))
+            .join(KeyModel.self, on: \AttachmentModel.$keyID == \KeyModel.$id)
+            .join(RepositoryModel.self, on: \AttachmentModel.$repositoryID == \RepositoryModel.$id)
+            .join(WorkspaceModel.self, on: \RepositoryModel.$workspaceID == \WorkspaceModel.$id)
+            .join(UserModel.self, on: \AttachmentModel.$addedBy == \UserModel.$id, method: .left)
+            .sort(\.$id)
+            .all()
+        return try rows.map { row in
+            let repository = try row.joined(RepositoryModel.self).entity(workspaceSlug: try row.joined(WorkspaceModel.self).slug)
+            let adder = row.addedBy == nil ? nil : try row.joined(UserModel.self).username
+            return DeployKey(id: row.id!, key: try row.joined(KeyModel.self).entity, repository: repository, label: row.label,
+                             addedBy: adder, addedAt: row.addedAt, lastUsed: row.lastUsed, access: AccessLevel(rawValue: row.access) ?? .read)
+        }
+    }
+}
+
+extension KeyModel {
+    convenience init(_ key: PublicKey, kind: KeyKind) {
+        self.init()
+        self.kind = kind.rawValue
+        fingerprint = key.fingerprint
+        publicKey = key.openSSH
+        comment = key.comment
+        createdAt = Date()
+    }
+}

@@ -1,0 +1,95 @@
+import FluentKit
+import FluentSQL
+
+/// The schema. Uniqueness and references live here so that concurrent requests cannot break the rules.
+struct CreateSchema: AsyncMigration {
+    var name: String { "gatehouse.v1" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(UserModel.schema)
+            .id()
+            .field("username", .string, .required)
+            .field("email", .string, .required)
+            .field("display_name", .string, .required)
+            .field("created_at", .datetime, .required)
+            .unique(on: "username")
+            .create()
+        try await database.schema(WorkspaceModel.schema)
+            .id()
+            .field("slug", .string, .required)
+            .field("name", .string, .required)
+            .field("owner_id", .uuid, .required, .references(UserModel.schema, .id))
+            .field("seat_limit", .int, .required)
+            .unique(on: "slug")
+            .create()
+        try await database.schema(MemberModel.schema)
+            .id()
+            .field("workspace_id", .uuid, .required, .references(WorkspaceModel.schema, .id, onDelete: .cascade))
+            .field("user_id", .uuid, .required, .references(UserModel.schema, .id, onDelete: .cascade))
+            .field("role", .string, .required)
+            .unique(on: "workspace_id", "user_id")
+            .create()
+        try await database.schema(RepositoryModel.schema)
+            .id()
+            .field("workspace_id", .uuid, .required, .references(WorkspaceModel.schema, .id, onDelete: .cascade))
+            .field("slug", .string, .required)
+            .field("is_private", .bool, .required)
+            .field("created_at", .datetime, .required)
+            .unique(on: "workspace_id", "slug")
+            .create()
+        try await database.schema(PermissionModel.schema)
+            .id()
+            .field("repository_id", .uuid, .required, .references(RepositoryModel.schema, .id, onDelete: .cascade))
+            .field("user_id", .uuid, .required, .references(UserModel.schema, .id, onDelete: .cascade))
+            .field("level", .int, .required)
+            .unique(on: "repository_id", "user_id")
+            .create()
+        // One row per distinct key: the unique fingerprint is both the lookup index used at every SSH
+        // authentication and the rule that a key is an account key or a deployment key, never both.
+        try await database.schema(KeyModel.schema)
+            .id()
+            .field("kind", .string, .required)
+            .field("fingerprint", .string, .required)
+            .field("public_key", .string, .required)
+            .field("comment", .string)
+            .field("user_id", .uuid, .references(UserModel.schema, .id, onDelete: .cascade))
+            .field("label", .string)
+            .field("created_at", .datetime, .required)
+            .field("last_used", .datetime)
+            .unique(on: "fingerprint")
+            .create()
+        try await database.schema(AttachmentModel.schema)
+            .field(.id, .int, .identifier(auto: true))
+            .field("key_id", .uuid, .required, .references(KeyModel.schema, .id, onDelete: .cascade))
+            .field("repository_id", .uuid, .required, .references(RepositoryModel.schema, .id, onDelete: .cascade))
+            .field("label", .string, .required)
+            .field("access", .int, .required)
+            .field("added_by", .uuid, .references(UserModel.schema, .id, onDelete: .setNull))
+            .field("added_at", .datetime, .required)
+            .field("last_used", .datetime)
+            .unique(on: "key_id", "repository_id")
+            .create()
+        try await database.schema(AuditModel.schema)
+            .id()
+            .field("at", .datetime, .required)
+            .field("actor", .string, .required)
+            .field("action", .string, .required)
+            .field("object", .string, .required)
+            .field("detail", .string, .required)
+            .field("source_ip", .string)
+            .field("workspace_id", .uuid)
+            .create()
+        if let sql = database as? any SQLDatabase {
+            try await sql.create(index: "deploy_keys_by_repository").on(AttachmentModel.schema).column("repository_id").run()
+            try await sql.create(index: "ssh_keys_by_user").on(KeyModel.schema).column("user_id").run()
+            try await sql.create(index: "audit_log_by_workspace").on(AuditModel.schema).column("workspace_id").column("at").run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        for schema in [AuditModel.schema, AttachmentModel.schema, KeyModel.schema, PermissionModel.schema,
+                       RepositoryModel.schema, MemberModel.schema, WorkspaceModel.schema, UserModel.schema] {
+            try await database.schema(schema).delete()
+        }
+    }
+}

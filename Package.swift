@@ -71,7 +71,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatehouseKeysTests",
-            dependencies: ["GatehouseKeys"]
+            dependencies: ["GatehouseKeys", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Subprocess", package: "swift-subprocess")]
         ),
         .testTarget(
             name: "GatehouseCoreTests",
@@ -81,6 +81,12 @@ let package = Package(
             name: "GatehouseEndToEndTests",
             dependencies: [
                 "GatehouseApp", "GatehouseCore", "GatehouseStore", "GatehouseSSH", "GatehouseKeys", "gatehouse",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSH", package: "swift-nio-ssh"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
     ]

@@ -24,7 +24,7 @@ public enum KeyError: Error, Equatable, Sendable, CustomStringConvertible {
         case .tooLong(let limit):
             "The key is longer than \(limit) characters. Paste a single OpenSSH public key line."
         case .privateKey:
-            "This is a private key; paste the contents of the .pub file instead (e.g. ~/.ssh/id_ed25519.pub). Treat the private key as exposed and consider generating a new one."
+            "this is a private key; paste the contents of the .pub file instead (e.g. ~/.ssh/id_ed25519.pub). Treat the private key as exposed and consider generating a new one."
         case .rfc4716Format:
             "This is an RFC 4716 (SSH2) public key. Convert it to the one-line OpenSSH format with `ssh-keygen -i -f FILE` and paste that."
         case .severalKeys:

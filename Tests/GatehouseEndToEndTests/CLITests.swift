@@ -1,0 +1,171 @@
+import Foundation
+import Subprocess
+import Testing
+
+/// The `gatehouse` binary built next to this test bundle.
+private func gatehouseBinary() throws -> String {
+    let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gatehouse").path
+    if FileManager.default.isExecutableFile(atPath: besideTests) { return besideTests }
+    let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let built = packageRoot.appendingPathComponent(".build/debug/gatehouse").path
+    guard FileManager.default.isExecutableFile(atPath: built) else { throw TestSetupError("gatehouse is not built; run scripts/test") }
+    return built
+}
+
+/// The CLI on its own data directory.
+private struct CLI {
+    let data: URL
+    let binary: String
+
+    func callAsFunction(_ arguments: String..., input: String? = nil) async throws -> CommandResult {
+        try await run(arguments, input: input)
+    }
+
+    func run(_ arguments: [String], input: String? = nil) async throws -> CommandResult {
+        let arguments = arguments + ["--data", data.path]
+        return try await runCommand(binary, arguments, input: input)
+    }
+}
+
+/// Runs `gatehouse serve` on an ephemeral loopback port while `body` runs, then stops it with SIGTERM.
+/// Returns the server's exit status.
+private func withServer(binary: String, data: URL, _ body: (Int) async throws -> Void) async throws -> Int32 {
+    let result = try await Subprocess.run(
+        .path(.init(stringLiteral: binary)),
+        arguments: ["serve", "--data", data.path, "--ssh", "127.0.0.1:0", "--log-level", "warning"],
+        input: .none, output: .sequence, error: .discarded
+    ) { execution in
+        var port: Int?
+        var printed = ""
+        for try await line in execution.standardOutput.strings() {
+            printed += line
+            if line.hasPrefix("SSH: 127.0.0.1:") { port = Int(line.dropFirst("SSH: 127.0.0.1:".count).prefix { $0.isNumber }) }
+            if line.hasPrefix("Clone with:") { break }
+        }
+        guard let port else { throw TestSetupError("serve did not print its address: \(printed)") }
+        do {
+            try await body(port)
+        } catch {
+            try? execution.send(signal: .terminate)
+            throw error
+        }
+        try execution.send(signal: .terminate)
+    }
+    switch result.terminationStatus {
+    case .exited(let code): return code
+    case .signaled(let signal): return 128 + signal
+    }
+}
+
+@Suite("The gatehouse command line")
+struct CLITests {
+    @Test("the quickstart works end to end: set up, serve, clone with a deployment key, push refused")
+    func quickstart() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = CLI(data: root.appendingPathComponent("data"), binary: try gatehouseBinary())
+        let deployKey = try await KeyPair.generate("ed25519", in: root)
+        let ownerKey = try await KeyPair.generate("ed25519", in: root)
+
+        for step in [["user", "add", "alice", "--email", "alice@example.com"],
+                     ["workspace", "add", "acme", "--owner", "alice", "--seats", "3"],
+                     ["repo", "create", "acme/website"],
+                     ["ssh-key", "add", "alice", "--label", "laptop", "--key-file", ownerKey.privateKeyPath + ".pub"],
+                     ["deploy-key", "add", "acme/website", "--label", "build server", "--key-file", deployKey.privateKeyPath + ".pub"]] {
+            let result = try await cli.run(step)
+            #expect(result.succeeded, "\(step): \(result)")
+        }
+        let listed = try await cli("deploy-key", "list", "acme/website", "--json")
+        let keys = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]
+        #expect(keys?.count == 1)
+        let fingerprint = try await deployKey.fingerprint()
+        #expect(keys?.first?["fingerprint"] as? String == fingerprint)
+        #expect(keys?.first?["label"] as? String == "build server")
+
+        let status = try await withServer(binary: cli.binary, data: cli.data) { port in
+            let ssh = "ssh -F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o BatchMode=yes -p \(port)"
+            let url = "ssh://git@127.0.0.1:\(port)/acme/website.git"
+            let seed = root.appendingPathComponent("seed").path
+            for step in [["init", "-q", "-b", "main", seed], ["-C", seed, "commit", "-q", "--allow-empty", "-m", "first"]] {
+                #expect(try await runCommand("git", step).succeeded)
+            }
+            let push = try await runCommand("git", ["-C", seed, "push", "-q", url, "main"], environment: ["GIT_SSH_COMMAND": "\(ssh) -i \(ownerKey.privateKeyPath)"])
+            #expect(push.succeeded, "\(push)")
+            let clone = root.appendingPathComponent("clone").path
+            let cloned = try await runCommand("git", ["clone", "-q", url, clone], environment: ["GIT_SSH_COMMAND": "\(ssh) -i \(deployKey.privateKeyPath)"])
+            #expect(cloned.succeeded, "\(cloned)")
+            #expect(try await runCommand("git", ["-C", clone, "log", "--format=%s"]).stdout == "first\n")
+            #expect(try await runCommand("git", ["-C", clone, "commit", "-q", "--allow-empty", "-m", "change"]).succeeded)
+            let refused = try await runCommand("git", ["-C", clone, "push", "-q", "origin", "main"], environment: ["GIT_SSH_COMMAND": "\(ssh) -i \(deployKey.privateKeyPath)"])
+            #expect(!refused.succeeded)
+            #expect(refused.stderr.contains("is read-only"), "\(refused)")
+        }
+        #expect(status == 0, "serve stops cleanly on SIGTERM")
+    }
+
+    @Test("refusals go to stderr with a non-zero exit and change nothing", arguments: [
+        (["repo", "create", "acme/Bad Name"], "not a valid repository name"),
+        (["repo", "create", "nowhere/app"], "No workspace named 'nowhere'"),
+        (["deploy-key", "list", "acme/missing"], "not found"),
+        (["deploy-key", "edit", "acme/app", "99", "--label", "x"], "No deployment key 99 on acme/app"),
+        (["deploy-key", "add", "acme/app", "--label", "x", "--key-file", "/nonexistent.pub"], "Cannot read the key file"),
+        (["user", "add", "bob", "--email", "not-an-address"], "is not an email address"),
+        (["workspace", "member", "add", "acme", "ghost"], "No user named 'ghost'"),
+    ])
+    func refusals(arguments: [String], message: String) async throws {
+        let root = try makeTemporaryDirectory("gatehouse-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = CLI(data: root.appendingPathComponent("data"), binary: try gatehouseBinary())
+        _ = try await cli("user", "add", "alice", "--email", "alice@example.com")
+        _ = try await cli("workspace", "add", "acme", "--owner", "alice")
+        _ = try await cli("repo", "create", "acme/app")
+        let before = try await cli("repo", "list", "--json").stdout
+        let result = try await cli.run(arguments)
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains(message), "\(result)")
+        #expect(try await cli("repo", "list", "--json").stdout == before)
+    }
+
+    @Test("deploy-key reads the key from stdin, edits the label and removes the key")
+    func deployKeyLifecycle() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = CLI(data: root.appendingPathComponent("data"), binary: try gatehouseBinary())
+        _ = try await cli("user", "add", "alice", "--email", "alice@example.com")
+        _ = try await cli("workspace", "add", "acme", "--owner", "alice")
+        _ = try await cli("repo", "create", "acme/app")
+        _ = try await cli("repo", "create", "acme/lib")
+        let key = try await KeyPair.generate("ecdsa", in: root)
+        let added = try await cli("deploy-key", "add", "acme/app", "acme/lib", "--label", "ci", "--key-file", "-", input: key.publicKey + "\r\n")
+        #expect(added.succeeded, "\(added)")
+        #expect(added.stdout.contains("to acme/app") && added.stdout.contains("to acme/lib"))
+        let privateKey = try String(contentsOfFile: key.privateKeyPath, encoding: .utf8)
+        let pasted = try await cli("deploy-key", "add", "acme/app", "--label", "oops", "--key-file", "-", input: privateKey)
+        #expect(pasted.status == 1 && pasted.stderr.contains("this is a private key; paste the contents of the .pub file"), "\(pasted)")
+        let edited = try await cli("deploy-key", "edit", "acme/app", "1", "--label", "jenkins")
+        #expect(edited.succeeded && edited.stdout.contains("\"jenkins\""), "\(edited)")
+        #expect(try await cli("deploy-key", "list", "acme/app").stdout.contains("jenkins"))
+        #expect(try await cli("deploy-key", "remove", "acme/app", "1").succeeded)
+        #expect(try await cli("deploy-key", "list", "acme/app").stdout.contains("has no deployment keys"))
+        #expect(try await cli("deploy-key", "list", "acme/lib").stdout.contains("ci"))
+        let conflict = try await cli("ssh-key", "add", "alice", "--label", "mine", "--key-file", key.privateKeyPath + ".pub")
+        #expect(conflict.status == 1 && conflict.stderr.contains("already used as a deployment key"), "\(conflict)")
+        let audit = try await cli("audit")
+        #expect(audit.stdout.contains("deploy_key.added") && audit.stdout.contains("deploy_key.renamed") && audit.stdout.contains("deploy_key.removed"))
+    }
+
+    @Test("host-keys prints fingerprints and known_hosts lines for the given host and port")
+    func hostKeys() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = CLI(data: root.appendingPathComponent("data"), binary: try gatehouseBinary())
+        let result = try await cli("host-keys", "--host", "git.example.com", "--port", "2222")
+        #expect(result.succeeded)
+        #expect(result.stdout.contains("[git.example.com]:2222 ssh-ed25519 AAAA"))
+        #expect(result.stdout.contains("[git.example.com]:2222 ecdsa-sha2-nistp256 AAAA"))
+        #expect(result.stdout.contains("SHA256:"))
+        let again = try await cli("host-keys", "--host", "git.example.com", "--port", "22")
+        #expect(again.stdout.contains("\ngit.example.com ssh-ed25519 AAAA"))
+    }
+}
+

@@ -1,0 +1,65 @@
+import Crypto
+import NIOCore
+import NIOPosix
+import NIOSSH
+
+/// A minimal SSH client on swift-nio-ssh, for what OpenSSH refuses to do: offering one public key while
+/// signing with another private key.
+enum RawSSHClient {
+    /// Connects and authenticates with exactly one offer. Returns true if the server accepted it (a session
+    /// channel opened), false if the server answered with a failure (the client was asked for another offer).
+    static func authenticates(port: Int, offering publicKey: NIOSSHPublicKey, signingWith privateKey: NIOSSHPrivateKey) async throws -> Bool {
+        var offer = NIOSSHUserAuthenticationOffer.Offer.PrivateKey(privateKey: privateKey)
+        offer.publicKey = publicKey
+        let group = MultiThreadedEventLoopGroup.singleton
+        let eventLoop = group.next()
+        let outcome = eventLoop.makePromise(of: Bool.self)
+        let delegate = SingleOfferDelegate(offer: NIOSSHUserAuthenticationOffer(username: "git", serviceName: "", offer: .privateKey(offer)),
+                                           refused: outcome)
+        let channel = try await ClientBootstrap(group: eventLoop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSHHandler(
+                        role: .client(.init(userAuthDelegate: delegate, serverAuthDelegate: AnyHostKey())),
+                        allocator: channel.allocator, inboundChildChannelInitializer: nil))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        defer { channel.close(promise: nil) }
+        channel.closeFuture.whenComplete { _ in outcome.fail(ChannelError.ioOnClosedChannel) }
+        channel.pipeline.handler(type: NIOSSHHandler.self).whenSuccess { handler in
+            let opened = channel.eventLoop.makePromise(of: Channel.self)
+            handler.createChannel(opened, channelType: .session) { child, _ in child.eventLoop.makeSucceededVoidFuture() }
+            opened.futureResult.whenSuccess { _ in outcome.succeed(true) }
+        }
+        return try await outcome.futureResult.get()
+    }
+}
+
+/// Offers one key; being asked again means the server refused it.
+private final class SingleOfferDelegate: NIOSSHClientUserAuthenticationDelegate, @unchecked Sendable {
+    private var offer: NIOSSHUserAuthenticationOffer?
+    private let refused: EventLoopPromise<Bool>
+
+    init(offer: NIOSSHUserAuthenticationOffer, refused: EventLoopPromise<Bool>) {
+        self.offer = offer
+        self.refused = refused
+    }
+
+    func nextAuthenticationType(availableMethods: NIOSSHAvailableUserAuthenticationMethods,
+                                nextChallengePromise: EventLoopPromise<NIOSSHUserAuthenticationOffer?>) {
+        guard let offer else {
+            refused.succeed(false)
+            nextChallengePromise.succeed(nil)
+            return
+        }
+        self.offer = nil
+        nextChallengePromise.succeed(offer)
+    }
+}
+
+private final class AnyHostKey: NIOSSHClientServerAuthenticationDelegate, Sendable {
+    func validateHostKey(hostKey: NIOSSHPublicKey, validationCompletePromise: EventLoopPromise<Void>) {
+        validationCompletePromise.succeed(())
+    }
+}

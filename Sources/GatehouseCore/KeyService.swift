@@ -24,12 +24,8 @@ public struct KeyService: Sendable {
             let repository = try await administeredRepository(name, actor: actor)
             if !repositories.contains(repository) { repositories.append(repository) }
         }
-        if let existing = try await store.key(fingerprint: key.fingerprint) {
-            guard existing.kind == .deploy else { throw GatehouseError.keyIsAccountKey }
-            for repository in repositories where try await store.deployKeys(repository: repository).contains(where: { $0.key.id == existing.id }) {
-                throw GatehouseError.keyAlreadyOnRepository(repository.fullName)
-            }
-        }
+        // "Account key or deployment key, never both" and "once per repository" are database constraints;
+        // the store reports them as keyIsAccountKey / keyAlreadyOnRepository, and nothing is attached.
         let now = clock()
         return try await store.attachDeployKey(key, label: label, repositories: repositories, addedBy: actor.user) { repository in
             AuditEntry(at: now, actor: actor.auditName, action: .deployKeyAdded, object: repository.fullName,
@@ -79,9 +75,6 @@ public struct KeyService: Sendable {
         let label = try Names.validateLabel(label)
         guard let user = try await store.user(username: username), actor.mayManageKeys(of: user) else {
             throw GatehouseError.notFound("No user named '\(username)'.")
-        }
-        if let existing = try await store.key(fingerprint: key.fingerprint) {
-            throw existing.kind == .deploy ? GatehouseError.keyIsDeployKey : GatehouseError.keyAlreadyRegistered
         }
         let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .accountKeyAdded, object: user.username,
                                detail: "label \"\(label)\", \(key.type.rawValue) \(key.fingerprint)", sourceIP: sourceIP, workspaceID: nil)

@@ -25,7 +25,6 @@ public protocol Store: Sendable {
 
     /// The principal for a key fingerprint, in one indexed lookup; nil for an unknown key.
     func principal(fingerprint: String) async throws -> Principal?
-    func key(fingerprint: String) async throws -> StoredKey?
 
     func addAccountKey(_ key: PublicKey, label: String, user: User, audit: AuditEntry) async throws -> StoredKey
     func accountKeys(user: User) async throws -> [StoredKey]
@@ -47,5 +46,4 @@ public protocol Store: Sendable {
 /// Where repositories live on disk.
 public protocol RepositoryStorage: Sendable {
     func create(_ repository: Repository) async throws
-    func delete(_ repository: Repository) async throws
 }

@@ -38,10 +38,6 @@ public struct GitRepositories: RepositoryStorage {
             throw GatehouseError.invalidArgument("git init failed for \(repository.fullName): \(result.standardError)")
         }
     }
-
-    public func delete(_ repository: Repository) async throws {
-        try FileManager.default.removeItem(at: directory(of: repository))
-    }
 }
 
 /// The environment Git runs with: nothing inherited but PATH, so client-controlled or server-side variables

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import GatehouseCore
 import GatehouseGit
 import Logging
@@ -41,9 +44,12 @@ public final class SSHServer: Service, Sendable {
     @discardableResult
     public func bind() async throws -> Int {
         if let port = listener.withLockedValue({ $0?.localAddress?.port }) { return port }
+        // Git may exit while a client is still sending; the write to its closed stdin must fail with EPIPE,
+        // not kill the server.
+        signal(SIGPIPE, SIG_IGN)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture { try self.initializeConnection(channel) }
             }
@@ -88,7 +94,7 @@ public final class SSHServer: Service, Sendable {
                     Task { await sessions.serve(asyncChannel, state: state, identity: identity) }
                 }
             })
-        try channel.pipeline.syncOperations.addHandlers([handler, ConnectionErrorHandler(logger: logger)])
+        try channel.pipeline.syncOperations.addHandlers([HandshakeQuickAck(), handler, ConnectionErrorHandler(logger: logger)])
     }
 }
 

@@ -35,10 +35,11 @@ struct SessionServer: Sendable {
     private func respond<Input: AsyncSequence & Sendable>(
         to start: SessionStart, identity: ConnectionIdentity, gitProtocol: String?, input: Input, channel: any Channel
     ) async -> Int32 where Input.Element == [UInt8] {
-        let stdout = Self.writer(channel, .channel)
-        let stderr = Self.writer(channel, .stdErr)
+        let stdout = ChannelWriter(channel: channel, type: .channel)
+        let stderr = ChannelWriter(channel: channel, type: .stdErr)
         func refuse(_ message: String) async -> Int32 {
-            try? await stderr(Array("ERROR: \(message)\n".utf8))
+            try? await stderr.write(Array("ERROR: \(message)\n".utf8))
+            try? await stderr.drain()
             return 1
         }
         guard let authenticated = identity.current else { return await refuse("Not authenticated.") }
@@ -49,7 +50,8 @@ struct SessionServer: Sendable {
         switch start {
         case .shell:
             guard let greeting = try? await access.greeting(for: principal) else { return await refuse("The server could not list your repositories; try again.") }
-            try? await stderr(Array(greeting.utf8))
+            try? await stderr.write(Array(greeting.utf8))
+            try? await stderr.drain()
             return 0
         case .exec(let text):
             let command: GitCommand
@@ -65,7 +67,10 @@ struct SessionServer: Sendable {
                 return await refuse("The server could not check access; try again.")
             }
             do {
-                let status = try await git.run(authorized, gitProtocol: gitProtocol, input: input, output: stdout, errorOutput: stderr)
+                let status = try await git.run(authorized, gitProtocol: gitProtocol, input: input,
+                                               output: stdout.write, errorOutput: stderr.write)
+                try await stdout.drain()
+                try await stderr.drain()
                 logger.info("git command finished", metadata: ["principal": "\(principal.auditName)", "command": "\(command.service.rawValue)",
                                                             "repository": "\(authorized.repository.fullName)", "status": "\(status)"])
                 return status
@@ -73,14 +78,6 @@ struct SessionServer: Sendable {
                 logger.error("git command failed", metadata: ["error": "\(error)", "repository": "\(authorized.repository.fullName)"])
                 return await refuse("The server could not run git for \(authorized.repository.fullName).")
             }
-        }
-    }
-
-    /// Writes one chunk and waits until the channel took it: this is the output side's backpressure.
-    private static func writer(_ channel: any Channel, _ type: SSHChannelData.DataType) -> @Sendable ([UInt8]) async throws -> Void {
-        { bytes in
-            let data = SSHChannelData(type: type, data: .byteBuffer(channel.allocator.buffer(bytes: bytes)))
-            try await channel.writeAndFlush(data).get()
         }
     }
 }

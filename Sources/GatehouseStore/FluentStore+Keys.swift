@@ -22,16 +22,15 @@ extension FluentStore {
         }
     }
 
-    public func key(fingerprint: String) async throws -> StoredKey? {
-        try await KeyModel.query(on: database).filter(\.$fingerprint == fingerprint).first()?.entity
-    }
-
     public func addAccountKey(_ key: PublicKey, label: String, user: User, audit: AuditEntry) async throws -> StoredKey {
         let model = KeyModel(key, kind: .account)
         model.userID = user.id
         model.label = label
         try await mapConstraint(.keyAlreadyRegistered) {
             try await database.transaction { db in
+                if let existing = try await KeyModel.query(on: db).filter(\.$fingerprint == key.fingerprint).first() {
+                    throw existing.kind == KeyKind.deploy.rawValue ? GatehouseError.keyIsDeployKey : GatehouseError.keyAlreadyRegistered
+                }
                 try await model.create(on: db)
                 try await AuditModel(audit).create(on: db)
             }

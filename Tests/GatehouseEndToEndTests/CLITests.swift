@@ -17,6 +17,17 @@ private struct CLI {
     let data: URL
     let binary: String
 
+    /// A CLI on a new data directory in `root` with user alice owning workspace acme and repository acme/app.
+    static func withWorkspace(in root: URL) async throws -> CLI {
+        let cli = CLI(data: root.appendingPathComponent("data"), binary: try gatehouseBinary())
+        for step in [["user", "add", "alice", "--email", "alice@example.com"], ["workspace", "add", "acme", "--owner", "alice"],
+                     ["repo", "create", "acme/app"]] {
+            let result = try await cli.run(step)
+            guard result.succeeded else { throw TestSetupError("\(step): \(result)") }
+        }
+        return cli
+    }
+
     func callAsFunction(_ arguments: String..., input: String? = nil) async throws -> CommandResult {
         try await run(arguments, input: input)
     }
@@ -115,25 +126,19 @@ struct CLITests {
     func refusals(arguments: [String], message: String) async throws {
         let root = try makeTemporaryDirectory("gatehouse-cli")
         defer { try? FileManager.default.removeItem(at: root) }
-        let cli = CLI(data: root.appendingPathComponent("data"), binary: try gatehouseBinary())
-        _ = try await cli("user", "add", "alice", "--email", "alice@example.com")
-        _ = try await cli("workspace", "add", "acme", "--owner", "alice")
-        _ = try await cli("repo", "create", "acme/app")
-        let before = try await cli("repo", "list", "--json").stdout
+        let cli = try await CLI.withWorkspace(in: root)
+        let before = try await cli("repo", "list", "--json").stdout + (try await cli("audit", "--json").stdout)
         let result = try await cli.run(arguments)
         #expect(result.status == 1, "\(result)")
         #expect(result.stderr.contains(message), "\(result)")
-        #expect(try await cli("repo", "list", "--json").stdout == before)
+        #expect(try await cli("repo", "list", "--json").stdout + (try await cli("audit", "--json").stdout) == before)
     }
 
     @Test("deploy-key reads the key from stdin, edits the label and removes the key")
     func deployKeyLifecycle() async throws {
         let root = try makeTemporaryDirectory("gatehouse-cli")
         defer { try? FileManager.default.removeItem(at: root) }
-        let cli = CLI(data: root.appendingPathComponent("data"), binary: try gatehouseBinary())
-        _ = try await cli("user", "add", "alice", "--email", "alice@example.com")
-        _ = try await cli("workspace", "add", "acme", "--owner", "alice")
-        _ = try await cli("repo", "create", "acme/app")
+        let cli = try await CLI.withWorkspace(in: root)
         _ = try await cli("repo", "create", "acme/lib")
         let key = try await KeyPair.generate("ecdsa", in: root)
         let added = try await cli("deploy-key", "add", "acme/app", "acme/lib", "--label", "ci", "--key-file", "-", input: key.publicKey + "\r\n")
@@ -150,6 +155,9 @@ struct CLITests {
         #expect(try await cli("deploy-key", "list", "acme/lib").stdout.contains("ci"))
         let conflict = try await cli("ssh-key", "add", "alice", "--label", "mine", "--key-file", key.privateKeyPath + ".pub")
         #expect(conflict.status == 1 && conflict.stderr.contains("already used as a deployment key"), "\(conflict)")
+        let rsa = try await KeyPair.generate("rsa", bits: 3072, in: root)
+        let rsaAdded = try await cli("deploy-key", "add", "acme/lib", "--label", "jenkins-rsa", "--key-file", rsa.privateKeyPath + ".pub")
+        #expect(rsaAdded.succeeded && rsaAdded.stdout.contains("work through the OpenSSH front end"), "\(rsaAdded)")
         let audit = try await cli("audit")
         #expect(audit.stdout.contains("deploy_key.added") && audit.stdout.contains("deploy_key.renamed") && audit.stdout.contains("deploy_key.removed"))
     }

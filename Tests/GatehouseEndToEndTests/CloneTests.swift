@@ -16,6 +16,23 @@ struct CloneTests {
         }
     }
 
+    @Test("passes GIT_PROTOCOL through, so clients asking for protocol v2 get it")
+    func protocolVersionTwo() async throws {
+        try await TestGatehouse.with { gatehouse in
+            _ = try await gatehouse.seeded(repositories: ["acme/app"])
+            let deployKey = try await gatehouse.key()
+            try await gatehouse.addDeployKey(deployKey, to: ["acme/app"])
+            let ssh = gatehouse.sshCommand([deployKey]).joined(separator: " ")
+            let traced = try await gatehouse.runAsync("git", ["-c", "protocol.version=2", "ls-remote", gatehouse.url("acme/app")],
+                                                      environment: ["GIT_SSH_COMMAND": ssh, "GIT_TRACE_PACKET": "1"])
+            #expect(traced.succeeded, "\(traced)")
+            #expect(traced.stderr.contains("< version 2"), "\(traced.stderr.prefix(2000))")
+            let legacy = try await gatehouse.runAsync("git", ["-c", "protocol.version=0", "ls-remote", gatehouse.url("acme/app")],
+                                                      environment: ["GIT_SSH_COMMAND": ssh, "GIT_TRACE_PACKET": "1"])
+            #expect(legacy.succeeded && !legacy.stderr.contains("< version 2"), "\(legacy.stderr.prefix(2000))")
+        }
+    }
+
     @Test("accepts the scp-like and absolute path forms")
     func pathForms() async throws {
         try await TestGatehouse.with { gatehouse in

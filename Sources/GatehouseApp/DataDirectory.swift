@@ -34,6 +34,19 @@ public struct DataDirectory: Sendable {
                              keys: KeyService(store: store), access: AccessService(store: store), logger: logger)
     }
 
+    /// Opens an existing directory without creating or migrating anything: the fast path that sshd runs on
+    /// every connection attempt. Nil when there is no database yet.
+    public static func openExisting(_ path: String, logger: Logger) async throws -> DataDirectory? {
+        let url = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
+        let database = url.appendingPathComponent("gatehouse.sqlite").path
+        guard FileManager.default.fileExists(atPath: database) else { return nil }
+        let store = try await FluentStore.sqlite(path: database, logger: logger, migrate: false)
+        let repositories = GitRepositories(root: url.appendingPathComponent("repositories", isDirectory: true))
+        return DataDirectory(url: url, store: store, repositories: repositories,
+                             directory: DirectoryService(store: store, storage: repositories),
+                             keys: KeyService(store: store), access: AccessService(store: store), logger: logger)
+    }
+
     public func hostKeys() throws -> HostKeys {
         try HostKeys.loadOrCreate(in: url)
     }

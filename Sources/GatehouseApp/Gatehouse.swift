@@ -8,7 +8,8 @@ public struct Gatehouse: AsyncParsableCommand {
         commandName: "gatehouse",
         abstract: "A self-hosted Git server built around deployment keys.",
         subcommands: [Serve.self, UserCommand.self, WorkspaceCommand.self, RepoCommand.self, SSHKeyCommand.self,
-                      DeployKeyCommand.self, HostKeysCommand.self, AuditCommand.self])
+                      DeployKeyCommand.self, HostKeysCommand.self, AuditCommand.self, AuthorizedKeysCommand.self,
+                      ShellCommand.self, SSHDConfigCommand.self])
 
     public init() {}
 

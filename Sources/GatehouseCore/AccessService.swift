@@ -7,6 +7,16 @@ public struct AuthorizedGitCommand: Sendable, Equatable {
     public var level: AccessLevel
 }
 
+/// What an SSH session does for a client's request, decided the same way by every SSH front end.
+public enum SessionOutcome: Sendable, Equatable {
+    /// Print this on stderr and exit with this status: the `ssh -T` greeting or a refusal.
+    case message(String, exitStatus: Int32)
+    /// Run git.
+    case git(AuthorizedGitCommand)
+
+    static func refusal(_ reason: String) -> SessionOutcome { .message("ERROR: \(reason)\n", exitStatus: 1) }
+}
+
 /// Answers every door's questions about SSH principals: who a key is, whether a Git command may run,
 /// and what `ssh -T` says. Records key use and denied pushes.
 public struct AccessService: Sendable {
@@ -26,6 +36,25 @@ public struct AccessService: Sendable {
         try await store.principal(fingerprint: fingerprint)
     }
 
+    /// Decides what a session does: `command` is the exec request or `SSH_ORIGINAL_COMMAND`, nil for a shell.
+    public func outcome(of command: String?, principal: Principal, sourceIP: String?) async -> SessionOutcome {
+        guard let command else {
+            guard let greeting = try? await greeting(for: principal) else {
+                return .refusal("The server could not list your repositories; try again.")
+            }
+            return .message(greeting, exitStatus: 0)
+        }
+        do {
+            return .git(try await authorize(try GitCommand(parsing: command), principal: principal, sourceIP: sourceIP))
+        } catch let error as GitCommand.ParseError {
+            return .refusal(error.description)
+        } catch let denial as AccessDenial {
+            return .refusal(denial.description)
+        } catch {
+            return .refusal("The server could not check access; try again.")
+        }
+    }
+
     /// Decides a parsed Git command for a principal. A denied push is audited.
     public func authorize(_ command: GitCommand, principal: Principal, sourceIP: String?) async throws -> AuthorizedGitCommand {
         let repository: Repository? = if let path = command.path { try await store.repository(path) } else { nil }
@@ -37,7 +66,8 @@ public struct AccessService: Sendable {
                                      requestedPath: command.requestedPath, accountGrants: grants)
         switch decision {
         case .allowed(let level):
-            try await recordUse(principal, repository: repository!)
+            // Last use is bookkeeping: a busy database must not fail a clone over it.
+            try? await recordUse(principal, repository: repository!)
             return AuthorizedGitCommand(service: command.service, repository: repository!, level: level)
         case .denied(let denial):
             if command.service == .receivePack, let repository, denial != .notFound(command.requestedPath) {

@@ -25,6 +25,10 @@ public protocol Store: Sendable {
 
     /// The principal for a key fingerprint, in one indexed lookup; nil for an unknown key.
     func principal(fingerprint: String) async throws -> Principal?
+    /// The principal for a stored key's id (the OpenSSH forced command carries it); nil once the key is gone.
+    func principal(keyID: UUID) async throws -> Principal?
+    /// The stored key with this fingerprint, in one indexed lookup.
+    func storedKey(fingerprint: String) async throws -> StoredKey?
 
     func addAccountKey(_ key: PublicKey, label: String, user: User, audit: AuditEntry) async throws -> StoredKey
     func accountKeys(user: User) async throws -> [StoredKey]

@@ -26,7 +26,7 @@ public struct GitProcess: Sendable {
         let result = try await Subprocess.run(
             .name("git"),
             arguments: [command.service.rawValue, directory],
-            environment: GitEnvironment.base(gitProtocol: GitEnvironment.acceptedProtocol(gitProtocol)),
+            environment: GitEnvironment.base(gitProtocol: gitProtocol),
             input: .inputWriter, output: .sequence, error: .sequence
         ) { execution in
             try await withThrowingTaskGroup(of: Pump.self) { group in

@@ -47,31 +47,22 @@ struct SessionServer: Sendable {
             return await refuse("Connect as the user '\(sshUser)' (\(sshUser)@HOST), not '\(authenticated.username)'. Your key identifies you; the user name is always '\(sshUser)'.")
         }
         let principal = authenticated.principal
-        switch start {
-        case .shell:
-            guard let greeting = try? await access.greeting(for: principal) else { return await refuse("The server could not list your repositories; try again.") }
-            try? await stderr.write(Array(greeting.utf8))
-            try? await stderr.drain()
-            return 0
-        case .exec(let text):
-            let command: GitCommand
-            do { command = try GitCommand(parsing: text) } catch { return await refuse(error.description) }
-            let authorized: AuthorizedGitCommand
-            do {
-                authorized = try await access.authorize(command, principal: principal, sourceIP: identity.sourceIP)
-            } catch let denial as AccessDenial {
-                logger.info("git command refused", metadata: ["principal": "\(principal.auditName)", "command": "\(command.service.rawValue)", "path": "\(command.requestedPath)"])
-                return await refuse(denial.description)
-            } catch {
-                logger.error("access decision failed", metadata: ["error": "\(error)"])
-                return await refuse("The server could not check access; try again.")
+        let command: String? = if case .exec(let text) = start { text } else { nil }
+        switch await access.outcome(of: command, principal: principal, sourceIP: identity.sourceIP) {
+        case .message(let text, let exitStatus):
+            if exitStatus != 0 {
+                logger.info("session refused", metadata: ["principal": "\(principal.auditName)", "command": "\(command ?? "(shell)")"])
             }
+            try? await stderr.write(Array(text.utf8))
+            try? await stderr.drain()
+            return exitStatus
+        case .git(let authorized):
             do {
                 let status = try await git.run(authorized, gitProtocol: gitProtocol, input: input,
                                                output: stdout.write, errorOutput: stderr.write)
                 try await stdout.drain()
                 try await stderr.drain()
-                logger.info("git command finished", metadata: ["principal": "\(principal.auditName)", "command": "\(command.service.rawValue)",
+                logger.info("git command finished", metadata: ["principal": "\(principal.auditName)", "command": "\(authorized.service.rawValue)",
                                                             "repository": "\(authorized.repository.fullName)", "status": "\(status)"])
                 return status
             } catch {

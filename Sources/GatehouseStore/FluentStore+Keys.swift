@@ -6,6 +6,19 @@ import GatehouseKeys
 extension FluentStore {
     public func principal(fingerprint: String) async throws -> Principal? {
         guard let key = try await KeyModel.query(on: database).filter(\.$fingerprint == fingerprint).first() else { return nil }
+        return try await principal(for: key)
+    }
+
+    public func principal(keyID: UUID) async throws -> Principal? {
+        guard let key = try await KeyModel.find(keyID, on: database) else { return nil }
+        return try await principal(for: key)
+    }
+
+    public func storedKey(fingerprint: String) async throws -> StoredKey? {
+        try await KeyModel.query(on: database).filter(\.$fingerprint == fingerprint).first()?.entity
+    }
+
+    private func principal(for key: KeyModel) async throws -> Principal? {
         let reference = KeyReference(id: key.id!, fingerprint: key.fingerprint)
         switch KeyKind(rawValue: key.kind) {
         case .account:
@@ -16,7 +29,7 @@ extension FluentStore {
                 DeployKeyGrant(attachmentID: deployKey.id, label: deployKey.label, repositoryID: deployKey.repository.id,
                                repositoryFullName: deployKey.repository.fullName, access: deployKey.access)
             }
-            return grants.isEmpty ? nil : .deployKey(DeployKeyPrincipal(keyID: reference.id, fingerprint: fingerprint, grants: grants))
+            return grants.isEmpty ? nil : .deployKey(DeployKeyPrincipal(keyID: reference.id, fingerprint: key.fingerprint, grants: grants))
         case nil:
             return nil
         }

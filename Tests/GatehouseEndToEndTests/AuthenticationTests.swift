@@ -36,6 +36,24 @@ struct AuthenticationTests {
         }
     }
 
+    @Test("RSA, ECDSA and Ed25519 deployment keys clone through OpenSSH, and pushes with them are refused", arguments: [
+        ("rsa", 3072), ("ecdsa", 256), ("ed25519", 0),
+    ])
+    func keyTypesThroughOpenSSH(type: String, bits: Int) async throws {
+        try await TestGatehouse.with(.openSSH) { gatehouse in
+            _ = try await gatehouse.seeded(repositories: ["acme/app"])
+            let key = try await gatehouse.key(type, bits: bits == 0 ? nil : bits)
+            try await gatehouse.addDeployKey(key, to: ["acme/app"])
+            let clone = gatehouse.scratch("clone")
+            let cloned = try await gatehouse.git(["clone", "-q", gatehouse.url("acme/app"), clone.path], keys: [key])
+            #expect(cloned.succeeded, "\(cloned)")
+            let before = try await gatehouse.refs(of: "acme/app")
+            let push = try await gatehouse.pushCommit(to: "acme/app", with: key, file: "nope", content: "x")
+            #expect(!push.succeeded && push.stderr.contains("is read-only"), "\(push)")
+            #expect(try await gatehouse.refs(of: "acme/app") == before)
+        }
+    }
+
     @Test("ECDSA keys of every size authenticate", arguments: [256, 384, 521])
     func ecdsaKeys(bits: Int) async throws {
         try await TestGatehouse.with { gatehouse in

@@ -2,16 +2,6 @@ import Foundation
 import Subprocess
 import Testing
 
-/// The `gatehouse` binary built next to this test bundle.
-private func gatehouseBinary() throws -> String {
-    let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gatehouse").path
-    if FileManager.default.isExecutableFile(atPath: besideTests) { return besideTests }
-    let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let built = packageRoot.appendingPathComponent(".build/debug/gatehouse").path
-    guard FileManager.default.isExecutableFile(atPath: built) else { throw TestSetupError("gatehouse is not built; run scripts/test") }
-    return built
-}
-
 /// The CLI on its own data directory.
 private struct CLI {
     let data: URL

@@ -3,9 +3,9 @@ import Testing
 
 @Suite("Reading with a deployment key")
 struct CloneTests {
-    @Test("clones over both Git protocol versions", arguments: ["0", "2"])
-    func clones(protocolVersion: String) async throws {
-        try await TestGatehouse.with { gatehouse in
+    @Test("clones over both Git protocol versions", arguments: FrontEnd.allCases, ["0", "2"])
+    func clones(frontEnd: FrontEnd, protocolVersion: String) async throws {
+        try await TestGatehouse.with(frontEnd) { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
             let deployKey = try await gatehouse.key()
             try await gatehouse.addDeployKey(deployKey, to: ["acme/app"])
@@ -16,9 +16,9 @@ struct CloneTests {
         }
     }
 
-    @Test("passes GIT_PROTOCOL through, so clients asking for protocol v2 get it")
-    func protocolVersionTwo() async throws {
-        try await TestGatehouse.with { gatehouse in
+    @Test("passes GIT_PROTOCOL through, so clients asking for protocol v2 get it", arguments: FrontEnd.allCases)
+    func protocolVersionTwo(frontEnd: FrontEnd) async throws {
+        try await TestGatehouse.with(frontEnd) { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
             let deployKey = try await gatehouse.key()
             try await gatehouse.addDeployKey(deployKey, to: ["acme/app"])
@@ -39,7 +39,7 @@ struct CloneTests {
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
             let deployKey = try await gatehouse.key()
             try await gatehouse.addDeployKey(deployKey, to: ["acme/app"])
-            for url in ["ssh://git@127.0.0.1:\(gatehouse.port)/acme/app", "ssh://git@127.0.0.1:\(gatehouse.port)/acme/app.git"] {
+            for url in [gatehouse.url("acme/app"), gatehouse.url("acme/app").replacingOccurrences(of: ".git", with: "")] {
                 let result = try await gatehouse.git(["ls-remote", url], keys: [deployKey])
                 #expect(result.succeeded && result.stdout.contains("refs/heads/main"), "\(url): \(result)")
             }
@@ -82,9 +82,9 @@ struct CloneTests {
         }
     }
 
-    @Test("records when a deployment key was last used")
-    func lastUsed() async throws {
-        try await TestGatehouse.with { gatehouse in
+    @Test("records when a deployment key was last used", arguments: FrontEnd.allCases)
+    func lastUsed(frontEnd: FrontEnd) async throws {
+        try await TestGatehouse.with(frontEnd) { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
             let deployKey = try await gatehouse.key()
             let added = try await gatehouse.addDeployKey(deployKey, to: ["acme/app"])

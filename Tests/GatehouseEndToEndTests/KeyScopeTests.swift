@@ -3,9 +3,9 @@ import Testing
 
 @Suite("What a key reaches")
 struct KeyScopeTests {
-    @Test("one key on two repositories clones both and not a third")
-    func oneKeyTwoRepositories() async throws {
-        try await TestGatehouse.with { gatehouse in
+    @Test("one key on two repositories clones both and not a third", arguments: FrontEnd.allCases)
+    func oneKeyTwoRepositories(frontEnd: FrontEnd) async throws {
+        try await TestGatehouse.with(frontEnd) { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app", "acme/lib", "acme/secret"])
             let deployKey = try await gatehouse.key()
             let added = try await gatehouse.addDeployKey(deployKey, to: ["acme/app", "acme/lib"])
@@ -20,9 +20,9 @@ struct KeyScopeTests {
         }
     }
 
-    @Test("a repository that does not exist and one the key cannot read get the same answer")
-    func noExistenceLeak() async throws {
-        try await TestGatehouse.with { gatehouse in
+    @Test("a repository that does not exist and one the key cannot read get the same answer", arguments: FrontEnd.allCases)
+    func noExistenceLeak(frontEnd: FrontEnd) async throws {
+        try await TestGatehouse.with(frontEnd) { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app", "acme/secret"])
             let deployKey = try await gatehouse.key()
             try await gatehouse.addDeployKey(deployKey, to: ["acme/app"])
@@ -33,9 +33,9 @@ struct KeyScopeTests {
         }
     }
 
-    @Test("a removed key is refused on the next connection")
-    func removedKeyRefused() async throws {
-        try await TestGatehouse.with { gatehouse in
+    @Test("a removed key is refused on the next connection", arguments: FrontEnd.allCases)
+    func removedKeyRefused(frontEnd: FrontEnd) async throws {
+        try await TestGatehouse.with(frontEnd) { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
             let deployKey = try await gatehouse.key()
             let added = try await gatehouse.addDeployKey(deployKey, to: ["acme/app"])
@@ -47,9 +47,9 @@ struct KeyScopeTests {
         }
     }
 
-    @Test("an unknown key cannot authenticate")
-    func unknownKeyRefused() async throws {
-        try await TestGatehouse.with { gatehouse in
+    @Test("an unknown key cannot authenticate", arguments: FrontEnd.allCases)
+    func unknownKeyRefused(frontEnd: FrontEnd) async throws {
+        try await TestGatehouse.with(frontEnd) { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
             let stranger = try await gatehouse.key()
             let result = try await gatehouse.ssh(stranger)

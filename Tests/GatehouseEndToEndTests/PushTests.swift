@@ -3,9 +3,9 @@ import Testing
 
 @Suite("Writing")
 struct PushTests {
-    @Test("a deployment key's push is refused, says why, and changes nothing")
-    func deployKeyPushRefused() async throws {
-        try await TestGatehouse.with { gatehouse in
+    @Test("a deployment key's push is refused, says why, and changes nothing", arguments: FrontEnd.allCases)
+    func deployKeyPushRefused(frontEnd: FrontEnd) async throws {
+        try await TestGatehouse.with(frontEnd) { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
             let deployKey = try await gatehouse.key()
             try await gatehouse.addDeployKey(deployKey, to: ["acme/app"], label: "jenkins")
@@ -20,9 +20,9 @@ struct PushTests {
         }
     }
 
-    @Test("an account key with write permission pushes")
-    func writerPushes() async throws {
-        try await TestGatehouse.with { gatehouse in
+    @Test("an account key with write permission pushes", arguments: FrontEnd.allCases)
+    func writerPushes(frontEnd: FrontEnd) async throws {
+        try await TestGatehouse.with(frontEnd) { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
             try await gatehouse.user("wanda")
             let key = try await gatehouse.key("ecdsa", bits: 256)
@@ -35,9 +35,9 @@ struct PushTests {
         }
     }
 
-    @Test("an account key with read permission cannot push")
-    func readerCannotPush() async throws {
-        try await TestGatehouse.with { gatehouse in
+    @Test("an account key with read permission cannot push", arguments: FrontEnd.allCases)
+    func readerCannotPush(frontEnd: FrontEnd) async throws {
+        try await TestGatehouse.with(frontEnd) { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
             try await gatehouse.user("rita")
             let key = try await gatehouse.key()

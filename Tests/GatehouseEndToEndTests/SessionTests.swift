@@ -3,9 +3,9 @@ import Testing
 
 @Suite("SSH sessions")
 struct SessionTests {
-    @Test("ssh -T greets an account key with who it is and what it can reach")
-    func accountGreeting() async throws {
-        try await TestGatehouse.with { gatehouse in
+    @Test("ssh -T greets an account key with who it is and what it can reach", arguments: FrontEnd.allCases)
+    func accountGreeting(frontEnd: FrontEnd) async throws {
+        try await TestGatehouse.with(frontEnd) { gatehouse in
             let ownerKey = try await gatehouse.seeded(repositories: ["acme/app"])
             let result = try await gatehouse.ssh(ownerKey, options: ["-T"])
             #expect(result.succeeded, "\(result)")
@@ -17,9 +17,9 @@ struct SessionTests {
         }
     }
 
-    @Test("ssh -T names a deployment key by label and fingerprint and lists its repositories")
-    func deployKeyGreeting() async throws {
-        try await TestGatehouse.with { gatehouse in
+    @Test("ssh -T names a deployment key by label and fingerprint and lists its repositories", arguments: FrontEnd.allCases)
+    func deployKeyGreeting(frontEnd: FrontEnd) async throws {
+        try await TestGatehouse.with(frontEnd) { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app", "acme/lib"])
             let deployKey = try await gatehouse.key()
             try await gatehouse.addDeployKey(deployKey, to: ["acme/app", "acme/lib"], label: "buildkite")
@@ -32,7 +32,7 @@ struct SessionTests {
         }
     }
 
-    @Test("refuses commands other than the Git services, and shell syntax", arguments: [
+    @Test("refuses commands other than the Git services, and shell syntax", arguments: FrontEnd.allCases, [
         ("ls -la", "Unknown command 'ls'"),
         ("sh -c id", "Unknown command 'sh'"),
         ("git-upload-pack 'acme/app.git'; id", "control characters or shell syntax"),
@@ -48,8 +48,9 @@ struct SessionTests {
         ("git-upload-pack 'acme/app\u{1}.git'", "control characters or shell syntax"),
         ("git-upload-pack 'acme/app.git\nid'", "control characters or shell syntax"),
     ])
-    func refusedCommands(command: String, message: String) async throws {
-        try await TestGatehouse.with { gatehouse in
+    func refusedCommands(frontEnd: FrontEnd, command: (String, String)) async throws {
+        let (command, message) = command
+        try await TestGatehouse.with(frontEnd) { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
             let deployKey = try await gatehouse.key()
             try await gatehouse.addDeployKey(deployKey, to: ["acme/app"])
@@ -83,7 +84,7 @@ struct SessionTests {
         try await TestGatehouse.with { gatehouse in
             let ownerKey = try await gatehouse.seeded(repositories: ["acme/app"])
             // script(1) gives ssh a terminal, so it asks for a PTY the way an interactive user's ssh does.
-            let line = (gatehouse.sshCommand([ownerKey]) + ["git@127.0.0.1"]).joined(separator: " ")
+            let line = (gatehouse.sshCommand([ownerKey]) + ["\(gatehouse.sshUser)@127.0.0.1"]).joined(separator: " ")
             let result = try await gatehouse.runAsync("script", ["-qec", line, "/dev/null"])
             #expect(result.succeeded, "\(result)")
             #expect(result.stdout.contains("PTY allocation request failed"), "\(result)")

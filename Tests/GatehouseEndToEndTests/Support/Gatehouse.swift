@@ -10,26 +10,45 @@ final class TestGatehouse: @unchecked Sendable {
     let root: URL
     let data: DataDirectory
     let server: SSHServer
+    /// The port clients connect to: the built-in server's, or the private sshd's.
     let port: Int
+    /// The user name clients connect as.
+    let sshUser: String
+    private let sshd: TestSSHD?
     private let serverTask: Task<Void, any Error>
 
-    private init(root: URL, data: DataDirectory, server: SSHServer, port: Int) {
+    private init(root: URL, data: DataDirectory, server: SSHServer, port: Int, sshUser: String, sshd: TestSSHD?) {
         self.root = root
         self.data = data
         self.server = server
         self.port = port
+        self.sshUser = sshUser
+        self.sshd = sshd
         self.serverTask = Task { try await server.run() }
     }
 
-    /// Starts a server, runs `body`, and stops the server and removes its files whatever happens.
-    static func with(_ body: (TestGatehouse) async throws -> Void) async throws {
+    /// Starts a server (and, for the OpenSSH front end, a private sshd in front of it), runs `body`, and stops
+    /// everything and removes its files whatever happens.
+    static func with(_ frontEnd: FrontEnd = .builtIn, _ body: (TestGatehouse) async throws -> Void) async throws {
         let root = try makeTemporaryDirectory("gatehouse-e2e")
         var logger = Logger(label: "gatehouse-test")
         logger.logLevel = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_TRACE"] != nil ? .trace : .warning
         let data = try await DataDirectory.open(root.appendingPathComponent("data").path, logger: logger)
         let server = try data.sshServer(.init(host: "127.0.0.1", port: 0, user: "git"))
-        let port = try await server.bind()
-        let gatehouse = TestGatehouse(root: root, data: data, server: server, port: port)
+        let builtInPort = try await server.bind()
+        var sshd: TestSSHD?
+        if frontEnd == .openSSH {
+            // sshd logs in real users: the test runs as root, so root it is, with forced commands only.
+            do {
+                sshd = try await TestSSHD.start(gatehouseBinary: try gatehouseBinary(), data: data.url, user: "root")
+            } catch {
+                await server.stop()
+                await data.close()
+                throw error
+            }
+        }
+        let gatehouse = TestGatehouse(root: root, data: data, server: server, port: sshd?.port ?? builtInPort,
+                                      sshUser: sshd == nil ? "git" : "root", sshd: sshd)
         do {
             try await body(gatehouse)
         } catch {
@@ -40,6 +59,7 @@ final class TestGatehouse: @unchecked Sendable {
     }
 
     private func stop() async {
+        await sshd?.stop()
         await server.stop()
         _ = await serverTask.result
         await data.close()
@@ -103,8 +123,8 @@ final class TestGatehouse: @unchecked Sendable {
     }
 
     /// Runs `ssh [options] git@127.0.0.1 [command]`.
-    func ssh(_ keys: KeyPair..., user: String = "git", options: [String] = [], command: String? = nil) async throws -> CommandResult {
-        let line = sshCommand(keys, options: options) + ["\(user)@127.0.0.1"] + (command.map { [$0] } ?? [])
+    func ssh(_ keys: KeyPair..., user: String? = nil, options: [String] = [], command: String? = nil) async throws -> CommandResult {
+        let line = sshCommand(keys, options: options) + ["\(user ?? sshUser)@127.0.0.1"] + (command.map { [$0] } ?? [])
         return try await runAsync(line[0], Array(line.dropFirst()))
     }
 
@@ -115,7 +135,7 @@ final class TestGatehouse: @unchecked Sendable {
         return try await runAsync("git", location + arguments, environment: ["GIT_SSH_COMMAND": sshCommand, "GIT_TERMINAL_PROMPT": "0"])
     }
 
-    func url(_ fullName: String) -> String { "ssh://git@127.0.0.1:\(port)/\(fullName).git" }
+    func url(_ fullName: String) -> String { "ssh://\(sshUser)@127.0.0.1:\(port)/\(fullName).git" }
 
     /// A scratch directory for clones.
     func scratch(_ name: String) -> URL { root.appendingPathComponent("work-\(name)-\(UUID().uuidString.prefix(6))") }

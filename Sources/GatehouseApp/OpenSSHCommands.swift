@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import GatehouseCore
+import GatehouseGit
+import GatehouseKeys
+import Logging
+
+/// The running binary's absolute path, for the lines sshd will execute.
+private func executablePath() -> String {
+    URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+}
+
+private func absolute(_ path: String) -> String {
+    URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL.path
+}
+
+private var quietLogger: Logger {
+    var logger = Logger(label: "gatehouse")
+    logger.logLevel = .critical
+    return logger
+}
+
+struct AuthorizedKeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "authorized-keys",
+        abstract: "For sshd's AuthorizedKeysCommand: print the forced-command line for a known key, nothing otherwise.",
+        discussion: "sshd_config: AuthorizedKeysCommand /path/to/gatehouse authorized-keys --data DIR %u %t %k")
+    @OptionGroup var options: DataOptions
+    @Option(help: "The SSH user name Git clients connect as.") var sshUser = "git"
+    @Argument(help: "The user sshd authenticates (%u).") var user: String
+    @Argument(help: "The key type (%t).") var type: String
+    @Argument(help: "The base64 key (%k).") var key: String
+
+    func run() async throws {
+        // Unknown users, unparsable keys and unknown keys all print nothing: sshd then refuses the key.
+        guard user == sshUser, let publicKey = try? PublicKey(parsing: "\(type) \(key)"),
+              let data = try await DataDirectory.openExisting(options.data, logger: quietLogger) else { return }
+        let stored = try? await data.store.storedKey(fingerprint: publicKey.fingerprint)
+        await data.close()
+        guard let stored else { return }
+        let command = AuthorizedKeysLine.shellCommand(executable: executablePath(), dataDirectory: absolute(options.data),
+                                                      keyID: stored.id.uuidString)
+        print(try AuthorizedKeysLine.line(forcedCommand: command, key: publicKey))
+    }
+}
+
+struct ShellCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shell",
+        abstract: "The forced command sshd runs for a Gatehouse key: decides SSH_ORIGINAL_COMMAND and execs git.")
+    @OptionGroup var options: DataOptions
+    @Option(help: "The stored key's id, as printed by authorized-keys.") var key: String
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let sourceIP = environment["SSH_CONNECTION"]?.split(separator: " ").first.map(String.init)
+        guard let keyID = UUID(uuidString: key), let data = try await DataDirectory.openExisting(options.data, logger: quietLogger) else {
+            FileHandle.standardError.write(Data("ERROR: Gatehouse has no data at \(options.data); check the AuthorizedKeysCommand line in sshd_config.\n".utf8))
+            Foundation.exit(1)
+        }
+        let principal = try await data.store.principal(keyID: keyID)
+        let outcome: SessionOutcome = if let principal {
+            await data.access.outcome(of: environment["SSH_ORIGINAL_COMMAND"], principal: principal, sourceIP: sourceIP)
+        } else {
+            .message("ERROR: This key is no longer registered with Gatehouse.\n", exitStatus: 1)
+        }
+        await data.close()
+        switch outcome {
+        case .message(let text, let exitStatus):
+            FileHandle.standardError.write(Data(text.utf8))
+            Foundation.exit(exitStatus)
+        case .git(let command):
+            let directory: String
+            do { directory = try data.repositories.resolvedDirectory(of: command.repository) } catch {
+                FileHandle.standardError.write(Data("ERROR: The server could not run git for \(command.repository.fullName).\n".utf8))
+                Foundation.exit(1)
+            }
+            let failure = GitExec.replaceProcess(with: command, directory: directory, gitProtocol: environment["GIT_PROTOCOL"])
+            FileHandle.standardError.write(Data("ERROR: \(failure.description)\n".utf8))
+            Foundation.exit(1)
+        }
+    }
+}
+
+struct SSHDConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sshd-config", abstract: "Print an sshd_config snippet that serves Gatehouse through OpenSSH.")
+    @OptionGroup var options: DataOptions
+    @Option(help: "The system user Git clients connect as (it must exist).") var sshUser = "git"
+
+    func run() async throws {
+        print(Self.snippet(executable: executablePath(), dataDirectory: absolute(options.data), user: sshUser))
+    }
+
+    static func snippet(executable: String, dataDirectory: String, user: String) -> String {
+        let command = [executable, "authorized-keys", "--data", dataDirectory, "--ssh-user", user].map(AuthorizedKeysLine.shellWord).joined(separator: " ")
+        return """
+        # Gatehouse: Git over OpenSSH for the user \(user). Keys come from Gatehouse, not from authorized_keys.
+        Match User \(user)
+            AuthorizedKeysFile none
+            AuthorizedKeysCommand \(command) %u %t %k
+            AuthorizedKeysCommandUser \(user)
+            PubkeyAuthentication yes
+            PasswordAuthentication no
+            KbdInteractiveAuthentication no
+            AcceptEnv GIT_PROTOCOL
+            PermitTTY no
+            AllowTcpForwarding no
+            AllowAgentForwarding no
+            AllowStreamLocalForwarding no
+            X11Forwarding no
+            PermitTunnel no
+        """
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Subprocess
+import Testing
+
+/// Which SSH server the clients talk to. Both must give the same answers: they share the access code.
+enum FrontEnd: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    /// swift-nio-ssh inside Gatehouse.
+    case builtIn
+    /// A private OpenSSH sshd with `gatehouse authorized-keys` and the `gatehouse shell` forced command.
+    case openSSH
+
+    var testDescription: String { rawValue }
+}
+
+/// A private sshd on a loopback port with its own configuration and host key; the system's sshd is not
+/// touched. sshd insists that the AuthorizedKeysCommand and every directory above it belong to root and
+/// are not writable by others, so the gatehouse binary is linked into a directory under /var/lib.
+final class TestSSHD: @unchecked Sendable {
+    let port: Int
+    private let directory: URL
+    private let task: Task<Void, any Error>
+
+    private init(port: Int, directory: URL, task: Task<Void, any Error>) {
+        self.port = port
+        self.directory = directory
+        self.task = task
+    }
+
+    static func start(gatehouseBinary: String, data: URL, user: String) async throws -> TestSSHD {
+        guard getuid() == 0 else { throw TestSetupError("the OpenSSH front-end tests start sshd and must run as root") }
+        let directory = URL(fileURLWithPath: "/var/lib/gatehouse-tests-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let binary = directory.appendingPathComponent("gatehouse").path
+        if link(gatehouseBinary, binary) != 0 { try FileManager.default.copyItem(atPath: gatehouseBinary, toPath: binary) }
+        let hostKey = directory.appendingPathComponent("ssh_host_ed25519_key").path
+        let keygen = try await runCommand("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", hostKey])
+        guard keygen.succeeded else { throw TestSetupError("ssh-keygen: \(keygen)") }
+        let port = try freeLoopbackPort()
+        let config = directory.appendingPathComponent("sshd_config")
+        try """
+        Port \(port)
+        ListenAddress 127.0.0.1
+        HostKey \(hostKey)
+        PidFile none
+        UsePAM no
+        PermitRootLogin forced-commands-only
+        AuthorizedKeysFile none
+        AuthorizedKeysCommand \(binary) authorized-keys --data \(data.path) --ssh-user \(user) %u %t %k
+        AuthorizedKeysCommandUser root
+        PasswordAuthentication no
+        KbdInteractiveAuthentication no
+        AcceptEnv GIT_PROTOCOL
+        PermitTTY no
+        AllowTcpForwarding no
+        AllowAgentForwarding no
+        X11Forwarding no
+
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let task = Task {
+            _ = try await Subprocess.run(.path("/usr/sbin/sshd"), arguments: ["-D", "-e", "-f", config.path],
+                                         input: .none, output: .discarded, error: .discarded) { execution in
+                await withTaskCancellationHandler {
+                    try? await Task.sleep(for: .seconds(3600))
+                } onCancel: {
+                    try? execution.send(signal: .terminate)
+                }
+            }
+        }
+        let sshd = TestSSHD(port: port, directory: directory, task: task)
+        for _ in 0..<100 where !canConnect(port) { try await Task.sleep(for: .milliseconds(50)) }
+        guard canConnect(port) else {
+            await sshd.stop()
+            throw TestSetupError("sshd did not start on port \(port)")
+        }
+        return sshd
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// A port the kernel just handed out on 127.0.0.1 (closed again, so sshd can bind it).
+private func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    guard bound == 0 else { throw TestSetupError("cannot bind a loopback port") }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+private func canConnect(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    } == 0
+}

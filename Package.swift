@@ -75,7 +75,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatehouseCoreTests",
-            dependencies: ["GatehouseCore"]
+            dependencies: ["GatehouseCore", "GatehouseKeys"]
         ),
         .testTarget(
             name: "GatehouseEndToEndTests",

@@ -114,7 +114,7 @@ struct SSHKeyCommand: AsyncParsableCommand {
 /// Which front end serves a key type, for keys the built-in server cannot verify.
 func frontEndNote(for typeName: String) -> String? {
     guard let type = KeyType(rawValue: typeName), !type.isServedByBuiltInServer else { return nil }
-    return "Note: the built-in SSH server accepts Ed25519 and ECDSA keys only; \(typeName) keys work through the OpenSSH front end (see README, \"Key types\")."
+    return "Note: the built-in SSH server accepts Ed25519 and ECDSA keys only; \(typeName) keys work through the OpenSSH front end (see README, \"Running behind OpenSSH\")."
 }
 
 /// A deployment key as `--json` prints it (field names follow Bitbucket's deploy key object).

@@ -165,5 +165,49 @@ struct CLITests {
         let again = try await cli("host-keys", "--host", "git.example.com", "--port", "22")
         #expect(again.stdout.contains("\ngit.example.com ssh-ed25519 AAAA"))
     }
-}
 
+    @Test("authorized-keys prints one forced-command line for a known key and nothing for anything else")
+    func authorizedKeys() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = try await CLI.withWorkspace(in: root)
+        for (type, bits) in [("ed25519", 0), ("ecdsa", 256), ("rsa", 3072)] {
+            let key = try await KeyPair.generate(type, bits: bits == 0 ? nil : bits, in: root)
+            #expect(try await cli("deploy-key", "add", "acme/app", "--label", type, "--key-file", key.privateKeyPath + ".pub").succeeded)
+            let fields = key.publicKey.split(separator: " ").map(String.init)
+            let result = try await cli("authorized-keys", "git", fields[0], fields[1])
+            #expect(result.succeeded && result.stderr.isEmpty, "\(result)")
+            let lines = result.stdout.split(separator: "\n")
+            #expect(lines.count == 1)
+            #expect(lines.first?.hasPrefix("command=\"") == true)
+            #expect(result.stdout.contains(" shell --data \(cli.data.path) --key "), "\(result)")
+            #expect(lines.first?.hasSuffix("\",restrict \(fields[0]) \(fields[1])") == true, "\(result)")
+        }
+        let known = try await KeyPair.generate("ed25519", in: root)
+        #expect(try await cli("deploy-key", "add", "acme/app", "--label", "known", "--key-file", known.privateKeyPath + ".pub").succeeded)
+        let knownFields = known.publicKey.split(separator: " ").map(String.init)
+        let stranger = try await KeyPair.generate("ed25519", in: root).publicKey.split(separator: " ").map(String.init)
+        for arguments in [["git", stranger[0], stranger[1]],                       // unknown key
+                          ["root", knownFields[0], knownFields[1]],                // not the Git user
+                          ["git", knownFields[0], knownFields[1] + "\nssh-rsa AAAA"], // a second line smuggled in
+                          ["git", "ssh-dss", knownFields[1]]] {                    // wrong type for the blob
+            let result = try await cli.run(["authorized-keys"] + arguments)
+            #expect(result.succeeded && result.stdout.isEmpty, "\(arguments): \(result)")
+        }
+    }
+
+    @Test("the shell forced command refuses a key that is gone, and sshd-config prints a working snippet")
+    func shellAndSSHDConfig() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = try await CLI.withWorkspace(in: root)
+        let gone = try await cli("shell", "--key", "F038BFF1-8092-4826-AA4D-2F095496437A")
+        #expect(gone.status == 1 && gone.stderr.contains("no longer registered"), "\(gone)")
+        let snippet = try await cli("sshd-config")
+        #expect(snippet.succeeded)
+        #expect(snippet.stdout.contains("Match User git"))
+        #expect(snippet.stdout.contains("AuthorizedKeysCommand \(cli.binary) authorized-keys --data \(cli.data.path) --ssh-user git %u %t %k"), "\(snippet)")
+        #expect(snippet.stdout.contains("AcceptEnv GIT_PROTOCOL"))
+        #expect(snippet.stdout.contains("PasswordAuthentication no"))
+    }
+}

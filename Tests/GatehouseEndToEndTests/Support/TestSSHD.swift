@@ -36,44 +36,40 @@ final class TestSSHD: @unchecked Sendable {
         let hostKey = directory.appendingPathComponent("ssh_host_ed25519_key").path
         let keygen = try await runCommand("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", hostKey])
         guard keygen.succeeded else { throw TestSetupError("ssh-keygen: \(keygen)") }
-        let port = try freeLoopbackPort()
-        let config = directory.appendingPathComponent("sshd_config")
-        try """
-        Port \(port)
-        ListenAddress 127.0.0.1
-        HostKey \(hostKey)
-        PidFile none
-        UsePAM no
-        PermitRootLogin forced-commands-only
-        AuthorizedKeysFile none
-        AuthorizedKeysCommand \(binary) authorized-keys --data \(data.path) --ssh-user \(user) %u %t %k
-        AuthorizedKeysCommandUser root
-        PasswordAuthentication no
-        KbdInteractiveAuthentication no
-        AcceptEnv GIT_PROTOCOL
-        PermitTTY no
-        AllowTcpForwarding no
-        AllowAgentForwarding no
-        X11Forwarding no
-
-        """.write(to: config, atomically: true, encoding: .utf8)
-        let task = Task {
-            _ = try await Subprocess.run(.path("/usr/sbin/sshd"), arguments: ["-D", "-e", "-f", config.path],
-                                         input: .none, output: .discarded, error: .discarded) { execution in
-                await withTaskCancellationHandler {
-                    try? await Task.sleep(for: .seconds(3600))
-                } onCancel: {
-                    try? execution.send(signal: .terminate)
+        // The port is chosen before sshd binds it, so another process can take it in between: retry then.
+        for _ in 0..<5 {
+            let port = try freeLoopbackPort()
+            // The Match block is exactly what `gatehouse sshd-config` prints for operators.
+            let snippet = try await runCommand(binary, ["sshd-config", "--data", data.path, "--ssh-user", user])
+            guard snippet.succeeded else { throw TestSetupError("sshd-config: \(snippet)") }
+            let config = directory.appendingPathComponent("sshd_config")
+            try """
+            Port \(port)
+            ListenAddress 127.0.0.1
+            HostKey \(hostKey)
+            PidFile none
+            UsePAM no
+            PermitRootLogin forced-commands-only
+            \(snippet.stdout)
+            """.write(to: config, atomically: true, encoding: .utf8)
+            let task = Task {
+                _ = try await Subprocess.run(.path("/usr/sbin/sshd"), arguments: ["-D", "-e", "-f", config.path],
+                                             input: .none, output: .discarded, error: .discarded) { execution in
+                    await withTaskCancellationHandler {
+                        try? await Task.sleep(for: .seconds(3600))
+                    } onCancel: {
+                        try? execution.send(signal: .terminate)
+                    }
                 }
             }
+            let sshd = TestSSHD(port: port, directory: directory, task: task)
+            for _ in 0..<100 where !answersAsOpenSSH(port) { try await Task.sleep(for: .milliseconds(50)) }
+            if answersAsOpenSSH(port) { return sshd }
+            task.cancel()
+            _ = await task.result
         }
-        let sshd = TestSSHD(port: port, directory: directory, task: task)
-        for _ in 0..<100 where !canConnect(port) { try await Task.sleep(for: .milliseconds(50)) }
-        guard canConnect(port) else {
-            await sshd.stop()
-            throw TestSetupError("sshd did not start on port \(port)")
-        }
-        return sshd
+        try? FileManager.default.removeItem(at: directory)
+        throw TestSetupError("sshd did not start on a loopback port after 5 tries")
     }
 
     func stop() async {
@@ -98,14 +94,21 @@ private func freeLoopbackPort() throws -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-private func canConnect(_ port: Int) -> Bool {
+/// Whether an OpenSSH server (and not some other process that got the port) is listening on `port`.
+private func answersAsOpenSSH(_ port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
+    var timeout = timeval(tv_sec: 1, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = UInt16(port).bigEndian
-    return withUnsafePointer(to: &address) {
+    let connected = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    } == 0
+    }
+    guard connected == 0 else { return false }
+    var banner = [UInt8](repeating: 0, count: 64)
+    let count = read(fd, &banner, banner.count)
+    return count > 0 && String(decoding: banner.prefix(count), as: UTF8.self).hasPrefix("SSH-2.0-OpenSSH")
 }

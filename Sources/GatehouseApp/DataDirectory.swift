@@ -24,14 +24,11 @@ public struct DataDirectory: Sendable {
     /// Opens the directory, creating it, the database and the repository root on first use.
     public static func open(_ path: String, logger: Logger) async throws -> DataDirectory {
         let url = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
-        let repositoriesURL = url.appendingPathComponent("repositories", isDirectory: true)
-        try FileManager.default.createDirectory(at: repositoriesURL, withIntermediateDirectories: true,
+        try FileManager.default.createDirectory(at: url.appendingPathComponent("repositories", isDirectory: true),
+                                                withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let store = try await FluentStore.sqlite(path: url.appendingPathComponent("gatehouse.sqlite").path, logger: logger)
-        let repositories = GitRepositories(root: repositoriesURL)
-        return DataDirectory(url: url, store: store, repositories: repositories,
-                             directory: DirectoryService(store: store, storage: repositories),
-                             keys: KeyService(store: store), access: AccessService(store: store), logger: logger)
+        return DataDirectory(url: url, store: store, logger: logger)
     }
 
     /// Opens an existing directory without creating or migrating anything: the fast path that sshd runs on
@@ -41,10 +38,17 @@ public struct DataDirectory: Sendable {
         let database = url.appendingPathComponent("gatehouse.sqlite").path
         guard FileManager.default.fileExists(atPath: database) else { return nil }
         let store = try await FluentStore.sqlite(path: database, logger: logger, migrate: false)
-        let repositories = GitRepositories(root: url.appendingPathComponent("repositories", isDirectory: true))
-        return DataDirectory(url: url, store: store, repositories: repositories,
-                             directory: DirectoryService(store: store, storage: repositories),
-                             keys: KeyService(store: store), access: AccessService(store: store), logger: logger)
+        return DataDirectory(url: url, store: store, logger: logger)
+    }
+
+    private init(url: URL, store: FluentStore, logger: Logger) {
+        self.url = url
+        self.store = store
+        self.repositories = GitRepositories(root: url.appendingPathComponent("repositories", isDirectory: true))
+        self.directory = DirectoryService(store: store, storage: repositories)
+        self.keys = KeyService(store: store)
+        self.access = AccessService(store: store)
+        self.logger = logger
     }
 
     public func hostKeys() throws -> HostKeys {

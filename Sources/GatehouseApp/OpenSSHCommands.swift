@@ -55,30 +55,26 @@ struct ShellCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let sourceIP = environment["SSH_CONNECTION"]?.split(separator: " ").first.map(String.init)
         guard let keyID = UUID(uuidString: key), let data = try await DataDirectory.openExisting(options.data, logger: quietLogger) else {
-            FileHandle.standardError.write(Data("ERROR: Gatehouse has no data at \(options.data); check the AuthorizedKeysCommand line in sshd_config.\n".utf8))
-            Foundation.exit(1)
+            Self.finish(.refusal("Gatehouse has no data at \(options.data); check the AuthorizedKeysCommand line in sshd_config."))
         }
         let principal = try await data.store.principal(keyID: keyID)
         let outcome: SessionOutcome = if let principal {
             await data.access.outcome(of: environment["SSH_ORIGINAL_COMMAND"], principal: principal, sourceIP: sourceIP)
         } else {
-            .message("ERROR: This key is no longer registered with Gatehouse.\n", exitStatus: 1)
+            .keyRemoved
         }
         await data.close()
-        switch outcome {
-        case .message(let text, let exitStatus):
-            FileHandle.standardError.write(Data(text.utf8))
-            Foundation.exit(exitStatus)
-        case .git(let command):
-            let directory: String
-            do { directory = try data.repositories.resolvedDirectory(of: command.repository) } catch {
-                FileHandle.standardError.write(Data("ERROR: The server could not run git for \(command.repository.fullName).\n".utf8))
-                Foundation.exit(1)
-            }
-            let failure = GitExec.replaceProcess(with: command, directory: directory, gitProtocol: environment["GIT_PROTOCOL"])
-            FileHandle.standardError.write(Data("ERROR: \(failure.description)\n".utf8))
-            Foundation.exit(1)
-        }
+        guard case .git(let command) = outcome else { Self.finish(outcome) }
+        guard let directory = try? data.repositories.resolvedDirectory(of: command.repository) else { Self.finish(.gitFailed(command.repository)) }
+        let failure = GitExec.replaceProcess(with: command, directory: directory, gitProtocol: environment["GIT_PROTOCOL"])
+        Self.finish(.refusal(failure.description))
+    }
+
+    /// Prints a message outcome on stderr and exits with its status.
+    private static func finish(_ outcome: SessionOutcome) -> Never {
+        guard case .message(let text, let exitStatus) = outcome else { Foundation.exit(1) }
+        FileHandle.standardError.write(Data(text.utf8))
+        Foundation.exit(exitStatus)
     }
 }
 

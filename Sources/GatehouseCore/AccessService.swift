@@ -14,7 +14,16 @@ public enum SessionOutcome: Sendable, Equatable {
     /// Run git.
     case git(AuthorizedGitCommand)
 
-    static func refusal(_ reason: String) -> SessionOutcome { .message("ERROR: \(reason)\n", exitStatus: 1) }
+    /// A refusal as every front end prints it: `ERROR: reason`, exit status 1.
+    public static func refusal(_ reason: String) -> SessionOutcome { .message("ERROR: \(reason)\n", exitStatus: 1) }
+
+    /// The key authenticated earlier but has been removed since.
+    public static let keyRemoved = refusal("This key is no longer registered with Gatehouse.")
+
+    /// Git could not be started, or the repository's directory is missing or escapes the repository root.
+    public static func gitFailed(_ repository: Repository) -> SessionOutcome {
+        refusal("The server could not run git for \(repository.fullName).")
+    }
 }
 
 /// Answers every door's questions about SSH principals: who a key is, whether a Git command may run,

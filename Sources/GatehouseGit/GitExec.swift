@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 import GatehouseCore
 
 /// Replaces the current process with git, for the OpenSSH forced command: sshd already connected the
@@ -9,12 +8,13 @@ import GatehouseCore
 public enum GitExec {
     /// Execs `git SERVICE DIRECTORY` with the same environment as the built-in server. Returns only on failure.
     public static func replaceProcess(with command: AuthorizedGitCommand, directory: String, gitProtocol: String?) -> GatehouseError {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        let variables = GitEnvironment.variables(gitProtocol: gitProtocol)
+        let path = variables["PATH"] ?? ""
         let candidates = path.split(separator: ":").map { directory -> String in "\(directory)/git" }
         guard let git = candidates.first(where: { access($0, X_OK) == 0 }) else {
             return .notFound("git is not installed on the server (not found in \(path)).")
         }
-        let environment = GitEnvironment.variables(gitProtocol: gitProtocol).map { "\($0.key)=\($0.value)" }
+        let environment = variables.map { "\($0.key)=\($0.value)" }
         let arguments = ["git", command.service.rawValue, directory]
         let cArguments = arguments.map { strdup($0) } + [nil]
         let cEnvironment = environment.map { strdup($0) } + [nil]

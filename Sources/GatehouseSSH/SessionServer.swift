@@ -37,14 +37,18 @@ struct SessionServer: Sendable {
     ) async -> Int32 where Input.Element == [UInt8] {
         let stdout = ChannelWriter(channel: channel, type: .channel)
         let stderr = ChannelWriter(channel: channel, type: .stdErr)
-        func refuse(_ message: String) async -> Int32 {
-            try? await stderr.write(Array("ERROR: \(message)\n".utf8))
+        func say(_ text: String, exitStatus: Int32) async -> Int32 {
+            try? await stderr.write(Array(text.utf8))
             try? await stderr.drain()
-            return 1
+            return exitStatus
         }
-        guard let authenticated = identity.current else { return await refuse("Not authenticated.") }
+        func refuse(_ outcome: SessionOutcome) async -> Int32 {
+            guard case .message(let text, let exitStatus) = outcome else { return 1 }
+            return await say(text, exitStatus: exitStatus)
+        }
+        guard let authenticated = identity.current else { return await refuse(.refusal("Not authenticated.")) }
         guard authenticated.username == sshUser else {
-            return await refuse("Connect as the user '\(sshUser)' (\(sshUser)@HOST), not '\(authenticated.username)'. Your key identifies you; the user name is always '\(sshUser)'.")
+            return await refuse(.refusal("Connect as the user '\(sshUser)' (\(sshUser)@HOST), not '\(authenticated.username)'. Your key identifies you; the user name is always '\(sshUser)'."))
         }
         let principal = authenticated.principal
         let command: String? = if case .exec(let text) = start { text } else { nil }
@@ -53,9 +57,7 @@ struct SessionServer: Sendable {
             if exitStatus != 0 {
                 logger.info("session refused", metadata: ["principal": "\(principal.auditName)", "command": "\(command ?? "(shell)")"])
             }
-            try? await stderr.write(Array(text.utf8))
-            try? await stderr.drain()
-            return exitStatus
+            return await say(text, exitStatus: exitStatus)
         case .git(let authorized):
             do {
                 let status = try await git.run(authorized, gitProtocol: gitProtocol, input: input,
@@ -67,7 +69,7 @@ struct SessionServer: Sendable {
                 return status
             } catch {
                 logger.error("git command failed", metadata: ["error": "\(error)", "repository": "\(authorized.repository.fullName)"])
-                return await refuse("The server could not run git for \(authorized.repository.fullName).")
+                return await refuse(.gitFailed(authorized.repository))
             }
         }
     }

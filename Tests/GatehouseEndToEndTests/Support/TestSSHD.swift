@@ -36,7 +36,9 @@ final class TestSSHD: @unchecked Sendable {
         let hostKey = directory.appendingPathComponent("ssh_host_ed25519_key").path
         let keygen = try await runCommand("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", hostKey])
         guard keygen.succeeded else { throw TestSetupError("ssh-keygen: \(keygen)") }
-        // The port is chosen before sshd binds it, so another process can take it in between: retry then.
+        // The port is chosen before sshd binds it, so another test's sshd can take it in between: each sshd
+        // announces its own tag in its banner, and a port answered by someone else is tried again.
+        let tag = "gatehouse-test-\(UUID().uuidString.prefix(8))"
         for _ in 0..<5 {
             let port = try freeLoopbackPort()
             // The Match block is exactly what `gatehouse sshd-config` prints for operators.
@@ -50,6 +52,7 @@ final class TestSSHD: @unchecked Sendable {
             PidFile none
             UsePAM no
             PermitRootLogin forced-commands-only
+            VersionAddendum \(tag)
             \(snippet.stdout)
             """.write(to: config, atomically: true, encoding: .utf8)
             let task = Task {
@@ -63,8 +66,8 @@ final class TestSSHD: @unchecked Sendable {
                 }
             }
             let sshd = TestSSHD(port: port, directory: directory, task: task)
-            for _ in 0..<100 where !answersAsOpenSSH(port) { try await Task.sleep(for: .milliseconds(50)) }
-            if answersAsOpenSSH(port) { return sshd }
+            for _ in 0..<100 where !answers(port, tag: tag) { try await Task.sleep(for: .milliseconds(50)) }
+            if answers(port, tag: tag) { return sshd }
             task.cancel()
             _ = await task.result
         }
@@ -94,8 +97,8 @@ private func freeLoopbackPort() throws -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-/// Whether an OpenSSH server (and not some other process that got the port) is listening on `port`.
-private func answersAsOpenSSH(_ port: Int) -> Bool {
+/// Whether the sshd started with `tag` (and not some other process that got the port) listens on `port`.
+private func answers(_ port: Int, tag: String) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var timeout = timeval(tv_sec: 1, tv_usec: 0)
@@ -108,7 +111,8 @@ private func answersAsOpenSSH(_ port: Int) -> Bool {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
     guard connected == 0 else { return false }
-    var banner = [UInt8](repeating: 0, count: 64)
+    var banner = [UInt8](repeating: 0, count: 256)
     let count = read(fd, &banner, banner.count)
-    return count > 0 && String(decoding: banner.prefix(count), as: UTF8.self).hasPrefix("SSH-2.0-OpenSSH")
+    let text = count > 0 ? String(decoding: banner.prefix(count), as: UTF8.self) : ""
+    return text.hasPrefix("SSH-2.0-OpenSSH") && text.contains(tag)
 }

@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         .target(
@@ -25,7 +26,7 @@ let package = Package(
         ),
         .target(
             name: "GatehouseCore",
-            dependencies: ["GatehouseKeys"]
+            dependencies: ["GatehouseKeys", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "GatehouseStore",
@@ -57,9 +58,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "GatehouseHTTP",
+            dependencies: [
+                "GatehouseCore", "GatehouseKeys",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "GatehouseApp",
             dependencies: [
-                "GatehouseCore", "GatehouseStore", "GatehouseGit", "GatehouseSSH", "GatehouseKeys",
+                "GatehouseCore", "GatehouseStore", "GatehouseGit", "GatehouseSSH", "GatehouseKeys", "GatehouseHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -80,7 +90,7 @@ let package = Package(
         .testTarget(
             name: "GatehouseEndToEndTests",
             dependencies: [
-                "GatehouseApp", "GatehouseCore", "GatehouseStore", "GatehouseSSH", "GatehouseKeys", "gatehouse",
+                "GatehouseApp", "GatehouseCore", "GatehouseStore", "GatehouseSSH", "GatehouseKeys", "GatehouseHTTP", "gatehouse",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSH", package: "swift-nio-ssh"),

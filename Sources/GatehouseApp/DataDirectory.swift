@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCore
 import GatehouseGit
+import GatehouseHTTP
 import GatehouseSSH
 import GatehouseStore
 import Logging
@@ -13,6 +14,7 @@ public struct DataDirectory: Sendable {
     public let repositories: GitRepositories
     public let directory: DirectoryService
     public let keys: KeyService
+    public let tokens: TokenService
     public let access: AccessService
     public let logger: Logger
 
@@ -47,6 +49,7 @@ public struct DataDirectory: Sendable {
         self.repositories = GitRepositories(root: url.appendingPathComponent("repositories", isDirectory: true))
         self.directory = DirectoryService(store: store, storage: repositories)
         self.keys = KeyService(store: store)
+        self.tokens = TokenService(store: store)
         self.access = AccessService(store: store)
         self.logger = logger
     }
@@ -59,6 +62,16 @@ public struct DataDirectory: Sendable {
     public func sshServer(_ configuration: SSHServer.Configuration) throws -> SSHServer {
         SSHServer(configuration: configuration, hostKeys: try hostKeys(), access: access,
                   git: GitProcess(repositories: repositories), logger: logger)
+    }
+
+    /// The REST API on this directory, telling clients how to reach `ssh`.
+    public func apiServer(ssh: APIServer.SSHEndpoint) -> APIServer {
+        APIServer(services: .init(store: store, directory: directory, keys: keys, tokens: tokens), ssh: ssh, logger: logger)
+    }
+
+    /// Host keys as the API lists them.
+    public func sshEndpoint(port: Int, user: String) throws -> APIServer.SSHEndpoint {
+        APIServer.SSHEndpoint(port: port, user: user, hostKeys: try hostKeys().publicKeys.map { ($0.openSSH, $0.fingerprint) })
     }
 
     public func close() async {

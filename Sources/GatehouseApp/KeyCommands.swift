@@ -23,7 +23,7 @@ struct DeployKeyCommand: AsyncParsableCommand {
             for deployKey in added {
                 print("Added deployment key \(deployKey.id) \"\(deployKey.label)\" (\(deployKey.key.fingerprint)) to \(deployKey.repository.fullName), read-only.")
             }
-            if let note = added.first.flatMap({ frontEndNote(for: $0.key.typeName) }) { print(note) }
+            if let note = added.first?.key.frontEndNote { print("Note: \(note)") }
         }
     }
 
@@ -74,7 +74,7 @@ struct DeployKeyCommand: AsyncParsableCommand {
 
 struct SSHKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ssh-key", abstract: "Manage accounts' SSH keys.",
-                                                    subcommands: [Add.self, List.self])
+                                                    subcommands: [Add.self, List.self, Remove.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add an SSH key to an account.")
@@ -89,7 +89,7 @@ struct SSHKeyCommand: AsyncParsableCommand {
                 try await $0.keys.addAccountKey(actor: .localOperator, username: name, label: label, keyText: text)
             }
             print("Added SSH key \"\(label)\" (\(key.fingerprint)) to \(name).")
-            if let note = frontEndNote(for: key.typeName) { print(note) }
+            if let note = key.frontEndNote { print("Note: \(note)") }
         }
     }
 
@@ -109,12 +109,21 @@ struct SSHKeyCommand: AsyncParsableCommand {
             for key in keys { print("\(key.id)\t\(key.label ?? "")\t\(key.typeName)\t\(key.fingerprint)") }
         }
     }
-}
 
-/// Which front end serves a key type, for keys the built-in server cannot verify.
-func frontEndNote(for typeName: String) -> String? {
-    guard let type = KeyType(rawValue: typeName), !type.isServedByBuiltInServer else { return nil }
-    return "Note: the built-in SSH server accepts Ed25519 and ECDSA keys only; \(typeName) keys work through the OpenSSH front end (see README, \"Running behind OpenSSH\")."
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove an SSH key from an account.")
+        @OptionGroup var options: DataOptions
+        @Argument(help: "The account.") var name: String
+        @Argument(help: "The key's id, from `ssh-key list`.") var id: String
+
+        func run() async throws {
+            guard let uuid = UUID(uuidString: id.trimmingCharacters(in: CharacterSet(charactersIn: "{}"))) else {
+                throw GatehouseError.invalidArgument("\"\(id)\" is not a key id. Key ids are UUIDs; see `gatehouse ssh-key list \(name)`.")
+            }
+            try await options.withDirectory { try await $0.keys.removeAccountKey(actor: .localOperator, username: name, id: uuid) }
+            print("Removed SSH key \(uuid.uuidString.lowercased()) from \(name).")
+        }
+    }
 }
 
 /// A deployment key as `--json` prints it (field names follow Bitbucket's deploy key object).

@@ -6,10 +6,12 @@ import Logging
 import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the Git server (built-in SSH).")
+    static let configuration = CommandConfiguration(abstract: "Run the Git server (built-in SSH) and the REST API.")
     @OptionGroup var options: DataOptions
     @Option(help: "Where the built-in SSH server listens (HOST:PORT; port 0 picks a free one).")
     var ssh = ListenAddress(host: "0.0.0.0", port: 2222)
+    @Option(help: "Where the REST API listens (HOST:PORT; port 0 picks a free one).")
+    var http = ListenAddress(host: "0.0.0.0", port: 8080)
     @Option(help: "The SSH user name clients connect as.") var sshUser = "git"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
@@ -26,7 +28,12 @@ struct Serve: AsyncParsableCommand {
         banner += "Clone with: git clone ssh://\(sshUser)@HOST:\(port)/WORKSPACE/REPOSITORY.git\n"
         // Unbuffered, so that scripts and tests waiting for the address see it at once.
         FileHandle.standardOutput.write(Data(banner.utf8))
-        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let httpHost = http.host
+        let api = directory.apiServer(ssh: try directory.sshEndpoint(port: port, user: sshUser))
+            .application(host: http.host, port: http.port) { boundPort in
+                FileHandle.standardOutput.write(Data("HTTP: \(ListenAddress(host: httpHost, port: boundPort)) (REST API at /2.0/)\n".utf8))
+            }
+        let group = ServiceGroup(services: [server, api], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         await directory.close()
     }

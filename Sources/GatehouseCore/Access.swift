@@ -29,6 +29,14 @@ public enum AccessDenial: Error, Sendable, Equatable, CustomStringConvertible {
     case readOnlyDeployKey(label: String, fingerprint: String, repository: String)
     case readOnlyAccount(username: String, repository: String)
     case notAdministrator(repository: String)
+    /// The account may, but the API token it used lacks the scope.
+    case missingScope(TokenScope)
+    /// The request needs an account and came without credentials.
+    case signInRequired
+    /// Only workspace administrators and owners may do this.
+    case notWorkspaceAdministrator(workspace: String)
+    /// Another person's account, or none: indistinguishable on purpose.
+    case accountNotFound(String)
 
     public var description: String {
         switch self {
@@ -40,6 +48,14 @@ public enum AccessDenial: Error, Sendable, Equatable, CustomStringConvertible {
             "\(username) has read access to \(repository), not write. Ask a repository administrator for write access."
         case .notAdministrator(let repository):
             "Only administrators of \(repository) can do this. Ask a repository or workspace administrator."
+        case .missingScope(let scope):
+            "This API token lacks the \(scope.rawValue) scope. Create a token that has it: gatehouse token create NAME --scope \(scope.rawValue)."
+        case .notWorkspaceAdministrator(let workspace):
+            "Only administrators of the workspace \(workspace) can do this. Ask a workspace owner to make you an administrator."
+        case .accountNotFound(let name):
+            "No user named '\(name)' that you can manage. Check the name; people manage only their own keys and tokens."
+        case .signInRequired:
+            "Authentication required. Send an API token: HTTP Basic with USERNAME:TOKEN, or Authorization: Bearer TOKEN."
         }
     }
 }
@@ -77,6 +93,55 @@ public enum Access {
             return .denied(.readOnlyAccount(username: user.username, repository: repository.fullName))
         default:
             return .denied(.notAdministrator(repository: repository.fullName))
+        }
+    }
+
+    /// The decision for a management request (API, web, CLI): the actor's account permissions through
+    /// `decide`, then the token's scopes. The operator may do anything to an existing repository; anonymous
+    /// callers may read public repositories and nothing else.
+    public static func authorize(
+        _ actor: Actor, operation: Operation, on repository: Repository?, requestedPath: String,
+        accountGrants: AccountGrants = AccountGrants()
+    ) -> AccessDecision {
+        switch actor {
+        case .localOperator:
+            guard repository != nil else { return .denied(.notFound(requestedPath)) }
+            return .allowed(.admin)
+        case .anonymous:
+            guard let repository, !repository.isPrivate else { return .denied(.notFound(requestedPath)) }
+            return operation == .read ? .allowed(.read) : .denied(.signInRequired)
+        case .user(let user, let scopes):
+            let decision = decide(.account(user, key: nil), operation: operation, on: repository,
+                                  requestedPath: requestedPath, accountGrants: accountGrants)
+            // Scopes are checked after visibility so that a weak token cannot probe for private names.
+            guard case .allowed = decision else { return decision }
+            let needed = TokenScope.required(for: operation)
+            return scopes.allows(needed) ? decision : .denied(.missingScope(needed))
+        }
+    }
+
+    /// Whether the actor may read (or, with `write`, change) the SSH keys and tokens of `owner`'s account.
+    /// Nil when allowed; other people's accounts are "not found".
+    public static func authorizeAccount(_ actor: Actor, owner: User, write: Bool) -> AccessDenial? {
+        switch actor {
+        case .localOperator: return nil
+        case .anonymous: return .signInRequired
+        case .user(let user, let scopes):
+            guard user.id == owner.id else { return .accountNotFound(owner.username) }
+            let needed: TokenScope = write ? .accountWrite : .account
+            return scopes.allows(needed) ? nil : .missingScope(needed)
+        }
+    }
+
+    /// Whether the actor may administer a workspace (create repositories in it, read its audit log).
+    /// - Parameter role: the actor's role in the workspace, nil when not a member.
+    public static func authorizeWorkspace(_ actor: Actor, workspace: String, role: WorkspaceRole?) -> AccessDenial? {
+        switch actor {
+        case .localOperator: return nil
+        case .anonymous: return .signInRequired
+        case .user(_, let scopes):
+            guard let role, role.impliedRepositoryAccess >= .admin else { return .notWorkspaceAdministrator(workspace: workspace) }
+            return scopes.allows(.repositoryAdmin) ? nil : .missingScope(.repositoryAdmin)
         }
     }
 }

@@ -75,4 +75,39 @@ public struct DirectoryService: Sendable {
         let user = try await requireUser(username)
         try await store.setPermission(repository: repository, user: user, level: level)
     }
+
+    /// Creates a repository for an API or web caller: workspace administrators only.
+    public func createRepository(actor: Actor, workspace slug: String, slug repositorySlug: String, isPrivate: Bool) async throws -> Repository {
+        let workspace = try await administeredWorkspace(slug, actor: actor)
+        return try await createRepository("\(workspace.slug)/\(repositorySlug)", isPrivate: isPrivate)
+    }
+
+    /// The repositories of a workspace the actor may read, by slug.
+    public func visibleRepositories(actor: Actor, workspace slug: String) async throws -> [Repository] {
+        let workspace = try await requireWorkspace(slug)
+        var visible: [Repository] = []
+        for repository in try await store.repositories(workspace: workspace) {
+            let grants = if let user = actor.user { try await store.accountGrants(user: user, repository: repository) } else { AccountGrants() }
+            switch Access.authorize(actor, operation: .read, on: repository, requestedPath: repository.fullName, accountGrants: grants) {
+            case .allowed: visible.append(repository)
+            case .denied(.missingScope(let scope)): throw GatehouseError.accessDenied(.missingScope(scope))
+            case .denied: continue
+            }
+        }
+        return visible
+    }
+
+    /// One page of a workspace's audit log, newest first, with the total count: workspace administrators only.
+    public func auditLog(actor: Actor, workspace slug: String, offset: Int, limit: Int) async throws -> (entries: [AuditEntry], total: Int) {
+        let workspace = try await administeredWorkspace(slug, actor: actor)
+        return (try await store.auditEntries(workspace: workspace, limit: limit, offset: offset),
+                try await store.auditEntryCount(workspace: workspace))
+    }
+
+    private func administeredWorkspace(_ slug: String, actor: Actor) async throws -> Workspace {
+        let workspace = try await requireWorkspace(slug)
+        let role = if let user = actor.user { try await store.members(workspace: workspace).first { $0.0.id == user.id }?.1 } else { WorkspaceRole?.none }
+        if let denial = Access.authorizeWorkspace(actor, workspace: workspace.slug, role: role) { throw GatehouseError.accessDenied(denial) }
+        return workspace
+    }
 }

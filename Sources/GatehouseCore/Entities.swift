@@ -145,5 +145,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case deployKeyRemoved = "deploy_key.removed"
     case accountKeyAdded = "ssh_key.added"
     case accountKeyRemoved = "ssh_key.removed"
+    case accountKeyRenamed = "ssh_key.renamed"
     case pushDenied = "push.denied"
+    case tokenCreated = "token.created"
+    case tokenRevoked = "token.revoked"
 }

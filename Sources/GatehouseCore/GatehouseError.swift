@@ -16,6 +16,7 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
     case keyAlreadyRegistered
     case keyAlreadyOnRepository(String)
     case keyCannotChange
+    case accountKeyCannotChange
     case seatLimitReached(workspace: String, limit: Int)
     case invalidArgument(String)
 
@@ -33,7 +34,9 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
         case .keyAlreadyRegistered:
             "Someone has already registered that SSH key. Generate a new key (ssh-keygen -t ed25519) and add that."
         case .keyAlreadyOnRepository(let repository):
-            "Someone has already added that access key to this repository (\(repository)). Edit the existing key's label or remove it first."
+            "Someone has already added that access key to this repository. It is already on \(repository): edit the existing key's label or remove it first."
+        case .accountKeyCannotChange:
+            "The key of an SSH key can't be changed; delete it and add the new key. Only the label can be edited."
         case .keyCannotChange:
             "The key of a deployment key can't be changed; delete it and add the new key. Only the label can be edited."
         case .seatLimitReached(let workspace, let limit):

@@ -73,12 +73,43 @@ public struct KeyService: Sendable {
     public func addAccountKey(actor: Actor, username: String, label: String, keyText: String, sourceIP: String? = nil) async throws -> StoredKey {
         let key = try Self.parse(keyText)
         let label = try Names.validateLabel(label)
-        guard let user = try await store.user(username: username), actor.mayManageKeys(of: user) else {
-            throw GatehouseError.notFound("No user named '\(username)'.")
-        }
+        let user = try await store.managedAccount(username, actor: actor, write: true)
         let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .accountKeyAdded, object: user.username,
                                detail: "label \"\(label)\", \(key.type.rawValue) \(key.fingerprint)", sourceIP: sourceIP, workspaceID: nil)
         return try await store.addAccountKey(key, label: label, user: user, audit: entry)
+    }
+
+    public func listAccountKeys(actor: Actor, username: String) async throws -> (User, [StoredKey]) {
+        let user = try await store.managedAccount(username, actor: actor, write: false)
+        return (user, try await store.accountKeys(user: user))
+    }
+
+    public func accountKey(actor: Actor, username: String, id: UUID, write: Bool = false) async throws -> (User, StoredKey) {
+        let user = try await store.managedAccount(username, actor: actor, write: write)
+        guard let key = try await store.accountKeys(user: user).first(where: { $0.id == id }) else {
+            throw GatehouseError.notFound("\(user.username) has no SSH key {\(id.uuidString.lowercased())}. List them with `gatehouse ssh-key list \(user.username)`.")
+        }
+        return (user, key)
+    }
+
+    /// Changes an account key's label. `keyText`, when given, must be the key already stored.
+    public func renameAccountKey(actor: Actor, username: String, id: UUID, label: String, keyText: String? = nil,
+                                 sourceIP: String? = nil) async throws -> (User, StoredKey) {
+        var (user, key) = try await accountKey(actor: actor, username: username, id: id, write: true)
+        if let keyText, try Self.parse(keyText).fingerprint != key.fingerprint { throw GatehouseError.accountKeyCannotChange }
+        let label = try Names.validateLabel(label)
+        let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .accountKeyRenamed, object: user.username,
+                               detail: "\(key.fingerprint): \"\(key.label ?? "")\" → \"\(label)\"", sourceIP: sourceIP, workspaceID: nil)
+        try await store.renameAccountKey(id: id, label: label, audit: entry)
+        key.label = label
+        return (user, key)
+    }
+
+    public func removeAccountKey(actor: Actor, username: String, id: UUID, sourceIP: String? = nil) async throws {
+        let (user, key) = try await accountKey(actor: actor, username: username, id: id, write: true)
+        let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .accountKeyRemoved, object: user.username,
+                               detail: "\"\(key.label ?? "")\" \(key.fingerprint)", sourceIP: sourceIP, workspaceID: nil)
+        try await store.removeAccountKey(id: id, audit: entry)
     }
 
     static func parse(_ text: String) throws(GatehouseError) -> PublicKey {
@@ -87,30 +118,14 @@ public struct KeyService: Sendable {
 
     /// The repository if the actor administers it; "not found" if they cannot even read it.
     private func administeredRepository(_ fullName: String, actor: Actor) async throws -> Repository {
-        let path = RepositoryPath(parsing: fullName)
-        let repository: Repository? = if let path { try await store.repository(path) } else { nil }
-        guard case .user(let user) = actor else {
-            guard let repository else { throw GatehouseError.accessDenied(.notFound(fullName)) }
-            return repository
-        }
-        let grants = if let repository { try await store.accountGrants(user: user, repository: repository) } else { AccountGrants() }
-        switch Access.decide(.account(user, key: nil), operation: .administer, on: repository, requestedPath: fullName, accountGrants: grants) {
-        case .allowed: return repository!
-        case .denied(let denial): throw GatehouseError.accessDenied(denial)
-        }
+        try await store.authorizedRepository(fullName, actor: actor, operation: .administer)
     }
 }
 
-extension Actor {
-    var user: User? {
-        if case .user(let user) = self { return user }
-        return nil
-    }
-
-    func mayManageKeys(of owner: User) -> Bool {
-        switch self {
-        case .localOperator: true
-        case .user(let user): user.id == owner.id
-        }
+extension StoredKey {
+    /// Which front end serves this key type, for keys the built-in server cannot verify; nil for the others.
+    public var frontEndNote: String? {
+        guard let type = KeyType(rawValue: typeName), !type.isServedByBuiltInServer else { return nil }
+        return "The built-in SSH server accepts Ed25519 and ECDSA keys only; \(typeName) keys work through the OpenSSH front end (see README, \"Running behind OpenSSH\")."
     }
 }

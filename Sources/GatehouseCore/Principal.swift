@@ -65,16 +65,28 @@ public struct AccountGrants: Sendable, Equatable {
     }
 }
 
-/// Who performs a management action: the local operator (the CLI, trusted like root) or an account.
+/// Who performs a management action: the local operator (the CLI, trusted like root), an account
+/// (limited by the scopes of the token it used), or nobody signed in.
 public enum Actor: Sendable, Equatable {
     case localOperator
-    case user(User)
+    case user(User, scopes: TokenScopes)
+    case anonymous
+
+    /// An account acting with all of its own permissions (a web session, or a test).
+    public static func user(_ user: User) -> Actor { .user(user, scopes: .unlimited) }
 
     /// The name written to the audit log.
     public var auditName: String {
         switch self {
         case .localOperator: "operator"
-        case .user(let user): user.username
+        case .user(let user, _): user.username
+        case .anonymous: "anonymous"
         }
+    }
+
+    /// The account behind the request, if any.
+    public var user: User? {
+        if case .user(let user, _) = self { return user }
+        return nil
     }
 }

@@ -6,6 +6,7 @@ import GatehouseKeys
 public protocol Store: Sendable {
     func createUser(username: String, email: String, displayName: String) async throws -> User
     func user(username: String) async throws -> User?
+    func user(id: UUID) async throws -> User?
     func users() async throws -> [User]
 
     func createWorkspace(slug: String, name: String, owner: User, seatLimit: Int) async throws -> Workspace
@@ -18,6 +19,7 @@ public protocol Store: Sendable {
     func deleteRepository(_ repository: Repository) async throws
     func repository(_ path: RepositoryPath) async throws -> Repository?
     func repositories() async throws -> [Repository]
+    func repositories(workspace: Workspace) async throws -> [Repository]
     func setPermission(repository: Repository, user: User, level: AccessLevel) async throws
     func accountGrants(user: User, repository: Repository) async throws -> AccountGrants
     /// Every repository the account can reach through explicit permissions or workspace roles, with the level.
@@ -32,6 +34,8 @@ public protocol Store: Sendable {
 
     func addAccountKey(_ key: PublicKey, label: String, user: User, audit: AuditEntry) async throws -> StoredKey
     func accountKeys(user: User) async throws -> [StoredKey]
+    func renameAccountKey(id: UUID, label: String, audit: AuditEntry) async throws
+    func removeAccountKey(id: UUID, audit: AuditEntry) async throws
     /// Attaches the key to every repository in one transaction (creating the key row if new).
     func attachDeployKey(_ key: PublicKey, label: String, repositories: [Repository], addedBy: User?,
                          audit: @Sendable (Repository) -> AuditEntry) async throws -> [DeployKey]
@@ -44,10 +48,28 @@ public protocol Store: Sendable {
     /// Sets last-used times unless they were set less than `throttle` ago (checked in the database).
     func recordKeyUse(keyID: UUID, attachmentID: Int?, at: Date, throttle: TimeInterval) async throws
     func appendAudit(_ entry: AuditEntry) async throws
-    func auditEntries(workspace: Workspace?, limit: Int) async throws -> [AuditEntry]
+    /// Newest first; `offset` skips that many for pagination.
+    func auditEntries(workspace: Workspace?, limit: Int, offset: Int) async throws -> [AuditEntry]
+    func auditEntryCount(workspace: Workspace?) async throws -> Int
+
+    /// Stores a token under the hash of its secret (unique), with its audit entry, in one transaction.
+    func createToken(_ token: APIToken, hash: String, audit: AuditEntry) async throws
+    /// The token with this secret hash and its owner, in one indexed lookup.
+    func token(hash: String) async throws -> (APIToken, User)?
+    func tokens(user: User) async throws -> [APIToken]
+    /// False when the user has no such token.
+    func deleteToken(id: UUID, user: User, audit: AuditEntry) async throws -> Bool
+    func recordTokenUse(id: UUID, at: Date, throttle: TimeInterval) async throws
 }
 
 /// Where repositories live on disk.
 public protocol RepositoryStorage: Sendable {
     func create(_ repository: Repository) async throws
+}
+
+extension Store {
+    /// The newest `limit` entries.
+    public func auditEntries(workspace: Workspace?, limit: Int) async throws -> [AuditEntry] {
+        try await auditEntries(workspace: workspace, limit: limit, offset: 0)
+    }
 }

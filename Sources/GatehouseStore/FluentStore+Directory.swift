@@ -19,6 +19,10 @@ extension FluentStore {
         try await UserModel.query(on: database).filter(\.$username == username).first()?.entity
     }
 
+    public func user(id: UUID) async throws -> User? {
+        try await UserModel.find(id, on: database)?.entity
+    }
+
     public func users() async throws -> [User] {
         try await UserModel.query(on: database).sort(\.$username).all().map(\.entity)
     }
@@ -105,6 +109,11 @@ extension FluentStore {
         return try rows.map { $0.entity(workspaceSlug: try $0.joined(WorkspaceModel.self).slug) }
     }
 
+    public func repositories(workspace: Workspace) async throws -> [Repository] {
+        try await RepositoryModel.query(on: database).filter(\.$workspaceID == workspace.id).sort(\.$slug).all()
+            .map { $0.entity(workspaceSlug: workspace.slug) }
+    }
+
     public func setPermission(repository: Repository, user: User, level: AccessLevel) async throws {
         try await database.transaction { db in
             let existing = try await PermissionModel.query(on: db).filter(\.$repositoryID == repository.id).filter(\.$userID == user.id).first()
@@ -154,9 +163,16 @@ extension FluentStore {
         try await AuditModel(entry).create(on: database)
     }
 
-    public func auditEntries(workspace: Workspace?, limit: Int) async throws -> [AuditEntry] {
-        var query = AuditModel.query(on: database)
-        if let workspace { query = query.filter(\.$workspaceID == workspace.id) }
-        return try await query.sort(\.$at, .descending).limit(limit).all().map(\.entity)
+    public func auditEntries(workspace: Workspace?, limit: Int, offset: Int) async throws -> [AuditEntry] {
+        try await auditQuery(workspace).sort(\.$at, .descending).sort(\.$id).offset(offset).limit(limit).all().map(\.entity)
+    }
+
+    public func auditEntryCount(workspace: Workspace?) async throws -> Int {
+        try await auditQuery(workspace).count()
+    }
+
+    private func auditQuery(_ workspace: Workspace?) -> QueryBuilder<AuditModel> {
+        let query = AuditModel.query(on: database)
+        return if let workspace { query.filter(\.$workspaceID == workspace.id) } else { query }
     }
 }

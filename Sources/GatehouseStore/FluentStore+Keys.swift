@@ -55,6 +55,20 @@ extension FluentStore {
         try await KeyModel.query(on: database).filter(\.$userID == user.id).sort(\.$createdAt).all().map(\.entity)
     }
 
+    public func renameAccountKey(id: UUID, label: String, audit: AuditEntry) async throws {
+        try await database.transaction { db in
+            try await KeyModel.query(on: db).filter(\.$id == id).filter(\.$kind == KeyKind.account.rawValue).set(\.$label, to: label).update()
+            try await AuditModel(audit).create(on: db)
+        }
+    }
+
+    public func removeAccountKey(id: UUID, audit: AuditEntry) async throws {
+        try await database.transaction { db in
+            try await KeyModel.query(on: db).filter(\.$id == id).filter(\.$kind == KeyKind.account.rawValue).delete()
+            try await AuditModel(audit).create(on: db)
+        }
+    }
+
     public func attachDeployKey(_ key: PublicKey, label: String, repositories: [Repository], addedBy: User?,
                                 audit: @Sendable (Repository) -> AuditEntry) async throws -> [DeployKey] {
         let entries = repositories.map(audit)

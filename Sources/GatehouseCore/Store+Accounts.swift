@@ -1,0 +1,29 @@
+import Foundation
+
+extension Store {
+    /// The account named by `selector` (a username or `{uuid}`, as in Bitbucket's URLs) if the actor may manage
+    /// its keys and tokens. Unknown accounts and other people's get the same refusal.
+    public func managedAccount(_ selector: String, actor: Actor, write: Bool) async throws -> User {
+        let owner: User?
+        if selector.hasPrefix("{"), selector.hasSuffix("}"), let id = UUID(uuidString: String(selector.dropFirst().dropLast())) {
+            owner = try await user(id: id)
+        } else {
+            owner = try await user(username: selector)
+        }
+        guard let owner else {
+            throw GatehouseError.accessDenied(actor == .anonymous ? .signInRequired : .accountNotFound(selector))
+        }
+        if let denial = Access.authorizeAccount(actor, owner: owner, write: write) { throw GatehouseError.accessDenied(denial) }
+        return owner
+    }
+
+    /// The repository at `fullName` if the actor may perform `operation` on it, decided by `Access.authorize`.
+    public func authorizedRepository(_ fullName: String, actor: Actor, operation: Operation) async throws -> Repository {
+        let repository: Repository? = if let path = RepositoryPath(parsing: fullName) { try await self.repository(path) } else { nil }
+        let grants = if let repository, let user = actor.user { try await accountGrants(user: user, repository: repository) } else { AccountGrants() }
+        switch Access.authorize(actor, operation: operation, on: repository, requestedPath: fullName, accountGrants: grants) {
+        case .allowed: return repository!
+        case .denied(let denial): throw GatehouseError.accessDenied(denial)
+        }
+    }
+}

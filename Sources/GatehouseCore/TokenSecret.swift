@@ -1,0 +1,21 @@
+import Crypto
+import Foundation
+
+/// The secret half of an API token: 32 random bytes, shown once, stored only as a SHA-256 hash.
+/// A fast hash is enough (unlike passwords) because the secret has 256 bits of entropy; it also lets the
+/// token be found through a unique index on the hash instead of by comparing against every token.
+public enum TokenSecret {
+    public static let prefix = "ght_"
+
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let base64 = Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return prefix + base64
+    }
+
+    public static func hash(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

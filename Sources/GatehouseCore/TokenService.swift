@@ -1,0 +1,70 @@
+import Foundation
+
+/// Creates, lists, revokes and checks API tokens, with audit entries, whoever calls it (CLI, API, web).
+public struct TokenService: Sendable {
+    public let store: any Store
+    public let clock: @Sendable () -> Date
+    public static let maximumNameLength = Names.maximumLabelLength
+    /// Last-used times are written at most this often per token, so that busy scripts do not write on every call.
+    public static let useThrottle: TimeInterval = 60
+
+    public init(store: any Store, clock: @escaping @Sendable () -> Date = Date.init) {
+        self.store = store
+        self.clock = clock
+    }
+
+    public func create(actor: Actor, username: String, name: String, scopes: [TokenScope], expiresAt: Date?,
+                       sourceIP: String? = nil) async throws -> IssuedToken {
+        let owner = try await account(username, actor: actor, write: true)
+        let name = try Names.validateLabel(name)
+        guard !scopes.isEmpty else {
+            throw GatehouseError.invalidArgument("Give the token at least one scope: \(TokenScope.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        let now = clock()
+        if let expiresAt, expiresAt <= now {
+            throw GatehouseError.invalidArgument("The expiry date is in the past. Give a future date, e.g. \(Self.exampleDate(now)).")
+        }
+        let secret = TokenSecret.generate()
+        let token = APIToken(id: UUID(), userID: owner.id, name: name, scopes: TokenScopes(scopes), createdAt: now,
+                             expiresAt: expiresAt, lastUsed: nil)
+        let entry = AuditEntry(at: now, actor: actor.auditName, action: .tokenCreated, object: owner.username,
+                               detail: "token \(token.id.uuidString.lowercased()) \"\(name)\" scopes \(token.scopes.names.joined(separator: " "))",
+                               sourceIP: sourceIP, workspaceID: nil)
+        try await store.createToken(token, hash: TokenSecret.hash(secret), audit: entry)
+        return IssuedToken(token: token, secret: secret)
+    }
+
+    public func list(actor: Actor, username: String) async throws -> [APIToken] {
+        let owner = try await account(username, actor: actor, write: false)
+        return try await store.tokens(user: owner)
+    }
+
+    public func revoke(actor: Actor, username: String, id: UUID, sourceIP: String? = nil) async throws {
+        let owner = try await account(username, actor: actor, write: true)
+        let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .tokenRevoked, object: owner.username,
+                               detail: "token \(id.uuidString.lowercased())", sourceIP: sourceIP, workspaceID: nil)
+        guard try await store.deleteToken(id: id, user: owner, audit: entry) else {
+            throw GatehouseError.notFound("\(owner.username) has no token \(id.uuidString.lowercased()). List them with `gatehouse token list \(owner.username)`.")
+        }
+    }
+
+    /// The actor a secret stands for; nil for an unknown, revoked or expired token, or one of another user
+    /// than `username` (HTTP Basic names the user as well).
+    public func authenticate(secret: String, username: String? = nil) async throws -> Actor? {
+        guard secret.hasPrefix(TokenSecret.prefix), secret.utf8.count < 200 else { return nil }
+        guard let (token, owner) = try await store.token(hash: TokenSecret.hash(secret)) else { return nil }
+        let now = clock()
+        guard !token.isExpired(at: now) else { return nil }
+        if let username, username != owner.username, username != owner.email { return nil }
+        try await store.recordTokenUse(id: token.id, at: now, throttle: Self.useThrottle)
+        return .user(owner, scopes: token.scopes)
+    }
+
+    private func account(_ username: String, actor: Actor, write: Bool) async throws -> User {
+        try await store.managedAccount(username, actor: actor, write: write)
+    }
+
+    static func exampleDate(_ now: Date) -> String {
+        ISO8601DateFormatter().string(from: now.addingTimeInterval(90 * 86_400)).prefix(10).description
+    }
+}

@@ -1,0 +1,108 @@
+import GatehouseCore
+import Hummingbird
+
+/// A refusal as the API sends it, in Bitbucket Cloud's shape: `{"type": "error", "error": {"message", "detail"}}`.
+struct APIError: Error {
+    var status: HTTPResponse.Status
+    var message: String
+    var detail: String?
+    var headers: HTTPFields = [:]
+
+    init(_ status: HTTPResponse.Status, _ message: String, detail: String? = nil) {
+        self.status = status
+        self.message = message
+        self.detail = detail
+    }
+
+    /// The first sentence as `message` (Bitbucket's wording where it has one), the advice after it as `detail`.
+    init(_ status: HTTPResponse.Status, explaining text: String) {
+        if let end = text.range(of: ". ") {
+            self.init(status, String(text[..<end.lowerBound]) + ".", detail: String(text[end.upperBound...]))
+        } else {
+            self.init(status, text)
+        }
+    }
+
+    static func unauthorized(_ denial: AccessDenial = .signInRequired) -> APIError {
+        var error = APIError(.unauthorized, explaining: denial.description)
+        error.headers[.wwwAuthenticate] = #"Basic realm="Gatehouse API", Bearer realm="Gatehouse API""#
+        return error
+    }
+
+    func response() -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        let body = ErrorBody(error: .init(message: message, detail: detail))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: JSON.encode(body)))
+    }
+
+    private struct ErrorBody: Encodable {
+        var type = "error"
+        var error: Detail
+        struct Detail: Encodable {
+            var message: String
+            var detail: String?
+        }
+    }
+}
+
+extension APIError {
+    /// The status and words for any error a handler throws; unexpected errors become a 500 without internals.
+    init(_ error: any Error) {
+        switch error {
+        case let error as APIError:
+            self = error
+        case let error as GatehouseError:
+            self.init(gatehouse: error)
+        case let denial as AccessDenial:
+            self.init(denial: denial)
+        case let error as any HTTPResponseError:
+            self.init(error.status, Self.reason(for: error.status))
+        default:
+            self.init(.internalServerError, "Something went wrong on the server.", detail: "It has been logged; try again, and tell the operator if it persists.")
+        }
+    }
+
+    private init(gatehouse error: GatehouseError) {
+        switch error {
+        case .accessDenied(let denial): self.init(denial: denial)
+        case .notFound: self.init(.notFound, explaining: error.description)
+        default: self.init(.badRequest, explaining: error.description)
+        }
+    }
+
+    private init(denial: AccessDenial) {
+        switch denial {
+        case .notFound, .accountNotFound: self.init(.notFound, explaining: denial.description)
+        case .signInRequired: self = .unauthorized()
+        case .readOnlyDeployKey, .readOnlyAccount, .notAdministrator, .missingScope, .notWorkspaceAdministrator:
+            self.init(.forbidden, explaining: denial.description)
+        }
+    }
+
+    private static func reason(for status: HTTPResponse.Status) -> String {
+        switch status {
+        case .notFound: "No such resource. Check the URL against /2.0/openapi.json."
+        case .contentTooLarge: "The request body is larger than \(APIServer.maximumBodySize / 1024) KiB. Send a smaller JSON document."
+        case .methodNotAllowed: "This method is not allowed here. Check /2.0/openapi.json for the methods each path takes."
+        default: status.reasonPhrase
+        }
+    }
+}
+
+/// Turns every error into the API's error body, and logs the unexpected ones.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let apiError = APIError(error)
+            if apiError.status == .internalServerError {
+                context.logger.error("\(request.method) \(request.uri.path) failed: \(String(reflecting: error))")
+            }
+            return apiError.response()
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import GatehouseCore
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The REST API, shaped like Bitbucket Cloud 2.0, served by Hummingbird next to the SSH server.
+public struct APIServer: Sendable {
+    public static let maximumBodySize = 64 * 1024
+
+    /// The services every door shares: the API applies no rule of its own.
+    public struct Services: Sendable {
+        public var store: any Store
+        public var directory: DirectoryService
+        public var keys: KeyService
+        public var tokens: TokenService
+
+        public init(store: any Store, directory: DirectoryService, keys: KeyService, tokens: TokenService) {
+            self.store = store
+            self.directory = directory
+            self.keys = keys
+            self.tokens = tokens
+        }
+    }
+
+    /// What clients need to connect over SSH, for `/2.0/hostkeys`.
+    public struct SSHEndpoint: Sendable {
+        public var port: Int
+        public var user: String
+        /// `TYPE BASE64` of each host key, with its SHA256 fingerprint.
+        public var hostKeys: [(publicKey: String, fingerprint: String)]
+
+        public init(port: Int, user: String, hostKeys: [(publicKey: String, fingerprint: String)]) {
+            self.port = port
+            self.user = user
+            self.hostKeys = hostKeys
+        }
+    }
+
+    let services: Services
+    let ssh: SSHEndpoint
+    let logger: Logger
+
+    public init(services: Services, ssh: SSHEndpoint, logger: Logger) {
+        self.services = services
+        self.ssh = ssh
+        self.logger = logger
+    }
+
+    /// The HTTP server as a Service for the process's ServiceGroup; `onListening` receives the bound port.
+    public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void) -> some Service {
+        Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "Gatehouse"),
+                    onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
+                    logger: logger)
+    }
+
+    func router() -> Router<APIContext> {
+        let router = Router(context: APIContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: TokenAuthentication(tokens: services.tokens))
+        addAccountRoutes(to: router)
+        addRepositoryRoutes(to: router)
+        addDeployKeyRoutes(to: router)
+        addSSHKeyRoutes(to: router)
+        return router
+    }
+}
+
+extension Request {
+    /// `scheme://host` as the client addressed us, for links in responses.
+    var baseURL: String {
+        let host = head.authority ?? "localhost"
+        return "\(head.scheme ?? "http")://\(host)"
+    }
+
+    /// This request's URL without its query, for pagination links.
+    var urlWithoutQuery: String { baseURL + uri.path }
+}
+
+extension APIContext {
+    /// The actor, who must have signed in: anonymous callers get 401 whatever they asked for.
+    func signedIn() throws -> Actor {
+        if actor == .anonymous { throw APIError.unauthorized() }
+        return actor
+    }
+}

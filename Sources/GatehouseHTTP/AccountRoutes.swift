@@ -1,0 +1,48 @@
+import GatehouseCore
+import Hummingbird
+
+extension APIServer {
+    /// `/2.0/user`, `/2.0/hostkeys` and `/2.0/workspaces/{workspace}/audit`.
+    func addAccountRoutes(to router: Router<APIContext>) {
+        let directory = services.directory
+        let ssh = ssh
+
+        router.get("/2.0/user") { request, context in
+            let actor = try context.signedIn()
+            guard let user = actor.user else { throw APIError.unauthorized() }
+            if let denial = Access.authorizeAccount(actor, owner: user, write: false) { throw GatehouseError.accessDenied(denial) }
+            return JSON.response(UserJSON(user, base: request.baseURL))
+        }
+        router.get("/2.0/hostkeys") { request, _ in
+            let host = request.head.authority.map(Self.hostName) ?? "localhost"
+            let target = ssh.port == 22 ? host : "[\(host)]:\(ssh.port)"
+            let values = ssh.hostKeys.map { key in
+                HostKeyJSON(key_type: String(key.publicKey.prefix { $0 != " " }), fingerprint: key.fingerprint,
+                            known_hosts: "\(target) \(key.publicKey)")
+            }
+            return JSON.response(PageRequest.all(values))
+        }
+        router.get("/2.0/workspaces/{workspace}/audit") { request, context in
+            let actor = try context.signedIn()
+            let page = try PageRequest(request)
+            let (entries, total) = try await directory.auditLog(actor: actor, workspace: context.parameters.get("workspace") ?? "",
+                                                                offset: page.offset, limit: page.length)
+            return JSON.response(page.envelope(entries.map(AuditEntryJSON.init), total: total, url: request.urlWithoutQuery))
+        }
+    }
+
+    /// The host part of `host:port` or `[v6]:port`.
+    static func hostName(_ authority: String) -> String {
+        if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") {
+            return String(authority[authority.index(after: authority.startIndex)..<end])
+        }
+        return String(authority.prefix { $0 != ":" })
+    }
+}
+
+extension PageRequest {
+    /// A single page holding everything, for short fixed lists.
+    static func all<Value>(_ values: [Value]) -> Page<Value> {
+        Page(pagelen: max(values.count, 1), page: 1, size: values.count, next: nil, previous: nil, values: values)
+    }
+}

@@ -1,0 +1,61 @@
+import GatehouseCore
+import Hummingbird
+
+extension APIServer {
+    /// `/2.0/repositories/{workspace}/{repo_slug}/deploy-keys[/{key_id}]`, as in Bitbucket Cloud.
+    func addDeployKeyRoutes(to router: Router<APIContext>) {
+        let keys = services.keys
+        let collection = "/2.0/repositories/{workspace}/{repo_slug}/deploy-keys"
+
+        router.get(RouterPath(collection)) { request, context in
+            let actor = try context.signedIn()
+            let list = try await keys.listDeployKeys(actor: actor, repository: context.repositoryName)
+            let page = try PageRequest(request)
+            return JSON.response(page.slice(list.map { DeployKeyJSON($0, base: request.baseURL) }, url: request.urlWithoutQuery))
+        }
+        router.post(RouterPath(collection)) { request, context in
+            let actor = try context.signedIn()
+            // Access first, so that a caller who may not see the repository learns nothing from body errors.
+            _ = try await keys.listDeployKeys(actor: actor, repository: context.repositoryName)
+            let input = try await JSON.decode(KeyInput.self, from: request)
+            let added = try await keys.addDeployKey(actor: actor, repositories: [context.repositoryName], label: input.label,
+                                                    keyText: input.key, sourceIP: context.sourceIP)
+            var body = DeployKeyJSON(added[0], base: request.baseURL)
+            body.notice = added[0].key.frontEndNote
+            return JSON.response(body)
+        }
+        router.get(RouterPath(collection + "/{key_id}")) { request, context in
+            let deployKey = try await keys.deployKey(actor: try context.signedIn(), repository: context.repositoryName, id: try context.deployKeyID())
+            return JSON.response(DeployKeyJSON(deployKey, base: request.baseURL))
+        }
+        router.put(RouterPath(collection + "/{key_id}")) { request, context in
+            let actor = try context.signedIn()
+            let id = try context.deployKeyID()
+            _ = try await keys.deployKey(actor: actor, repository: context.repositoryName, id: id)
+            let input = try await JSON.decode(LabelInput.self, from: request)
+            let renamed = try await keys.renameDeployKey(actor: actor, repository: context.repositoryName, id: id, label: input.label,
+                                                         keyText: input.key, sourceIP: context.sourceIP)
+            return JSON.response(DeployKeyJSON(renamed, base: request.baseURL))
+        }
+        router.delete(RouterPath(collection + "/{key_id}")) { _, context in
+            try await keys.removeDeployKey(actor: try context.signedIn(), repository: context.repositoryName,
+                                           id: try context.deployKeyID(), sourceIP: context.sourceIP)
+            return Response(status: .noContent)
+        }
+    }
+}
+
+extension APIContext {
+    /// `workspace/repo_slug` from the path.
+    var repositoryName: String {
+        "\(parameters.get("workspace") ?? "")/\(parameters.get("repo_slug") ?? "")"
+    }
+
+    /// A key id that is not a number names no key: 404, like any other missing key.
+    func deployKeyID() throws -> Int {
+        guard let id = parameters.get("key_id", as: Int.self) else {
+            throw APIError(.notFound, "No such deployment key.", detail: "Deployment key ids are integers; list them with GET \(repositoryName)/deploy-keys.")
+        }
+        return id
+    }
+}

@@ -1,0 +1,29 @@
+import GatehouseCore
+import Hummingbird
+
+extension APIServer {
+    /// `/2.0/repositories/{workspace}[/{repo_slug}]`: discover and create repositories.
+    func addRepositoryRoutes(to router: Router<APIContext>) {
+        let directory = services.directory
+        let store = services.store
+
+        router.get("/2.0/repositories/{workspace}") { request, context in
+            let page = try PageRequest(request)
+            let list = try await directory.visibleRepositories(actor: context.actor, workspace: context.parameters.get("workspace") ?? "")
+            return JSON.response(page.slice(list.map { RepositoryJSON($0, base: request.baseURL) }, url: request.urlWithoutQuery))
+        }
+        router.get("/2.0/repositories/{workspace}/{repo_slug}") { request, context in
+            let repository = try await store.authorizedRepository(context.repositoryName, actor: context.actor, operation: .read)
+            return JSON.response(RepositoryJSON(repository, base: request.baseURL))
+        }
+        router.post("/2.0/repositories/{workspace}/{repo_slug}") { request, context in
+            let actor = try context.signedIn()
+            // An empty body creates a private repository, as the safe default.
+            let input = request.headers[.contentLength] == "0" ? RepositoryInput() : try await JSON.decode(RepositoryInput.self, from: request)
+            let repository = try await directory.createRepository(actor: actor, workspace: context.parameters.get("workspace") ?? "",
+                                                                  slug: context.parameters.get("repo_slug") ?? "",
+                                                                  isPrivate: input.is_private ?? true)
+            return JSON.response(RepositoryJSON(repository, base: request.baseURL))
+        }
+    }
+}

@@ -1,0 +1,225 @@
+import Foundation
+import GatehouseCore
+
+/// `{"href": "..."}`, as in Bitbucket's `links`.
+struct Link: Encodable {
+    var href: String
+}
+
+struct SelfLinks: Encodable {
+    var `self`: Link
+}
+
+struct RepositoryLinks: Encodable {
+    var `self`: Link
+    var html: Link
+}
+
+/// Curly-braced UUIDs, as Bitbucket writes them.
+func braced(_ id: UUID) -> String { "{\(id.uuidString.lowercased())}" }
+
+struct UserJSON: Encodable {
+    var type = "user"
+    var uuid: String
+    var username: String
+    var nickname: String
+    var display_name: String
+    var links: SelfLinks
+
+    init(_ user: User, base: String) {
+        uuid = braced(user.id)
+        username = user.username
+        nickname = user.username
+        display_name = user.displayName
+        links = SelfLinks(self: Link(href: "\(base)/2.0/users/\(user.username)"))
+    }
+}
+
+struct WorkspaceRefJSON: Encodable {
+    var type = "workspace"
+    var slug: String
+    var uuid: String
+}
+
+struct RepositoryJSON: Encodable {
+    var type = "repository"
+    var uuid: String
+    var name: String
+    var slug: String
+    var full_name: String
+    var is_private: Bool
+    var workspace: WorkspaceRefJSON
+    var links: RepositoryLinks
+
+    init(_ repository: Repository, base: String) {
+        uuid = braced(repository.id)
+        name = repository.slug
+        slug = repository.slug
+        full_name = repository.fullName
+        is_private = repository.isPrivate
+        workspace = WorkspaceRefJSON(slug: repository.workspaceSlug, uuid: braced(repository.workspaceID))
+        links = RepositoryLinks(self: Link(href: "\(base)/2.0/repositories/\(repository.fullName)"),
+                                html: Link(href: "\(base)/\(repository.fullName)"))
+    }
+}
+
+/// The owner of a deploy key: the account that added it (null when the operator added it from the CLI).
+struct AdderJSON: Encodable {
+    var type = "user"
+    var username: String
+}
+
+struct DeployKeyJSON: Encodable {
+    var id: Int
+    var type = "deploy_key"
+    var key: String
+    var label: String
+    var comment: String?
+    var fingerprint: String
+    var added_on: Date
+    var last_used: Date?
+    var repository: RepositoryJSON
+    var owner: AdderJSON?
+    var links: SelfLinks
+    /// Which SSH front end serves the key, when the built-in server cannot (our addition; only on creation).
+    var notice: String?
+
+    init(_ deployKey: DeployKey, base: String) {
+        id = deployKey.id
+        key = deployKey.key.publicKey
+        label = deployKey.label
+        comment = deployKey.key.comment
+        fingerprint = deployKey.key.fingerprint
+        added_on = deployKey.addedAt
+        last_used = deployKey.lastUsed
+        repository = RepositoryJSON(deployKey.repository, base: base)
+        owner = deployKey.addedBy.map { AdderJSON(username: $0) }
+        links = SelfLinks(self: Link(href: "\(base)/2.0/repositories/\(deployKey.repository.fullName)/deploy-keys/\(deployKey.id)"))
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(type, forKey: .type)
+        try container.encode(key, forKey: .key)
+        try container.encode(label, forKey: .label)
+        try container.encode(comment, forKey: .comment)
+        try container.encode(fingerprint, forKey: .fingerprint)
+        try container.encode(added_on, forKey: .added_on)
+        try container.encode(last_used, forKey: .last_used)
+        try container.encode(repository, forKey: .repository)
+        try container.encode(owner, forKey: .owner)
+        try container.encode(links, forKey: .links)
+        try container.encodeIfPresent(notice, forKey: .notice)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, type, key, label, comment, fingerprint, added_on, last_used, repository, owner, links, notice
+    }
+}
+
+struct SSHKeyJSON: Encodable {
+    var uuid: String
+    var type = "ssh_key"
+    var key: String
+    var label: String
+    var comment: String?
+    var fingerprint: String
+    var created_on: Date
+    var last_used: Date?
+    /// Account keys do not expire yet; always null until key expiry lands.
+    var expires_on: Date?
+    var owner: UserJSON
+    var links: SelfLinks
+    var notice: String?
+
+    init(_ key: StoredKey, owner: User, base: String) {
+        uuid = braced(key.id)
+        self.key = key.publicKey
+        label = key.label ?? ""
+        comment = key.comment
+        fingerprint = key.fingerprint
+        created_on = key.createdAt
+        last_used = key.lastUsed
+        expires_on = nil
+        self.owner = UserJSON(owner, base: base)
+        links = SelfLinks(self: Link(href: "\(base)/2.0/users/\(owner.username)/ssh-keys/\(braced(key.id))"))
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(uuid, forKey: .uuid)
+        try container.encode(type, forKey: .type)
+        try container.encode(key, forKey: .key)
+        try container.encode(label, forKey: .label)
+        try container.encode(comment, forKey: .comment)
+        try container.encode(fingerprint, forKey: .fingerprint)
+        try container.encode(created_on, forKey: .created_on)
+        try container.encode(last_used, forKey: .last_used)
+        try container.encode(expires_on, forKey: .expires_on)
+        try container.encode(owner, forKey: .owner)
+        try container.encode(links, forKey: .links)
+        try container.encodeIfPresent(notice, forKey: .notice)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case notice, uuid, type, key, label, comment, fingerprint, created_on, last_used, expires_on, owner, links
+    }
+}
+
+struct AuditEntryJSON: Encodable {
+    var type = "audit_entry"
+    var at: Date
+    var actor: String
+    var action: String
+    var object: String
+    var detail: String
+    var source_ip: String?
+
+    init(_ entry: AuditEntry) {
+        at = entry.at
+        actor = entry.actor
+        action = entry.action.rawValue
+        object = entry.object
+        detail = entry.detail
+        source_ip = entry.sourceIP
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(type, forKey: .type)
+        try container.encode(at, forKey: .at)
+        try container.encode(actor, forKey: .actor)
+        try container.encode(action, forKey: .action)
+        try container.encode(object, forKey: .object)
+        try container.encode(detail, forKey: .detail)
+        try container.encode(source_ip, forKey: .source_ip)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case type, at, actor, action, object, detail, source_ip
+    }
+}
+
+/// One host key, with the line that goes into `~/.ssh/known_hosts`.
+struct HostKeyJSON: Encodable {
+    var type = "host_key"
+    var key_type: String
+    var fingerprint: String
+    var known_hosts: String
+}
+
+/// Request bodies.
+struct KeyInput: Decodable {
+    var key: String
+    var label: String
+}
+
+struct LabelInput: Decodable {
+    var label: String
+    var key: String?
+}
+
+struct RepositoryInput: Decodable {
+    var is_private: Bool?
+}

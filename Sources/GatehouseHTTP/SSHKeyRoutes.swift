@@ -1,0 +1,65 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+
+extension APIServer {
+    /// `/2.0/users/{selected_user}/ssh-keys[/{key_id}]`, as in Bitbucket Cloud: `selected_user` is a username or
+    /// `{uuid}`, `key_id` the key's `{uuid}`.
+    func addSSHKeyRoutes(to router: Router<APIContext>) {
+        let keys = services.keys
+        let collection = "/2.0/users/{selected_user}/ssh-keys"
+
+        router.get(RouterPath(collection)) { request, context in
+            let (owner, list) = try await keys.listAccountKeys(actor: try context.signedIn(), username: context.selectedUser)
+            let page = try PageRequest(request)
+            return JSON.response(page.slice(list.map { SSHKeyJSON($0, owner: owner, base: request.baseURL) }, url: request.urlWithoutQuery))
+        }
+        router.post(RouterPath(collection)) { request, context in
+            let actor = try context.signedIn()
+            let owner = try await services.store.managedAccount(context.selectedUser, actor: actor, write: true)
+            let input = try await JSON.decode(KeyInput.self, from: request)
+            let key = try await keys.addAccountKey(actor: actor, username: owner.username, label: input.label, keyText: input.key,
+                                                   sourceIP: context.sourceIP)
+            var body = SSHKeyJSON(key, owner: owner, base: request.baseURL)
+            body.notice = key.frontEndNote
+            return JSON.response(body, status: .created)
+        }
+        router.get(RouterPath(collection + "/{key_id}")) { request, context in
+            let (owner, key) = try await keys.accountKey(actor: try context.signedIn(), username: context.selectedUser, id: try context.sshKeyID())
+            return JSON.response(SSHKeyJSON(key, owner: owner, base: request.baseURL))
+        }
+        router.put(RouterPath(collection + "/{key_id}")) { request, context in
+            let actor = try context.signedIn()
+            let id = try context.sshKeyID()
+            _ = try await keys.accountKey(actor: actor, username: context.selectedUser, id: id, write: true)
+            let input = try await JSON.decode(LabelInput.self, from: request)
+            let (owner, key) = try await keys.renameAccountKey(actor: actor, username: context.selectedUser, id: id, label: input.label,
+                                                               keyText: input.key, sourceIP: context.sourceIP)
+            return JSON.response(SSHKeyJSON(key, owner: owner, base: request.baseURL))
+        }
+        router.delete(RouterPath(collection + "/{key_id}")) { _, context in
+            try await keys.removeAccountKey(actor: try context.signedIn(), username: context.selectedUser, id: try context.sshKeyID(),
+                                            sourceIP: context.sourceIP)
+            return Response(status: .noContent)
+        }
+    }
+}
+
+extension APIContext {
+    /// The `selected_user` path parameter, percent-decoded (clients encode the braces of `{uuid}`).
+    var selectedUser: String {
+        let raw = parameters.get("selected_user") ?? ""
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    /// An SSH key id is the key's `{uuid}`; the braces may be percent-encoded or left out.
+    func sshKeyID() throws -> UUID {
+        var raw = parameters.get("key_id") ?? ""
+        raw = raw.removingPercentEncoding ?? raw
+        if raw.hasPrefix("{"), raw.hasSuffix("}") { raw = String(raw.dropFirst().dropLast()) }
+        guard let id = UUID(uuidString: raw) else {
+            throw APIError(.notFound, "No such SSH key.", detail: "SSH key ids are the key's {uuid}; list them with GET /2.0/users/\(selectedUser)/ssh-keys.")
+        }
+        return id
+    }
+}

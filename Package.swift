@@ -67,9 +67,19 @@ let package = Package(
             ]
         ),
         .target(
+            name: "GatehouseMail",
+            dependencies: [
+                "GatehouseCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "GatehouseApp",
             dependencies: [
-                "GatehouseCore", "GatehouseStore", "GatehouseGit", "GatehouseSSH", "GatehouseKeys", "GatehouseHTTP",
+                "GatehouseCore", "GatehouseStore", "GatehouseGit", "GatehouseSSH", "GatehouseKeys", "GatehouseHTTP", "GatehouseMail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -90,7 +100,7 @@ let package = Package(
         .testTarget(
             name: "GatehouseEndToEndTests",
             dependencies: [
-                "GatehouseApp", "GatehouseCore", "GatehouseStore", "GatehouseSSH", "GatehouseKeys", "GatehouseHTTP", "gatehouse",
+                "GatehouseApp", "GatehouseCore", "GatehouseStore", "GatehouseSSH", "GatehouseKeys", "GatehouseHTTP", "GatehouseMail", "gatehouse",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSH", package: "swift-nio-ssh"),

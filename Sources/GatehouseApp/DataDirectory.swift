@@ -2,6 +2,7 @@ import Foundation
 import GatehouseCore
 import GatehouseGit
 import GatehouseHTTP
+import GatehouseMail
 import GatehouseSSH
 import GatehouseStore
 import Logging
@@ -72,6 +73,11 @@ public struct DataDirectory: Sendable {
     /// Host keys as the API lists them.
     public func sshEndpoint(port: Int, user: String) throws -> APIServer.SSHEndpoint {
         APIServer.SSHEndpoint(port: port, user: user, hostKeys: try hostKeys().publicKeys.map { ($0.openSSH, $0.fingerprint) })
+    }
+
+    /// The outbox sender; with no SMTP server it only reports what is waiting.
+    public func mailRelay(smtp: SMTPConfiguration?, policy: MailRelay.Policy = .init()) -> MailRelay {
+        MailRelay(store: store, smtp: smtp, policy: policy, logger: logger)
     }
 
     public func close() async {

@@ -9,7 +9,7 @@ public struct Gatehouse: AsyncParsableCommand {
         abstract: "A self-hosted Git server built around deployment keys.",
         subcommands: [Serve.self, UserCommand.self, WorkspaceCommand.self, RepoCommand.self, SSHKeyCommand.self,
                       DeployKeyCommand.self, HostKeysCommand.self, AuditCommand.self, AuthorizedKeysCommand.self,
-                      ShellCommand.self, SSHDConfigCommand.self, TokenCommand.self])
+                      ShellCommand.self, SSHDConfigCommand.self, TokenCommand.self, MailCommand.self])
 
     public init() {}
 

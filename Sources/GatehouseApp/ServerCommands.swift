@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatehouseCore
+import GatehouseMail
 import GatehouseSSH
 import Logging
 import ServiceLifecycle
@@ -13,6 +14,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Where the REST API listens (HOST:PORT; port 0 picks a free one).")
     var http = ListenAddress(host: "0.0.0.0", port: 8080)
     @Option(help: "The SSH user name clients connect as.") var sshUser = "git"
+    @Option(help: "The SMTP server for email notices (HOST:PORT). Without it, notices stay in the outbox (gatehouse mail list).")
+    var smtp: ListenAddress?
+    @Option(help: "The SMTP user name; the password is read from $GATEHOUSE_SMTP_PASSWORD.") var smtpUser: String?
+    @Option(help: "The sender address of email notices.") var smtpFrom = "gatehouse@localhost"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -33,7 +38,11 @@ struct Serve: AsyncParsableCommand {
             .application(host: http.host, port: http.port) { boundPort in
                 FileHandle.standardOutput.write(Data("HTTP: \(ListenAddress(host: httpHost, port: boundPort)) (REST API at /2.0/)\n".utf8))
             }
-        let group = ServiceGroup(services: [server, api], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let mail = directory.mailRelay(smtp: smtp.map {
+            SMTPConfiguration(host: $0.host, port: $0.port, username: smtpUser,
+                              password: ProcessInfo.processInfo.environment["GATEHOUSE_SMTP_PASSWORD"], from: smtpFrom)
+        })
+        let group = ServiceGroup(services: [server, api, mail], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         await directory.close()
     }
@@ -78,3 +87,29 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 }
+
+struct MailCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "mail", abstract: "Inspect the outbox of email notices.",
+                                                    subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List queued, sent and failed notices, newest first.")
+        @OptionGroup var options: DataOptions
+        @Option(help: "Only this status: pending, sent or failed.") var status: MailStatus?
+        @Option(help: "How many messages.") var limit = 50
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let messages = try await options.withDirectory { try await $0.store.mail(status: status, limit: limit) }
+            if json { return try printJSON(messages) }
+            if messages.isEmpty { print("The outbox is empty.") }
+            let formatter = ISO8601DateFormatter()
+            for message in messages {
+                let error = message.lastError.map { "\t\($0)" } ?? ""
+                print("\(formatter.string(from: message.createdAt))\t\(message.status.rawValue)\t\(message.attempts) attempts\t\(message.mail.to)\t\(message.mail.subject)\(error)")
+            }
+        }
+    }
+}
+
+extension MailStatus: ExpressibleByArgument {}

@@ -28,7 +28,7 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
             message
         case .accessDenied(let denial): denial.description
         case .keyIsAccountKey:
-            "This key is already registered as an account's SSH key, so it cannot be a deployment key. Generate a separate key for the machine (ssh-keygen -t ed25519) and add that."
+            "Someone has already registered that SSH key. It is an account's SSH key, so it cannot also be a deployment key: generate a separate key for the machine (ssh-keygen -t ed25519) and add that."
         case .keyIsDeployKey:
             "This key is already used as a deployment key, so it cannot be an account key. Generate a separate key for your account (ssh-keygen -t ed25519) and add that."
         case .keyAlreadyRegistered:

@@ -26,11 +26,16 @@ public struct KeyService: Sendable {
         }
         // "Account key or deployment key, never both" and "once per repository" are database constraints;
         // the store reports them as keyIsAccountKey / keyAlreadyOnRepository, and nothing is attached.
+        var administrators: [UUID: [User]] = [:]
+        for repository in repositories { administrators[repository.id] = try await store.administrators(of: repository) }
+        let recipients = administrators
         let now = clock()
-        return try await store.attachDeployKey(key, label: label, repositories: repositories, addedBy: actor.user) { repository in
-            AuditEntry(at: now, actor: actor.auditName, action: .deployKeyAdded, object: repository.fullName,
-                       detail: "label \"\(label)\", \(key.type.rawValue) \(key.fingerprint)", sourceIP: sourceIP,
-                       workspaceID: repository.workspaceID)
+        return try await store.attachDeployKey(key, label: label, repositories: repositories, addedBy: actor.user) { deployKey in
+            let repository = deployKey.repository
+            let audit = AuditEntry(at: now, actor: actor.auditName, action: .deployKeyAdded, object: repository.fullName,
+                                   detail: "deploy key \(deployKey.id) label \"\(label)\", \(key.type.rawValue) \(key.fingerprint)",
+                                   sourceIP: sourceIP, workspaceID: repository.workspaceID)
+            return ChangeRecord(audit: audit, mail: KeyNotices.deployKeyAdded(deployKey, by: actor, recipients: recipients[repository.id] ?? []))
         }
     }
 
@@ -76,7 +81,9 @@ public struct KeyService: Sendable {
         let user = try await store.managedAccount(username, actor: actor, write: true)
         let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .accountKeyAdded, object: user.username,
                                detail: "label \"\(label)\", \(key.type.rawValue) \(key.fingerprint)", sourceIP: sourceIP, workspaceID: nil)
-        return try await store.addAccountKey(key, label: label, user: user, audit: entry)
+        return try await store.addAccountKey(key, label: label, user: user) { stored in
+            ChangeRecord(audit: entry, mail: [KeyNotices.accountKeyAdded(stored, owner: user, by: actor)])
+        }
     }
 
     public func listAccountKeys(actor: Actor, username: String) async throws -> (User, [StoredKey]) {

@@ -32,13 +32,17 @@ public protocol Store: Sendable {
     /// The stored key with this fingerprint, in one indexed lookup.
     func storedKey(fingerprint: String) async throws -> StoredKey?
 
-    func addAccountKey(_ key: PublicKey, label: String, user: User, audit: AuditEntry) async throws -> StoredKey
+    /// Adds an account key and writes `record`'s audit entry and mail in the same transaction.
+    func addAccountKey(_ key: PublicKey, label: String, user: User, record: @Sendable (StoredKey) -> ChangeRecord) async throws -> StoredKey
     func accountKeys(user: User) async throws -> [StoredKey]
     func renameAccountKey(id: UUID, label: String, audit: AuditEntry) async throws
     func removeAccountKey(id: UUID, audit: AuditEntry) async throws
-    /// Attaches the key to every repository in one transaction (creating the key row if new).
+    /// Attaches the key to every repository in one transaction (creating the key row if new), with each
+    /// attachment's audit entry and mail.
     func attachDeployKey(_ key: PublicKey, label: String, repositories: [Repository], addedBy: User?,
-                         audit: @Sendable (Repository) -> AuditEntry) async throws -> [DeployKey]
+                         record: @escaping @Sendable (DeployKey) -> ChangeRecord) async throws -> [DeployKey]
+    /// Everyone who administers the repository: workspace owners and admins, and explicit repository admins.
+    func administrators(of repository: Repository) async throws -> [User]
     func deployKeys(repository: Repository) async throws -> [DeployKey]
     func deployKey(id: Int, repository: Repository) async throws -> DeployKey?
     func renameDeployKey(id: Int, label: String, audit: AuditEntry) async throws
@@ -60,6 +64,14 @@ public protocol Store: Sendable {
     /// False when the user has no such token.
     func deleteToken(id: UUID, user: User, audit: AuditEntry) async throws -> Bool
     func recordTokenUse(id: UUID, at: Date, throttle: TimeInterval) async throws
+
+    /// Claims up to `limit` pending messages due at `now`, hiding them from other senders for `lease`.
+    func claimDueMail(now: Date, limit: Int, lease: TimeInterval) async throws -> [QueuedMail]
+    func markMailSent(id: UUID, at: Date) async throws
+    /// Records a failed attempt: retried at `retryAt`, or failed for good when it is nil.
+    func markMailAttemptFailed(id: UUID, error: String, retryAt: Date?) async throws
+    /// Newest first.
+    func mail(status: MailStatus?, limit: Int) async throws -> [QueuedMail]
 }
 
 /// Where repositories live on disk.

@@ -16,11 +16,16 @@ struct APIError: Error {
 
     /// The first sentence as `message` (Bitbucket's wording where it has one), the advice after it as `detail`.
     init(_ status: HTTPResponse.Status, explaining text: String) {
-        if let end = text.range(of: ". ") {
-            self.init(status, String(text[..<end.lowerBound]) + ".", detail: String(text[end.upperBound...]))
-        } else {
-            self.init(status, text)
+        // A sentence ends at ". " before a capital letter, so that "e.g. ~/.ssh" stays inside its sentence.
+        var search = text.startIndex
+        while let end = text.range(of: ". ", range: search..<text.endIndex) {
+            if text[end.upperBound...].first?.isUppercase == true {
+                self.init(status, String(text[..<end.lowerBound]) + ".", detail: String(text[end.upperBound...]))
+                return
+            }
+            search = end.upperBound
         }
+        self.init(status, text)
     }
 
     static func unauthorized(_ denial: AccessDenial = .signInRequired) -> APIError {

@@ -35,17 +35,19 @@ extension FluentStore {
         }
     }
 
-    public func addAccountKey(_ key: PublicKey, label: String, user: User, audit: AuditEntry) async throws -> StoredKey {
+    public func addAccountKey(_ key: PublicKey, label: String, user: User, record: @Sendable (StoredKey) -> ChangeRecord) async throws -> StoredKey {
         let model = KeyModel(key, kind: .account)
+        model.id = UUID()
         model.userID = user.id
         model.label = label
+        let change = record(model.entity)
         try await mapConstraint(.keyAlreadyRegistered) {
             try await database.transaction { db in
                 if let existing = try await KeyModel.query(on: db).filter(\.$fingerprint == key.fingerprint).first() {
                     throw existing.kind == KeyKind.deploy.rawValue ? GatehouseError.keyIsDeployKey : GatehouseError.keyAlreadyRegistered
                 }
                 try await model.create(on: db)
-                try await AuditModel(audit).create(on: db)
+                try await self.write(change, on: db)
             }
         }
         return model.entity
@@ -70,9 +72,9 @@ extension FluentStore {
     }
 
     public func attachDeployKey(_ key: PublicKey, label: String, repositories: [Repository], addedBy: User?,
-                                audit: @Sendable (Repository) -> AuditEntry) async throws -> [DeployKey] {
-        let entries = repositories.map(audit)
-        let ids: [Int] = try await database.transaction { db in
+                                record: @escaping @Sendable (DeployKey) -> ChangeRecord) async throws -> [DeployKey] {
+        let now = Date()
+        return try await database.transaction { db in
             let keyModel: KeyModel
             if let existing = try await KeyModel.query(on: db).filter(\.$fingerprint == key.fingerprint).first() {
                 guard existing.kind == KeyKind.deploy.rawValue else { throw GatehouseError.keyIsAccountKey }
@@ -82,21 +84,39 @@ extension FluentStore {
                 try await self.mapConstraint(.keyIsAccountKey) { try await keyModel.create(on: db) }
             }
             var ids: [Int] = []
-            for (repository, entry) in zip(repositories, entries) {
+            for repository in repositories {
                 let attachment = AttachmentModel()
                 attachment.keyID = keyModel.id!
                 attachment.repositoryID = repository.id
                 attachment.label = label
                 attachment.access = AccessLevel.read.rawValue
                 attachment.addedBy = addedBy?.id
-                attachment.addedAt = entry.at
+                attachment.addedAt = now
                 try await self.mapConstraint(.keyAlreadyOnRepository(repository.fullName)) { try await attachment.create(on: db) }
-                try await AuditModel(entry).create(on: db)
                 ids.append(attachment.id!)
             }
-            return ids
+            let attached = try await self.attachments(on: db) { $0.filter(\.$id ~~ ids) }
+            for deployKey in attached { try await self.write(record(deployKey), on: db) }
+            return attached
         }
-        return try await attachments(on: database) { $0.filter(\.$id ~~ ids) }
+    }
+
+    public func administrators(of repository: Repository) async throws -> [User] {
+        let roles = [WorkspaceRole.owner.rawValue, WorkspaceRole.admin.rawValue]
+        let members = try await MemberModel.query(on: database).filter(\.$workspaceID == repository.workspaceID).filter(\.$role ~~ roles)
+            .join(UserModel.self, on: \MemberModel.$userID == \UserModel.$id).all()
+        let explicit = try await PermissionModel.query(on: database).filter(\.$repositoryID == repository.id)
+            .filter(\.$level >= AccessLevel.admin.rawValue)
+            .join(UserModel.self, on: \PermissionModel.$userID == \UserModel.$id).all()
+        var seen = Set<UUID>()
+        let users = try members.map { try $0.joined(UserModel.self).entity } + explicit.map { try $0.joined(UserModel.self).entity }
+        return users.filter { seen.insert($0.id).inserted }.sorted { $0.username < $1.username }
+    }
+
+    /// A change's audit entry and outbox messages, inside the caller's transaction.
+    func write(_ change: ChangeRecord, on db: any Database) async throws {
+        try await AuditModel(change.audit).create(on: db)
+        for mail in change.mail { try await MailModel(mail, at: change.audit.at).create(on: db) }
     }
 
     public func deployKeys(repository: Repository) async throws -> [DeployKey] {

@@ -14,16 +14,19 @@ final class TestGatehouse: @unchecked Sendable {
     let port: Int
     /// The user name clients connect as.
     let sshUser: String
+    /// The REST API, on its own ephemeral loopback port.
+    let api: TestAPI
     private let sshd: TestSSHD?
     private let serverTask: Task<Void, any Error>
 
-    private init(root: URL, data: DataDirectory, server: SSHServer, port: Int, sshUser: String, sshd: TestSSHD?) {
+    private init(root: URL, data: DataDirectory, server: SSHServer, port: Int, sshUser: String, sshd: TestSSHD?, api: TestAPI) {
         self.root = root
         self.data = data
         self.server = server
         self.port = port
         self.sshUser = sshUser
         self.sshd = sshd
+        self.api = api
         self.serverTask = Task { try await server.run() }
     }
 
@@ -47,8 +50,10 @@ final class TestGatehouse: @unchecked Sendable {
                 throw error
             }
         }
-        let gatehouse = TestGatehouse(root: root, data: data, server: server, port: sshd?.port ?? builtInPort,
-                                      sshUser: sshd == nil ? "git" : "root", sshd: sshd)
+        let sshPort = sshd?.port ?? builtInPort
+        let api = try await TestAPI.start(data.apiServer(ssh: try data.sshEndpoint(port: sshPort, user: "git")), logger: logger)
+        let gatehouse = TestGatehouse(root: root, data: data, server: server, port: sshPort,
+                                      sshUser: sshd == nil ? "git" : "root", sshd: sshd, api: api)
         do {
             try await body(gatehouse)
         } catch {
@@ -59,6 +64,7 @@ final class TestGatehouse: @unchecked Sendable {
     }
 
     private func stop() async {
+        await api.stop()
         await sshd?.stop()
         await server.stop()
         _ = await serverTask.result
@@ -96,6 +102,11 @@ final class TestGatehouse: @unchecked Sendable {
 
     func addAccountKey(_ key: KeyPair, user: String, label: String = "laptop") async throws {
         _ = try await data.keys.addAccountKey(actor: .localOperator, username: user, label: label, keyText: key.publicKey)
+    }
+
+    /// A new API token for `user` with `scopes` (all of them by default).
+    func token(_ user: String, scopes: [TokenScope] = TokenScope.allCases) async throws -> String {
+        try await data.tokens.create(actor: .localOperator, username: user, name: "test", scopes: scopes, expiresAt: nil).secret
     }
 
     /// A workspace `acme` owned by `owner` (with an account key) holding the given repositories,

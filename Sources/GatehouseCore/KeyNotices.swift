@@ -1,0 +1,46 @@
+import Foundation
+
+/// The emails sent when a key is added. They name the key by label, type and fingerprint, never by its full text.
+public enum KeyNotices {
+    public static func deployKeyAdded(_ deployKey: DeployKey, by actor: Actor, recipients: [User]) -> [OutgoingMail] {
+        let repository = deployKey.repository.fullName
+        let body = """
+            A deployment key was added to \(repository).
+
+              Added by:     \(actor.auditName)
+              Label:        \(deployKey.label)
+              Key type:     \(deployKey.key.typeName)
+              Fingerprint:  \(deployKey.key.fingerprint)
+              Repository:   \(repository)
+              Time:         \(timestamp(deployKey.addedAt))
+              Access:       read-only
+
+            You receive this because you administer \(repository). If you did not expect this key, remove it:
+              API: DELETE /2.0/repositories/\(repository)/deploy-keys/\(deployKey.id)
+              CLI: gatehouse deploy-key remove \(repository) \(deployKey.id)
+            """
+        return recipients.map { OutgoingMail(to: $0.email, subject: "[Gatehouse] Deployment key \"\(deployKey.label)\" added to \(repository)", body: body) }
+    }
+
+    public static func accountKeyAdded(_ key: StoredKey, owner: User, by actor: Actor) -> OutgoingMail {
+        let label = key.label ?? ""
+        let body = """
+            An SSH key was added to your Gatehouse account \(owner.username).
+
+              Added by:     \(actor.auditName)
+              Label:        \(label)
+              Key type:     \(key.typeName)
+              Fingerprint:  \(key.fingerprint)
+              Time:         \(timestamp(key.createdAt))
+
+            A key on your account can do everything you can. If you did not add it, remove it now:
+              API: DELETE /2.0/users/\(owner.username)/ssh-keys/{\(key.id.uuidString.lowercased())}
+              CLI: gatehouse ssh-key remove \(owner.username) \(key.id.uuidString.lowercased())
+            """
+        return OutgoingMail(to: owner.email, subject: "[Gatehouse] SSH key \"\(label)\" added to your account", body: body)
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        ISO8601DateFormatter().string(from: date)
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import GatehouseCore
+import Logging
+import ServiceLifecycle
+
+/// Delivers the outbox: claims due messages, sends each, and records the outcome. Failed attempts are
+/// retried with exponential backoff; permanent refusals and messages that failed `maximumAttempts` times
+/// are marked failed (see `gatehouse mail list`). Without SMTP settings messages stay queued and are logged.
+public struct MailRelay: Service {
+    public struct Policy: Sendable {
+        public var pollInterval: Duration = .seconds(5)
+        public var firstRetryDelay: TimeInterval = 30
+        public var maximumRetryDelay: TimeInterval = 3600
+        public var maximumAttempts = 8
+        /// How long a claimed message is hidden from other senders while this one tries it.
+        public var lease: TimeInterval = 300
+
+        public init() {}
+
+        /// The wait before the next attempt after `attempts` failures, or nil when it is time to give up.
+        public func retryDelay(afterAttempts attempts: Int) -> TimeInterval? {
+            guard attempts < maximumAttempts else { return nil }
+            return min(maximumRetryDelay, firstRetryDelay * pow(2, Double(attempts - 1)))
+        }
+    }
+
+    let store: any Store
+    let smtp: SMTPConfiguration?
+    let policy: Policy
+    let logger: Logger
+
+    public init(store: any Store, smtp: SMTPConfiguration?, policy: Policy = Policy(), logger: Logger) {
+        self.store = store
+        self.smtp = smtp
+        self.policy = policy
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        guard let smtp else {
+            let waiting = try await store.mail(status: .pending, limit: 1000).count
+            logger.notice("SMTP is not configured: notices stay in the outbox (\(waiting) waiting); see `gatehouse mail list`.")
+            try? await gracefulShutdown()
+            return
+        }
+        let client = SMTPClient(configuration: smtp)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await deliverDue(with: client)
+            } catch {
+                logger.error("The mail outbox could not be read: \(error)")
+            }
+            try? await Task.sleep(for: policy.pollInterval)
+        }
+    }
+
+    /// One pass over the due messages.
+    func deliverDue(with client: SMTPClient) async throws {
+        for queued in try await store.claimDueMail(now: Date(), limit: 20, lease: policy.lease) {
+            do {
+                try await client.send(queued.mail)
+                try await store.markMailSent(id: queued.id, at: Date())
+                logger.info("Sent mail \(queued.id) to \(queued.mail.to): \(queued.mail.subject)")
+            } catch {
+                let permanent = (error as? SMTPError)?.isPermanent ?? false
+                let delay = permanent ? nil : policy.retryDelay(afterAttempts: queued.attempts + 1)
+                try await store.markMailAttemptFailed(id: queued.id, error: String(describing: error), retryAt: delay.map { Date().addingTimeInterval($0) })
+                logger.warning("Mail \(queued.id) to \(queued.mail.to) failed (attempt \(queued.attempts + 1)): \(error). \(delay.map { "Retrying in \(Int($0)) s." } ?? "Giving up.")")
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import FluentKit
+import FluentSQL
+import Foundation
+import GatehouseCore
+
+extension FluentStore {
+    public func claimDueMail(now: Date, limit: Int, lease: TimeInterval) async throws -> [QueuedMail] {
+        try await database.transaction { db in
+            let due = try await MailModel.query(on: db).filter(\.$status == MailStatus.pending.rawValue)
+                .filter(\.$nextAttemptAt <= now).sort(\.$nextAttemptAt).limit(limit).all()
+            guard !due.isEmpty else { return [] }
+            // Pushing the next attempt past the lease is the claim: another sender (another node) skips these
+            // until then, and if this one dies mid-send they become due again instead of being lost.
+            try await MailModel.query(on: db).filter(\.$id ~~ due.compactMap(\.id))
+                .set(\.$nextAttemptAt, to: now.addingTimeInterval(lease)).update()
+            return due.map(\.entity)
+        }
+    }
+
+    public func markMailSent(id: UUID, at date: Date) async throws {
+        try await MailModel.query(on: database).filter(\.$id == id)
+            .set(\.$status, to: MailStatus.sent.rawValue).set(\.$sentAt, to: date).set(\.$lastError, to: nil).update()
+    }
+
+    public func markMailAttemptFailed(id: UUID, error: String, retryAt: Date?) async throws {
+        try await database.transaction { db in
+            guard let model = try await MailModel.find(id, on: db) else { return }
+            model.attempts += 1
+            model.lastError = String(error.prefix(1000))
+            if let retryAt {
+                model.nextAttemptAt = retryAt
+            } else {
+                model.status = MailStatus.failed.rawValue
+            }
+            try await model.update(on: db)
+        }
+    }
+
+    public func mail(status: MailStatus?, limit: Int) async throws -> [QueuedMail] {
+        var query = MailModel.query(on: database)
+        if let status { query = query.filter(\.$status == status.rawValue) }
+        return try await query.sort(\.$createdAt, .descending).limit(limit).all().map(\.entity)
+    }
+}
+
+final class MailModel: Model, @unchecked Sendable {
+    static let schema = "mail_outbox"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "recipient") var recipient: String
+    @Field(key: "subject") var subject: String
+    @Field(key: "body") var body: String
+    @Field(key: "status") var status: String
+    @Field(key: "attempts") var attempts: Int
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "next_attempt_at") var nextAttemptAt: Date
+    @OptionalField(key: "last_error") var lastError: String?
+    @OptionalField(key: "sent_at") var sentAt: Date?
+
+    init() {}
+
+    convenience init(_ mail: OutgoingMail, at date: Date) {
+        self.init()
+        recipient = mail.to
+        subject = mail.subject
+        body = mail.body
+        status = MailStatus.pending.rawValue
+        attempts = 0
+        createdAt = date
+        nextAttemptAt = date
+    }
+
+    var entity: QueuedMail {
+        QueuedMail(id: id!, mail: OutgoingMail(to: recipient, subject: subject, body: body), status: MailStatus(rawValue: status) ?? .pending,
+                   attempts: attempts, createdAt: createdAt, nextAttemptAt: nextAttemptAt, lastError: lastError, sentAt: sentAt)
+    }
+}
+
+/// The persistent outbox: mail is written with the change it reports and sent later, so a restart loses nothing.
+struct CreateMailOutbox: AsyncMigration {
+    var name: String { "gatehouse.v3.mail-outbox" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(MailModel.schema)
+            .id()
+            .field("recipient", .string, .required)
+            .field("subject", .string, .required)
+            .field("body", .string, .required)
+            .field("status", .string, .required)
+            .field("attempts", .int, .required)
+            .field("created_at", .datetime, .required)
+            .field("next_attempt_at", .datetime, .required)
+            .field("last_error", .string)
+            .field("sent_at", .datetime)
+            .create()
+        if let sql = database as? any SQLDatabase {
+            try await sql.create(index: "mail_outbox_due").on(MailModel.schema).column("status").column("next_attempt_at").run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(MailModel.schema).delete()
+    }
+}

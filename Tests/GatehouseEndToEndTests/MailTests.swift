@@ -1,0 +1,156 @@
+import Foundation
+import GatehouseApp
+import GatehouseCore
+import GatehouseMail
+import Logging
+import Testing
+
+@Suite("Email notices through a real SMTP server")
+struct MailTests {
+    /// Sends from the outbox every 100 ms and retries after 200 ms, so that tests need not wait long.
+    static var quickPolicy: MailRelay.Policy {
+        var policy = MailRelay.Policy()
+        policy.pollInterval = .milliseconds(100)
+        policy.firstRetryDelay = 0.2
+        return policy
+    }
+
+    /// Runs the outbox sender of `data` against `smtp` while `body` runs.
+    static func withRelay(_ data: DataDirectory, smtp: TestSMTPServer, login: (String, String)? = nil,
+                          _ body: () async throws -> Void) async throws {
+        let configuration = SMTPConfiguration(host: "127.0.0.1", port: smtp.port, username: login?.0, password: login?.1,
+                                              from: "gatehouse@example.com")
+        let relay = data.mailRelay(smtp: configuration, policy: quickPolicy)
+        let task = Task { try await relay.run() }
+        defer { task.cancel() }
+        try await body()
+    }
+
+    @Test("a deployment key added through the API is announced to every administrator of the repository, and only to them")
+    func deployKeyNotice() async throws {
+        try await TestGatehouse.with { gatehouse in
+            _ = try await gatehouse.seeded(repositories: ["acme/app"])
+            for name in ["wade", "rae", "wes"] { try await gatehouse.user(name) }
+            try await gatehouse.data.directory.setMember(workspace: "acme", username: "wade", role: .admin)
+            try await gatehouse.data.directory.grant(repository: "acme/app", username: "rae", level: .admin)
+            try await gatehouse.data.directory.grant(repository: "acme/app", username: "wes", level: .write)
+            let smtp = try await TestSMTPServer.start()
+            defer { Task { await smtp.stop() } }
+            try await Self.withRelay(gatehouse.data, smtp: smtp) {
+                let key = try await gatehouse.key()
+                let auth = Credential.basic("olivia", try await gatehouse.token("olivia"))
+                let added = try await gatehouse.api.request("POST", "/2.0/repositories/acme/app/deploy-keys", auth: auth,
+                                                            body: #"{"key": "\#(key.publicKey)", "label": "build server"}"#)
+                #expect(added.status == 200, "\(added)")
+                // The owner's own account key, added while seeding, has its notice too; these are the deployment key's.
+                let messages = try await smtp.waitForMessages(4).filter { $0.contains("Deployment key") }
+                #expect(messages.count == 3)
+                let recipients = Set(messages.compactMap { Self.header("X-Envelope-To", in: $0) })
+                #expect(recipients == ["olivia@example.com", "wade@example.com", "rae@example.com"])
+                let fingerprint = try await key.fingerprint()
+                let base64 = String(key.publicKey.split(separator: " ")[1])
+                for message in messages {
+                    #expect(Self.header("Subject", in: message) == "[Gatehouse] Deployment key \"build server\" added to acme/app")
+                    for fact in ["Added by:     olivia", "Label:        build server", "Key type:     ssh-ed25519",
+                                 "Fingerprint:  \(fingerprint)", "Repository:   acme/app",
+                                 "DELETE /2.0/repositories/acme/app/deploy-keys/\(added.json["id"].int ?? -1)"] {
+                        #expect(message.contains(fact), "missing \(fact) in \(message)")
+                    }
+                    #expect(!message.contains(base64), "the key's text never goes out by mail")
+                }
+                let outbox = try await gatehouse.data.store.mail(status: nil, limit: 10).filter { $0.mail.subject.contains("Deployment key") }
+                #expect(outbox.count == 3 && outbox.allSatisfy { $0.status == .sent && $0.attempts == 0 })
+            }
+        }
+    }
+
+    @Test("an SSH key added to an account is announced to its owner, over an SMTP server that requires AUTH")
+    func accountKeyNotice() async throws {
+        try await TestGatehouse.with { gatehouse in
+            try await gatehouse.user("sam")
+            let smtp = try await TestSMTPServer.start(login: ("relay", "s3cret"))
+            defer { Task { await smtp.stop() } }
+            try await Self.withRelay(gatehouse.data, smtp: smtp, login: ("relay", "s3cret")) {
+                let key = try await gatehouse.key()
+                let auth = Credential.basic("sam", try await gatehouse.token("sam"))
+                let added = try await gatehouse.api.request("POST", "/2.0/users/sam/ssh-keys", auth: auth, body: #"{"key": "\#(key.publicKey)", "label": "laptop"}"#)
+                #expect(added.status == 201)
+                let messages = try await smtp.waitForMessages(1)
+                #expect(messages.count == 1)
+                #expect(Self.header("X-Envelope-To", in: messages.first ?? "") == "sam@example.com")
+                #expect(Self.header("Subject", in: messages.first ?? "") == "[Gatehouse] SSH key \"laptop\" added to your account")
+                #expect(messages.first?.contains(try await key.fingerprint()) == true)
+            }
+        }
+    }
+
+    @Test("a server that refuses for now and then accepts gets the message on a retry")
+    func retries() async throws {
+        try await TestGatehouse.with { gatehouse in
+            try await gatehouse.user("sam")
+            let smtp = try await TestSMTPServer.start(refusing: 2)
+            defer { Task { await smtp.stop() } }
+            try await Self.withRelay(gatehouse.data, smtp: smtp) {
+                try await gatehouse.addAccountKey(try await gatehouse.key(), user: "sam")
+                let messages = try await smtp.waitForMessages(1)
+                #expect(messages.count == 1)
+                let outbox = try await gatehouse.data.store.mail(status: nil, limit: 10)
+                #expect(outbox.map(\.status) == [.sent])
+                #expect(outbox.first?.attempts == 2 && outbox.first?.lastError == nil, "\(outbox)")
+            }
+        }
+    }
+
+    @Test("with no SMTP server the notice waits in the outbox, and a restarted server with SMTP delivers it")
+    func outboxSurvivesRestart() async throws {
+        try await TestGatehouse.with { gatehouse in
+            try await gatehouse.user("sam")
+            try await gatehouse.addAccountKey(try await gatehouse.key(), user: "sam")
+            let waiting = try await gatehouse.data.store.mail(status: .pending, limit: 10)
+            #expect(waiting.count == 1 && waiting.first?.mail.to == "sam@example.com")
+
+            // A second process on the same data directory stands for the restarted server.
+            let restarted = try await DataDirectory.open(gatehouse.data.url.path, logger: Logger(label: "restarted"))
+            let smtp = try await TestSMTPServer.start()
+            try await Self.withRelay(restarted, smtp: smtp) {
+                let delivered = try await smtp.waitForMessages(1)
+                #expect(delivered.count == 1)
+            }
+            await smtp.stop()
+            await restarted.close()
+        }
+    }
+
+    @Test("a permanent refusal marks the message failed with the server's answer, shown by gatehouse mail list")
+    func permanentFailure() async throws {
+        try await TestGatehouse.with { gatehouse in
+            try await gatehouse.user("sam")
+            let smtp = try await TestSMTPServer.start(login: ("relay", "right"))
+            defer { Task { await smtp.stop() } }
+            try await Self.withRelay(gatehouse.data, smtp: smtp, login: ("relay", "wrong")) {
+                try await gatehouse.addAccountKey(try await gatehouse.key(), user: "sam")
+                let deadline = ContinuousClock.now + .seconds(20)
+                while try await gatehouse.data.store.mail(status: .failed, limit: 1).isEmpty, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            let failed = try await gatehouse.data.store.mail(status: .failed, limit: 10)
+            let everything = try await gatehouse.data.store.mail(status: nil, limit: 10)
+            #expect(failed.count == 1 && failed.first?.attempts == 1, "\(everything)")
+            #expect(failed.first?.lastError?.contains("535") == true, "\(failed)")
+            let listed = try await runCommand(try gatehouseBinary(), ["mail", "list", "--status", "failed", "--data", gatehouse.data.url.path])
+            #expect(listed.succeeded && listed.stdout.contains("failed") && listed.stdout.contains("sam@example.com") && listed.stdout.contains("535"), "\(listed)")
+        }
+    }
+
+    /// A header's value in a raw message (first occurrence).
+    static func header(_ name: String, in message: String) -> String? {
+        for line in message.components(separatedBy: "\r\n") {
+            if line.isEmpty { return nil }
+            if line.lowercased().hasPrefix(name.lowercased() + ":") {
+                return line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return nil
+    }
+}

@@ -76,7 +76,7 @@ public struct AccessService: Sendable {
         switch decision {
         case .allowed(let level):
             // Last use is bookkeeping: a busy database must not fail a clone over it.
-            try? await recordUse(principal, repository: repository!)
+            try? await recordUse(principal, repository: repository!, service: command.service, sourceIP: sourceIP)
             return AuthorizedGitCommand(service: command.service, repository: repository!, level: level)
         case .denied(let denial):
             if command.service == .receivePack, let repository, denial != .notFound(command.requestedPath) {
@@ -114,14 +114,21 @@ public struct AccessService: Sendable {
         }
     }
 
-    private func recordUse(_ principal: Principal, repository: Repository) async throws {
+    private func recordUse(_ principal: Principal, repository: Repository, service: GitService, sourceIP: String?) async throws {
+        let now = clock()
+        let update: KeyUseUpdate
         switch principal {
         case .account(_, let key):
             guard let key else { return }
-            try await store.recordKeyUse(keyID: key.id, attachmentID: nil, at: clock(), throttle: lastUsedThrottle)
+            update = try await store.recordKeyUse(keyID: key.id, attachmentID: nil, at: now, throttle: lastUsedThrottle)
         case .deployKey(let key):
             let attachment = key.grants(for: repository).first?.attachmentID
-            try await store.recordKeyUse(keyID: key.keyID, attachmentID: attachment, at: clock(), throttle: lastUsedThrottle)
+            update = try await store.recordKeyUse(keyID: key.keyID, attachmentID: attachment, at: now, throttle: lastUsedThrottle)
+        }
+        if update.isFirstUseOfDay(now) {
+            try await store.appendAudit(AuditEntry(at: now, actor: principal.auditName, action: .keyUsed, object: repository.fullName,
+                                                   detail: "first use today (\(service.rawValue))", sourceIP: sourceIP,
+                                                   workspaceID: repository.workspaceID))
         }
     }
 }

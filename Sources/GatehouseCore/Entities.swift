@@ -147,6 +147,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case accountKeyRemoved = "ssh_key.removed"
     case accountKeyRenamed = "ssh_key.renamed"
     case pushDenied = "push.denied"
+    /// A key's first use on a (UTC) day.
+    case keyUsed = "key.used"
     case tokenCreated = "token.created"
     case tokenRevoked = "token.revoked"
 }

@@ -50,7 +50,9 @@ public protocol Store: Sendable {
     func removeDeployKey(id: Int, audit: AuditEntry) async throws
 
     /// Sets last-used times unless they were set less than `throttle` ago (checked in the database).
-    func recordKeyUse(keyID: UUID, attachmentID: Int?, at: Date, throttle: TimeInterval) async throws
+    /// Returns whether the key's time was written, and what it was before.
+    @discardableResult
+    func recordKeyUse(keyID: UUID, attachmentID: Int?, at: Date, throttle: TimeInterval) async throws -> KeyUseUpdate
     func appendAudit(_ entry: AuditEntry) async throws
     /// Newest first; `offset` skips that many for pagination.
     func auditEntries(workspace: Workspace?, limit: Int, offset: Int) async throws -> [AuditEntry]
@@ -83,5 +85,25 @@ extension Store {
     /// The newest `limit` entries.
     public func auditEntries(workspace: Workspace?, limit: Int) async throws -> [AuditEntry] {
         try await auditEntries(workspace: workspace, limit: limit, offset: 0)
+    }
+}
+
+/// The outcome of recording a key's use.
+public struct KeyUseUpdate: Sendable, Equatable {
+    public var written: Bool
+    public var previous: Date?
+
+    public init(written: Bool, previous: Date?) {
+        self.written = written
+        self.previous = previous
+    }
+
+    /// Whether this was the key's first use on `date`'s UTC day.
+    public func isFirstUseOfDay(_ date: Date) -> Bool {
+        guard written else { return false }
+        guard let previous else { return true }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return !calendar.isDate(previous, inSameDayAs: date)
     }
 }

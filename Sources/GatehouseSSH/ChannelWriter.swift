@@ -12,6 +12,7 @@ final class ChannelWriter: Sendable {
     private let channel: any Channel
     private let type: SSHChannelData.DataType
     private let pending = NIOLockedValueBox<[EventLoopFuture<Void>]>([])
+    private let written = NIOLockedValueBox(0)
     /// Chunks of up to a pipe buffer (64 KiB) each.
     private let window = 8
 
@@ -22,6 +23,7 @@ final class ChannelWriter: Sendable {
 
     /// Queues a chunk; waits for the oldest write when the window is full.
     func write(_ bytes: [UInt8]) async throws {
+        written.withLockedValue { $0 += bytes.count }
         let data = SSHChannelData(type: type, data: .byteBuffer(channel.allocator.buffer(bytes: bytes)))
         let oldest: EventLoopFuture<Void>? = pending.withLockedValue { pending in
             pending.append(channel.writeAndFlush(data))
@@ -29,6 +31,9 @@ final class ChannelWriter: Sendable {
         }
         try await oldest?.get()
     }
+
+    /// How many bytes were queued so far.
+    var bytesWritten: Int { written.withLockedValue { $0 } }
 
     /// Waits until every queued write has completed.
     func drain() async throws {

@@ -59,13 +59,19 @@ struct SessionServer: Sendable {
             }
             return await say(text, exitStatus: exitStatus)
         case .git(let authorized):
+            let started = ContinuousClock.now
             do {
                 let status = try await git.run(authorized, gitProtocol: gitProtocol, input: input,
                                                output: stdout.write, errorOutput: stderr.write)
                 try await stdout.drain()
                 try await stderr.drain()
-                logger.info("git command finished", metadata: ["principal": "\(principal.auditName)", "command": "\(authorized.service.rawValue)",
-                                                            "repository": "\(authorized.repository.fullName)", "status": "\(status)"])
+                // One line per Git operation, for operators and log pipelines.
+                logger.info("git operation", metadata: [
+                    "principal": "\(principal.auditName)", "repository": "\(authorized.repository.fullName)",
+                    "service": "\(authorized.service.rawValue)", "bytes_sent": "\(stdout.bytesWritten)",
+                    "duration_ms": "\((ContinuousClock.now - started).milliseconds)", "result": "\(status == 0 ? "ok" : "exit \(status)")",
+                    "source_ip": "\(identity.sourceIP ?? "-")",
+                ])
                 return status
             } catch {
                 logger.error("git command failed", metadata: ["error": "\(error)", "repository": "\(authorized.repository.fullName)"])
@@ -73,4 +79,9 @@ struct SessionServer: Sendable {
             }
         }
     }
+}
+
+extension Duration {
+    /// Whole milliseconds, for logs.
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

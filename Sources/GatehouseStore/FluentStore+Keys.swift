@@ -146,8 +146,11 @@ extension FluentStore {
         }
     }
 
-    public func recordKeyUse(keyID: UUID, attachmentID: Int?, at date: Date, throttle: TimeInterval) async throws {
+    public func recordKeyUse(keyID: UUID, attachmentID: Int?, at date: Date, throttle: TimeInterval) async throws -> KeyUseUpdate {
         let cutoff = date.addingTimeInterval(-throttle)
+        // Cheap reads by primary key; the write happens at most once per throttle period per key.
+        guard let key = try await KeyModel.find(keyID, on: database) else { return KeyUseUpdate(written: false, previous: nil) }
+        if let previous = key.lastUsed, previous >= cutoff { return KeyUseUpdate(written: false, previous: previous) }
         try await KeyModel.query(on: database).filter(\.$id == keyID)
             .group(.or) { $0.filter(\.$lastUsed == nil).filter(\.$lastUsed < cutoff) }
             .set(\.$lastUsed, to: date).update()
@@ -156,6 +159,7 @@ extension FluentStore {
                 .group(.or) { $0.filter(\.$lastUsed == nil).filter(\.$lastUsed < cutoff) }
                 .set(\.$lastUsed, to: date).update()
         }
+        return KeyUseUpdate(written: true, previous: key.lastUsed)
     }
 
     /// Deployment keys with their key, repository and adder, filtered by `filter`.

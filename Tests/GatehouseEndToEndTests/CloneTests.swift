@@ -92,6 +92,12 @@ struct CloneTests {
             #expect(try await gatehouse.git(["ls-remote", gatehouse.url("acme/app")], keys: [deployKey]).succeeded)
             let listed = try await gatehouse.data.keys.listDeployKeys(actor: .localOperator, repository: "acme/app")
             #expect(listed.first?.lastUsed != nil)
+            // The first use of the day is audited once, however often the key is used.
+            #expect(try await gatehouse.git(["ls-remote", gatehouse.url("acme/app")], keys: [deployKey]).succeeded)
+            let fingerprint = try await deployKey.fingerprint()
+            let uses = try await gatehouse.data.store.auditEntries(workspace: nil, limit: 50)
+                .filter { $0.action == .keyUsed && $0.actor.contains(fingerprint) }
+            #expect(uses.count == 1 && uses.first?.object == "acme/app", "\(uses)")
         }
     }
 

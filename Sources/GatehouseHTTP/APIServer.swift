@@ -1,6 +1,8 @@
 import GatehouseCore
 import Hummingbird
 import Logging
+import NIOCore
+import NIOFoundationCompat
 import ServiceLifecycle
 
 /// The REST API, shaped like Bitbucket Cloud 2.0, served by Hummingbird next to the SSH server.
@@ -54,14 +56,28 @@ public struct APIServer: Sendable {
     }
 
     func router() -> Router<APIContext> {
+        routes().router
+    }
+
+    func routes() -> APIRouter {
         let router = Router(context: APIContext.self)
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: TokenAuthentication(tokens: services.tokens))
-        addAccountRoutes(to: router)
-        addRepositoryRoutes(to: router)
-        addDeployKeyRoutes(to: router)
-        addSSHKeyRoutes(to: router)
-        return router
+        let routes = APIRouter(router)
+        addAccountRoutes(to: routes)
+        addRepositoryRoutes(to: routes)
+        addDeployKeyRoutes(to: routes)
+        addSSHKeyRoutes(to: routes)
+        routes.get("/2.0/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(data: OpenAPIDocument.data)))
+        }
+        return routes
+    }
+
+    /// Every route the API serves, as `METHOD /path/{parameter}`.
+    public var registeredRoutes: [String] {
+        routes().routes.map { "\($0.method) \($0.path)" }
     }
 }
 

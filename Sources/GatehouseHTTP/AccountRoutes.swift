@@ -3,7 +3,7 @@ import Hummingbird
 
 extension APIServer {
     /// `/2.0/user`, `/2.0/hostkeys` and `/2.0/workspaces/{workspace}/audit`.
-    func addAccountRoutes(to router: Router<APIContext>) {
+    func addAccountRoutes(to router: APIRouter) {
         let directory = services.directory
         let ssh = ssh
 

@@ -3,17 +3,17 @@ import Hummingbird
 
 extension APIServer {
     /// `/2.0/repositories/{workspace}/{repo_slug}/deploy-keys[/{key_id}]`, as in Bitbucket Cloud.
-    func addDeployKeyRoutes(to router: Router<APIContext>) {
+    func addDeployKeyRoutes(to router: APIRouter) {
         let keys = services.keys
         let collection = "/2.0/repositories/{workspace}/{repo_slug}/deploy-keys"
 
-        router.get(RouterPath(collection)) { request, context in
+        router.get(collection) { request, context in
             let actor = try context.signedIn()
             let list = try await keys.listDeployKeys(actor: actor, repository: context.repositoryName)
             let page = try PageRequest(request)
             return JSON.response(page.slice(list.map { DeployKeyJSON($0, base: request.baseURL) }, url: request.urlWithoutQuery))
         }
-        router.post(RouterPath(collection)) { request, context in
+        router.post(collection) { request, context in
             let actor = try context.signedIn()
             // Access first, so that a caller who may not see the repository learns nothing from body errors.
             _ = try await keys.listDeployKeys(actor: actor, repository: context.repositoryName)
@@ -24,11 +24,11 @@ extension APIServer {
             body.notice = added[0].key.frontEndNote
             return JSON.response(body)
         }
-        router.get(RouterPath(collection + "/{key_id}")) { request, context in
+        router.get(collection + "/{key_id}") { request, context in
             let deployKey = try await keys.deployKey(actor: try context.signedIn(), repository: context.repositoryName, id: try context.deployKeyID())
             return JSON.response(DeployKeyJSON(deployKey, base: request.baseURL))
         }
-        router.put(RouterPath(collection + "/{key_id}")) { request, context in
+        router.put(collection + "/{key_id}") { request, context in
             let actor = try context.signedIn()
             let id = try context.deployKeyID()
             _ = try await keys.deployKey(actor: actor, repository: context.repositoryName, id: id)
@@ -37,7 +37,7 @@ extension APIServer {
                                                          keyText: input.key, sourceIP: context.sourceIP)
             return JSON.response(DeployKeyJSON(renamed, base: request.baseURL))
         }
-        router.delete(RouterPath(collection + "/{key_id}")) { _, context in
+        router.delete(collection + "/{key_id}") { _, context in
             try await keys.removeDeployKey(actor: try context.signedIn(), repository: context.repositoryName,
                                            id: try context.deployKeyID(), sourceIP: context.sourceIP)
             return Response(status: .noContent)

@@ -3,7 +3,7 @@ import Hummingbird
 
 extension APIServer {
     /// `/2.0/repositories/{workspace}[/{repo_slug}]`: discover and create repositories.
-    func addRepositoryRoutes(to router: Router<APIContext>) {
+    func addRepositoryRoutes(to router: APIRouter) {
         let directory = services.directory
         let store = services.store
 

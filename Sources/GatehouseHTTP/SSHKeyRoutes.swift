@@ -5,16 +5,16 @@ import Hummingbird
 extension APIServer {
     /// `/2.0/users/{selected_user}/ssh-keys[/{key_id}]`, as in Bitbucket Cloud: `selected_user` is a username or
     /// `{uuid}`, `key_id` the key's `{uuid}`.
-    func addSSHKeyRoutes(to router: Router<APIContext>) {
+    func addSSHKeyRoutes(to router: APIRouter) {
         let keys = services.keys
         let collection = "/2.0/users/{selected_user}/ssh-keys"
 
-        router.get(RouterPath(collection)) { request, context in
+        router.get(collection) { request, context in
             let (owner, list) = try await keys.listAccountKeys(actor: try context.signedIn(), username: context.selectedUser)
             let page = try PageRequest(request)
             return JSON.response(page.slice(list.map { SSHKeyJSON($0, owner: owner, base: request.baseURL) }, url: request.urlWithoutQuery))
         }
-        router.post(RouterPath(collection)) { request, context in
+        router.post(collection) { request, context in
             let actor = try context.signedIn()
             let owner = try await services.store.managedAccount(context.selectedUser, actor: actor, write: true)
             let input = try await JSON.decode(KeyInput.self, from: request)
@@ -24,11 +24,11 @@ extension APIServer {
             body.notice = key.frontEndNote
             return JSON.response(body, status: .created)
         }
-        router.get(RouterPath(collection + "/{key_id}")) { request, context in
+        router.get(collection + "/{key_id}") { request, context in
             let (owner, key) = try await keys.accountKey(actor: try context.signedIn(), username: context.selectedUser, id: try context.sshKeyID())
             return JSON.response(SSHKeyJSON(key, owner: owner, base: request.baseURL))
         }
-        router.put(RouterPath(collection + "/{key_id}")) { request, context in
+        router.put(collection + "/{key_id}") { request, context in
             let actor = try context.signedIn()
             let id = try context.sshKeyID()
             _ = try await keys.accountKey(actor: actor, username: context.selectedUser, id: id, write: true)
@@ -37,7 +37,7 @@ extension APIServer {
                                                                keyText: input.key, sourceIP: context.sourceIP)
             return JSON.response(SSHKeyJSON(key, owner: owner, base: request.baseURL))
         }
-        router.delete(RouterPath(collection + "/{key_id}")) { _, context in
+        router.delete(collection + "/{key_id}") { _, context in
             try await keys.removeAccountKey(actor: try context.signedIn(), username: context.selectedUser, id: try context.sshKeyID(),
                                             sourceIP: context.sourceIP)
             return Response(status: .noContent)

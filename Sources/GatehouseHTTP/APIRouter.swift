@@ -1,0 +1,34 @@
+import Foundation
+import Hummingbird
+
+/// Registers routes on the Hummingbird router and remembers them, so that a test can hold the
+/// OpenAPI document to every route that exists.
+final class APIRouter {
+    typealias Handler = @Sendable (Request, APIContext) async throws -> Response
+    let router: Router<APIContext>
+    private(set) var routes: [(method: String, path: String)] = []
+
+    init(_ router: Router<APIContext>) {
+        self.router = router
+    }
+
+    func get(_ path: String, _ handler: @escaping Handler) { on(.get, path, handler) }
+    func post(_ path: String, _ handler: @escaping Handler) { on(.post, path, handler) }
+    func put(_ path: String, _ handler: @escaping Handler) { on(.put, path, handler) }
+    func delete(_ path: String, _ handler: @escaping Handler) { on(.delete, path, handler) }
+
+    private func on(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
+        routes.append((method.rawValue, path))
+        router.on(RouterPath(path), method: method, use: handler)
+    }
+}
+
+/// The OpenAPI 3.1 document of the API, kept next to the code as `Resources/openapi.json`.
+public enum OpenAPIDocument {
+    public static let data: Data = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) else {
+            fatalError("openapi.json is missing from the GatehouseHTTP resources")
+        }
+        return data
+    }()
+}

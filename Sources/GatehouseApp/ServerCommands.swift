@@ -7,41 +7,59 @@ import Logging
 import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the Git server (built-in SSH) and the REST API.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Git server (built-in SSH), the REST API and the mail sender.",
+        discussion: "Settings come from these flags, else GATEHOUSE_* environment variables, else DATA/gatehouse.json, else defaults.")
     @OptionGroup var options: DataOptions
-    @Option(help: "Where the built-in SSH server listens (HOST:PORT; port 0 picks a free one).")
-    var ssh = ListenAddress(host: "0.0.0.0", port: 2222)
-    @Option(help: "Where the REST API listens (HOST:PORT; port 0 picks a free one).")
-    var http = ListenAddress(host: "0.0.0.0", port: 8080)
-    @Option(help: "The SSH user name clients connect as.") var sshUser = "git"
-    @Option(help: "The SMTP server for email notices (HOST:PORT). Without it, notices stay in the outbox (gatehouse mail list).")
-    var smtp: ListenAddress?
-    @Option(help: "The SMTP user name; the password is read from $GATEHOUSE_SMTP_PASSWORD.") var smtpUser: String?
-    @Option(help: "The sender address of email notices.") var smtpFrom = "gatehouse@localhost"
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: "ssh.listen: where the built-in SSH server listens (HOST:PORT; port 0 picks a free one). Default 0.0.0.0:2222.")
+    var ssh: String?
+    @Option(help: "http.listen: where the REST API listens (HOST:PORT). Default 0.0.0.0:8080.") var http: String?
+    @Option(help: "ssh.user: the SSH user name clients connect as. Default git.") var sshUser: String?
+    @Option(help: "smtp.host and smtp.port: the SMTP server for notices (HOST:PORT). Without it, notices stay in the outbox.")
+    var smtp: String?
+    @Option(help: "smtp.user: the SMTP user name; the password comes from GATEHOUSE_SMTP_PASSWORD or gatehouse.json.") var smtpUser: String?
+    @Option(help: "smtp.from: the sender address of notices. Default gatehouse@localhost.") var smtpFrom: String?
+    @Option(help: "log.level: trace, debug, info, notice, warning, error. Default info.") var logLevel: String?
 
     func run() async throws {
+        var flags: [String: String] = [:]
+        flags["ssh.listen"] = ssh
+        flags["http.listen"] = http
+        flags["ssh.user"] = sshUser
+        flags["smtp.user"] = smtpUser
+        flags["smtp.from"] = smtpFrom
+        flags["log.level"] = logLevel
+        if let smtp {
+            guard let address = ListenAddress(argument: smtp) else { throw ValidationError("--smtp must be HOST:PORT, e.g. mail.example.com:587.") }
+            flags["smtp.host"] = address.host
+            flags["smtp.port"] = String(address.port)
+        }
+        let dataURL = URL(fileURLWithPath: options.data, isDirectory: true)
+        let settings = try await Settings.load(flags: flags, dataDirectory: dataURL)
+
         var logger = Logger(label: "gatehouse")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
         let directory = try await DataDirectory.open(options.data, logger: logger)
-        let server = try directory.sshServer(.init(host: ssh.host, port: ssh.port, user: sshUser))
+        let server = try directory.sshServer(.init(host: settings.sshListen.host, port: settings.sshListen.port, user: settings.sshUser))
         let port = try await server.bind()
         let hostKeys = try directory.hostKeys()
         var banner = "Gatehouse is serving \(directory.url.path)\n"
-        banner += "SSH: \(ListenAddress(host: ssh.host, port: port)) (user \(sshUser))\n"
+        banner += settings.report.map { "Setting: \($0)\n" }.joined()
+        banner += "SSH: \(ListenAddress(host: settings.sshListen.host, port: port)) (user \(settings.sshUser))\n"
         for key in hostKeys.publicKeys { banner += "Host key: \(key.type.rawValue) \(key.fingerprint)\n" }
-        banner += "Clone with: git clone ssh://\(sshUser)@HOST:\(port)/WORKSPACE/REPOSITORY.git\n"
+        banner += "Clone with: git clone ssh://\(settings.sshUser)@HOST:\(port)/WORKSPACE/REPOSITORY.git\n"
         // Unbuffered, so that scripts and tests waiting for the address see it at once.
         FileHandle.standardOutput.write(Data(banner.utf8))
-        let httpHost = http.host
-        let api = directory.apiServer(ssh: try directory.sshEndpoint(port: port, user: sshUser))
-            .application(host: http.host, port: http.port) { boundPort in
+        let httpHost = settings.httpListen.host
+        let api = directory.apiServer(ssh: try directory.sshEndpoint(port: port, user: settings.sshUser))
+            .application(host: settings.httpListen.host, port: settings.httpListen.port) { boundPort in
                 FileHandle.standardOutput.write(Data("HTTP: \(ListenAddress(host: httpHost, port: boundPort)) (REST API at /2.0/)\n".utf8))
             }
-        let mail = directory.mailRelay(smtp: smtp.map {
-            SMTPConfiguration(host: $0.host, port: $0.port, username: smtpUser,
-                              password: ProcessInfo.processInfo.environment["GATEHOUSE_SMTP_PASSWORD"], from: smtpFrom)
-        })
+        var policy = MailRelay.Policy()
+        policy.maximumAttempts = settings.mailMaximumAttempts
+        let mail = directory.mailRelay(smtp: settings.smtpHost.map {
+            SMTPConfiguration(host: $0, port: settings.smtpPort, username: settings.smtpUser, password: settings.smtpPassword, from: settings.smtpFrom)
+        }, policy: policy)
         let group = ServiceGroup(services: [server, api, mail], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         await directory.close()

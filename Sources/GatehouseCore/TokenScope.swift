@@ -52,5 +52,5 @@ public struct TokenScopes: Sendable, Equatable, Codable {
     }
 
     /// Sorted names, e.g. `["account", "repository:admin"]`.
-    public var names: [String] { scopes.sorted().map(\.rawValue) }
+    public var names: [String] { scopes.map(\.rawValue).sorted() }
 }

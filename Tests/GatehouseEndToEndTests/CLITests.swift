@@ -28,24 +28,39 @@ private struct CLI {
     }
 }
 
-/// Runs `gatehouse serve` on an ephemeral loopback port while `body` runs, then stops it with SIGTERM.
+/// What `gatehouse serve` printed on start, and its ports.
+private struct ServerStart {
+    var sshPort: Int
+    var httpPort: Int
+    var banner: String
+}
+
+/// Runs `gatehouse serve` on ephemeral loopback ports while `body` runs, then stops it with SIGTERM.
 /// Returns the server's exit status.
-private func withServer(binary: String, data: URL, _ body: (Int) async throws -> Void) async throws -> Int32 {
+private func withServer(binary: String, data: URL, arguments: [String] = [], environment: [String: String] = [:],
+                        _ body: (ServerStart) async throws -> Void) async throws -> Int32 {
+    var updates: [Subprocess.Environment.Key: String?] = [:]
+    for (name, value) in environment { updates[Subprocess.Environment.Key(stringLiteral: name)] = value }
     let result = try await Subprocess.run(
         .path(.init(stringLiteral: binary)),
-        arguments: ["serve", "--data", data.path, "--ssh", "127.0.0.1:0", "--log-level", "warning"],
+        arguments: Arguments(["serve", "--data", data.path, "--ssh", "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "warning"] + arguments),
+        environment: .inherit.updating(updates),
         input: .none, output: .sequence, error: .discarded
     ) { execution in
-        var port: Int?
+        var sshPort: Int?
+        var httpPort: Int?
         var printed = ""
         for try await line in execution.standardOutput.strings() {
             printed += line
-            if line.hasPrefix("SSH: 127.0.0.1:") { port = Int(line.dropFirst("SSH: 127.0.0.1:".count).prefix { $0.isNumber }) }
-            if line.hasPrefix("Clone with:") { break }
+            if line.hasPrefix("SSH: 127.0.0.1:") { sshPort = Int(line.dropFirst("SSH: 127.0.0.1:".count).prefix { $0.isNumber }) }
+            if line.hasPrefix("HTTP: 127.0.0.1:") {
+                httpPort = Int(line.dropFirst("HTTP: 127.0.0.1:".count).prefix { $0.isNumber })
+                break
+            }
         }
-        guard let port else { throw TestSetupError("serve did not print its address: \(printed)") }
+        guard let sshPort, let httpPort else { throw TestSetupError("serve did not print its addresses: \(printed)") }
         do {
-            try await body(port)
+            try await body(ServerStart(sshPort: sshPort, httpPort: httpPort, banner: printed))
         } catch {
             try? execution.send(signal: .terminate)
             throw error
@@ -83,7 +98,8 @@ struct CLITests {
         #expect(keys?.first?["fingerprint"] as? String == fingerprint)
         #expect(keys?.first?["label"] as? String == "build server")
 
-        let status = try await withServer(binary: cli.binary, data: cli.data) { port in
+        let status = try await withServer(binary: cli.binary, data: cli.data) { start in
+            let port = start.sshPort
             let ssh = "ssh -F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o BatchMode=yes -p \(port)"
             let url = "ssh://git@127.0.0.1:\(port)/acme/website.git"
             let seed = root.appendingPathComponent("seed").path
@@ -210,4 +226,72 @@ struct CLITests {
         #expect(snippet.stdout.contains("AcceptEnv GIT_PROTOCOL"))
         #expect(snippet.stdout.contains("PasswordAuthentication no"))
     }
+
+    @Test("serve reads settings from flags, then GATEHOUSE_* variables, then gatehouse.json, then defaults, and says which")
+    func settingsSources() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = try await CLI.withWorkspace(in: root)
+        try #"{"ssh": {"user": "deploy"}, "smtp": {"host": "127.0.0.1", "port": 2525, "from": "file@example.com", "password": "hunter2"}}"#
+            .write(to: cli.data.appendingPathComponent("gatehouse.json"), atomically: true, encoding: .utf8)
+        let status = try await withServer(binary: cli.binary, data: cli.data, environment: ["GATEHOUSE_SMTP_FROM": "env@example.com"]) { start in
+            let banner = start.banner
+            for line in ["Setting: ssh.user = deploy (\(cli.data.path)/gatehouse.json)",
+                         "Setting: smtp.port = 2525 (\(cli.data.path)/gatehouse.json)",
+                         "Setting: smtp.from = env@example.com (environment GATEHOUSE_SMTP_FROM)",
+                         "Setting: log.level = warning (command line)",
+                         "Setting: http.listen = 127.0.0.1:0 (command line)",
+                         "Setting: mail.max-attempts = 8 (default)",
+                         "Setting: smtp.password = (secret)"] {
+                #expect(banner.contains(line), "missing \(line) in \(banner)")
+            }
+            #expect(!banner.contains("hunter2"))
+            #expect(banner.contains("(user deploy)"))
+        }
+        #expect(status == 0)
+
+        try "{not json".write(to: cli.data.appendingPathComponent("gatehouse.json"), atomically: true, encoding: .utf8)
+        let broken = try await cli("serve", "--ssh", "127.0.0.1:0", "--http", "127.0.0.1:0")
+        #expect(!broken.succeeded && broken.stderr.contains("gatehouse.json is not valid JSON"), "\(broken)")
+    }
+
+    @Test("token create prints a token once that the API accepts; token list shows it without the secret; token revoke ends it")
+    func tokens() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = try await CLI.withWorkspace(in: root)
+        let created = try await cli("token", "create", "alice", "deploy script", "--scope", "repository:admin", "--scope", "account",
+                                    "--expires", "2099-12-31")
+        #expect(created.succeeded, "\(created)")
+        let secret = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(secret.hasPrefix("ght_") && !secret.contains(" "))
+        #expect(created.stderr.contains("shown only now"))
+        let listed = try await cli("token", "list", "alice")
+        #expect(listed.stdout.contains("deploy script") && listed.stdout.contains("account,repository:admin") && !listed.stdout.contains(secret), "\(listed)")
+        let id = try #require(listed.stdout.split(separator: "\t").first.map(String.init))
+
+        let status = try await withServer(binary: cli.binary, data: cli.data) { start in
+            let url = "http://127.0.0.1:\(start.httpPort)/2.0/user"
+            let me = try await runCommand("curl", ["-s", "-u", "alice:\(secret)", url])
+            #expect(me.stdout.contains(#""username":"alice""#), "\(me)")
+            let revoked = try await cli("token", "revoke", "alice", id)
+            #expect(revoked.succeeded, "\(revoked)")
+            let after = try await runCommand("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u", "alice:\(secret)", url])
+            #expect(after.stdout == "401")
+        }
+        #expect(status == 0)
+
+        let refusals: [([String], String)] = [
+            (["token", "create", "alice", "x"], "at least one scope"),
+            (["token", "create", "alice", "x", "--scope", "repository", "--expires", "2001-01-01"], "in the past"),
+            (["token", "create", "alice", "x", "--scope", "repository", "--expires", "soon"], "is not a date"),
+            (["token", "create", "nobody", "x", "--scope", "repository"], "No user named 'nobody'"),
+            (["token", "revoke", "alice", "not-a-uuid"], "is not a token id"),
+        ]
+        for (arguments, message) in refusals {
+            let result = try await cli.run(arguments)
+            #expect(!result.succeeded && result.stderr.contains(message), "\(arguments): \(result)")
+        }
+    }
+
 }

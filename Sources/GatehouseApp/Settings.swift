@@ -1,0 +1,92 @@
+import Configuration
+import Foundation
+import SystemPackage
+
+/// `gatehouse serve`'s settings, each from the first place that has it: a command-line flag, a `GATEHOUSE_*`
+/// environment variable (`smtp.host` is `GATEHOUSE_SMTP_HOST`), the data directory's `gatehouse.json`
+/// (`{"smtp": {"host": "..."}}`), or the default. `serve` prints where each came from.
+struct Settings {
+    var sshListen: ListenAddress
+    var sshUser: String
+    var httpListen: ListenAddress
+    var smtpHost: String?
+    var smtpPort: Int
+    var smtpUser: String?
+    var smtpPassword: String?
+    var smtpFrom: String
+    var mailMaximumAttempts: Int
+    var logLevel: String
+    /// `key = value (source)` for every setting, secrets masked.
+    var report: [String] = []
+
+    static let fileName = "gatehouse.json"
+
+    /// - Parameter flags: the settings given on the command line, by key.
+    static func load(flags: [String: String], dataDirectory: URL,
+                     environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Settings {
+        let file = dataDirectory.appendingPathComponent(fileName)
+        let fileReader: ConfigReader
+        do {
+            fileReader = ConfigReader(provider: try await FileProvider<JSONSnapshot>(filePath: FilePath(file.path), allowMissing: true))
+        } catch {
+            throw SettingsError("\(file.path) is not valid JSON: \(error). Fix it or remove it; see README, \"Configuration\".")
+        }
+        let sources = Sources(flags: flags, environment: environment, file: fileReader, filePath: file.path)
+        var report: [String] = []
+        func value(_ key: String, default fallback: String?, secret: Bool = false) -> String? {
+            let (value, source) = sources.lookup(key) ?? (fallback, "default")
+            if let value { report.append("\(key) = \(secret ? "(secret)" : value) (\(source))") }
+            return value
+        }
+        func address(_ key: String, default fallback: String) throws -> ListenAddress {
+            let text = value(key, default: fallback)!
+            guard let address = ListenAddress(argument: text) else {
+                throw SettingsError("\(key) is \"\(text)\", which is not HOST:PORT (e.g. 0.0.0.0:2222).")
+            }
+            return address
+        }
+        func number(_ key: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
+            let text = value(key, default: String(fallback))!
+            guard let number = Int(text), range.contains(number) else {
+                throw SettingsError("\(key) is \"\(text)\"; give a whole number from \(range.lowerBound) to \(range.upperBound).")
+            }
+            return number
+        }
+        var settings = Settings(
+            sshListen: try address("ssh.listen", default: "0.0.0.0:2222"),
+            sshUser: value("ssh.user", default: "git")!,
+            httpListen: try address("http.listen", default: "0.0.0.0:8080"),
+            smtpHost: value("smtp.host", default: nil),
+            smtpPort: try number("smtp.port", default: 25, range: 1...65535),
+            smtpUser: value("smtp.user", default: nil),
+            smtpPassword: value("smtp.password", default: nil, secret: true),
+            smtpFrom: value("smtp.from", default: "gatehouse@localhost")!,
+            mailMaximumAttempts: try number("mail.max-attempts", default: 8, range: 1...100),
+            logLevel: value("log.level", default: "info")!)
+        settings.report = report
+        return settings
+    }
+
+    /// The places a setting can come from, in order.
+    struct Sources {
+        var flags: [String: String]
+        var environment: [String: String]
+        var file: ConfigReader
+        var filePath: String
+
+        func lookup(_ key: String) -> (String, String)? {
+            if let flag = flags[key] { return (flag, "command line") }
+            let variable = "GATEHOUSE_" + key.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+            if let value = environment[variable], !value.isEmpty { return (value, "environment \(variable)") }
+            let configKey = ConfigKey(key.split(separator: ".").map(String.init))
+            if let text = file.string(forKey: configKey) { return (text, filePath) }
+            if let number = file.int(forKey: configKey) { return (String(number), filePath) }
+            return nil
+        }
+    }
+}
+
+struct SettingsError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -67,7 +67,10 @@ public struct DataDirectory: Sendable {
 
     /// The REST API on this directory, telling clients how to reach `ssh`.
     public func apiServer(ssh: APIServer.SSHEndpoint) -> APIServer {
-        APIServer(services: .init(store: store, directory: directory, keys: keys, tokens: tokens), ssh: ssh, logger: logger)
+        // Metrics recorded before the bootstrap would go nowhere: make sure it happened.
+        _ = GatehouseMetrics.registry
+        return APIServer(services: .init(store: store, directory: directory, keys: keys, tokens: tokens), ssh: ssh, logger: logger,
+                  metrics: GatehouseMetrics.exposition)
     }
 
     /// Host keys as the API lists them.

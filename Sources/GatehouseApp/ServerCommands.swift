@@ -39,6 +39,7 @@ struct Serve: AsyncParsableCommand {
 
         var logger = Logger(label: "gatehouse")
         logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
+        _ = GatehouseMetrics.registry
         let directory = try await DataDirectory.open(options.data, logger: logger)
         let server = try directory.sshServer(.init(host: settings.sshListen.host, port: settings.sshListen.port, user: settings.sshUser))
         let port = try await server.bind()

@@ -74,6 +74,7 @@ public protocol Store: Sendable {
     func markMailAttemptFailed(id: UUID, error: String, retryAt: Date?) async throws
     /// Newest first.
     func mail(status: MailStatus?, limit: Int) async throws -> [QueuedMail]
+    func mailCount(status: MailStatus) async throws -> Int
 }
 
 /// Where repositories live on disk.

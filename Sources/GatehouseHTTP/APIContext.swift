@@ -1,12 +1,18 @@
 import GatehouseCore
 import Hummingbird
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Per-request state: who is calling (set by `TokenAuthentication`) and from where.
 public struct APIContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    public var actor: Actor = .anonymous
+    public var actor: Actor = .anonymous {
+        didSet { requestLog.withLockedValue { $0 = actor.auditName } }
+    }
     public let sourceIP: String?
+    /// Who the request turned out to be, for the request log written outside the authentication middleware
+    /// (contexts are values; this box is shared by every copy of one request's context).
+    let requestLog = NIOLockedValueBox("anonymous")
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

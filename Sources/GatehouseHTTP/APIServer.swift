@@ -41,11 +41,14 @@ public struct APIServer: Sendable {
     let services: Services
     let ssh: SSHEndpoint
     let logger: Logger
+    /// The Prometheus text exposition for `/metrics`; nil serves no metrics.
+    let metrics: (@Sendable () -> [UInt8])?
 
-    public init(services: Services, ssh: SSHEndpoint, logger: Logger) {
+    public init(services: Services, ssh: SSHEndpoint, logger: Logger, metrics: (@Sendable () -> [UInt8])? = nil) {
         self.services = services
         self.ssh = ssh
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// The HTTP server as a Service for the process's ServiceGroup; `onListening` receives the bound port.
@@ -61,6 +64,7 @@ public struct APIServer: Sendable {
 
     func routes() -> APIRouter {
         let router = Router(context: APIContext.self)
+        router.add(middleware: RequestLogMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: TokenAuthentication(tokens: services.tokens))
         let routes = APIRouter(router)
@@ -71,6 +75,13 @@ public struct APIServer: Sendable {
         routes.get("/2.0/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(data: OpenAPIDocument.data)))
+        }
+        if let metrics {
+            // Outside /2.0: it is for the operator's Prometheus, not for API clients.
+            routes.get("/metrics") { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                         body: .init(byteBuffer: ByteBuffer(bytes: metrics())))
+            }
         }
         return routes
     }

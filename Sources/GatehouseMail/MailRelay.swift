@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCore
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// Delivers the outbox: claims due messages, sends each, and records the outcome. Failed attempts are
@@ -36,9 +37,17 @@ public struct MailRelay: Service {
         self.logger = logger
     }
 
+    /// Publishes how many messages wait, for `/metrics`.
+    func reportDepth() async {
+        if let waiting = try? await store.mailCount(status: .pending) {
+            Gauge(label: "gatehouse_mail_outbox_pending").record(waiting)
+        }
+    }
+
     public func run() async throws {
         guard let smtp else {
-            let waiting = try await store.mail(status: .pending, limit: 1000).count
+            await reportDepth()
+            let waiting = try await store.mailCount(status: .pending)
             logger.notice("SMTP is not configured: notices stay in the outbox (\(waiting) waiting); see `gatehouse mail list`.")
             try? await gracefulShutdown()
             return
@@ -56,14 +65,17 @@ public struct MailRelay: Service {
 
     /// One pass over the due messages.
     func deliverDue(with client: SMTPClient) async throws {
+        defer { Task { await reportDepth() } }
         for queued in try await store.claimDueMail(now: Date(), limit: 20, lease: policy.lease) {
             do {
                 try await client.send(queued.mail)
                 try await store.markMailSent(id: queued.id, at: Date())
+                Counter(label: "gatehouse_mail_sent_total").increment()
                 logger.info("Sent mail \(queued.id) to \(queued.mail.to): \(queued.mail.subject)")
             } catch {
                 let permanent = (error as? SMTPError)?.isPermanent ?? false
                 let delay = permanent ? nil : policy.retryDelay(afterAttempts: queued.attempts + 1)
+                Counter(label: "gatehouse_mail_failures_total", dimensions: [("kind", delay == nil ? "final" : "retrying")]).increment()
                 try await store.markMailAttemptFailed(id: queued.id, error: String(describing: error), retryAt: delay.map { Date().addingTimeInterval($0) })
                 logger.warning("Mail \(queued.id) to \(queued.mail.to) failed (attempt \(queued.attempts + 1)): \(error). \(delay.map { "Retrying in \(Int($0)) s." } ?? "Giving up.")")
             }

@@ -27,7 +27,9 @@ final class PublicKeyAuthenticator: NIOSSHServerUserAuthenticationDelegate, Send
         }
         let username = request.username
         responsePromise.completeWithTask { [access, identity, logger] in
-            guard let principal = try await access.principal(fingerprint: key.fingerprint) else {
+            let principal = try await access.principal(fingerprint: key.fingerprint)
+            SSHMetrics.authentication(principal)
+            guard let principal else {
                 logger.info("unknown key refused", metadata: ["fingerprint": "\(key.fingerprint)", "ip": "\(identity.sourceIP ?? "-")"])
                 return .failure
             }

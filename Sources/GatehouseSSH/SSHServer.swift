@@ -51,7 +51,8 @@ public final class SSHServer: Service, Sendable {
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture { try self.initializeConnection(channel) }
+                SSHMetrics.connectionAccepted()
+                return channel.eventLoop.makeCompletedFuture { try self.initializeConnection(channel) }
             }
             .bind(host: configuration.host, port: configuration.port).get()
         listener.withLockedValue { $0 = channel }

@@ -55,6 +55,7 @@ struct SessionServer: Sendable {
         switch await access.outcome(of: command, principal: principal, sourceIP: identity.sourceIP) {
         case .message(let text, let exitStatus):
             if exitStatus != 0 {
+                SSHMetrics.refusal()
                 logger.info("session refused", metadata: ["principal": "\(principal.auditName)", "command": "\(command ?? "(shell)")"])
             }
             return await say(text, exitStatus: exitStatus)
@@ -65,6 +66,7 @@ struct SessionServer: Sendable {
                                                output: stdout.write, errorOutput: stderr.write)
                 try await stdout.drain()
                 try await stderr.drain()
+                SSHMetrics.gitOperation(authorized.service, result: status == 0 ? "ok" : "error", bytesSent: stdout.bytesWritten)
                 // One line per Git operation, for operators and log pipelines.
                 logger.info("git operation", metadata: [
                     "principal": "\(principal.auditName)", "repository": "\(authorized.repository.fullName)",
@@ -74,6 +76,7 @@ struct SessionServer: Sendable {
                 ])
                 return status
             } catch {
+                SSHMetrics.gitOperation(authorized.service, result: "failed", bytesSent: stdout.bytesWritten)
                 logger.error("git command failed", metadata: ["error": "\(error)", "repository": "\(authorized.repository.fullName)"])
                 return await refuse(.gitFailed(authorized.repository))
             }

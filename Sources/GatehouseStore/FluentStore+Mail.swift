@@ -36,6 +36,10 @@ extension FluentStore {
         }
     }
 
+    public func mailCount(status: MailStatus) async throws -> Int {
+        try await MailModel.query(on: database).filter(\.$status == status.rawValue).count()
+    }
+
     public func mail(status: MailStatus?, limit: Int) async throws -> [QueuedMail] {
         var query = MailModel.query(on: database)
         if let status { query = query.filter(\.$status == status.rawValue) }

@@ -102,3 +102,55 @@ struct APIAccountTests {
         }
     }
 }
+
+@Suite("Operating metrics")
+struct MetricsTests {
+    @Test("/metrics counts SSH authentications, Git operations with bytes sent, and API requests by route and status")
+    func metrics() async throws {
+        try await TestGatehouse.with { gatehouse in
+            _ = try await gatehouse.seeded(repositories: ["acme/app"])
+            let deployKey = try await gatehouse.key()
+            try await gatehouse.addDeployKey(deployKey, to: ["acme/app"])
+            let cloned = try await gatehouse.git(["ls-remote", gatehouse.url("acme/app")], keys: [deployKey])
+            #expect(cloned.succeeded)
+            let stranger = try await gatehouse.key()
+            let refused = try await gatehouse.git(["ls-remote", gatehouse.url("acme/app")], keys: [stranger])
+            #expect(!refused.succeeded)
+            _ = try await gatehouse.api.request("GET", "/2.0/repositories/acme/app/deploy-keys")
+            let response = try await gatehouse.api.request("GET", "/metrics")
+            #expect(response.status == 200 && response.headers["content-type"]?.hasPrefix("text/plain") == true)
+            let text = response.body
+            // Other tests share the process's registry, so values are at least, not exactly, what this test did.
+            let expectations: [(series: String, minimum: Double)] = [
+                (#"gatehouse_ssh_auth_total{result="accepted",key_kind="deploy"}"#, 1.0),
+                (#"gatehouse_ssh_auth_total{result="rejected",key_kind="unknown"}"#, 1.0),
+                (#"gatehouse_git_operations_total{service="upload-pack",result="ok"}"#, 1.0),
+                (#"gatehouse_git_bytes_sent_total{service="upload-pack"}"#, 100.0),
+                (#"gatehouse_api_requests_total{route="/2.0/repositories/{workspace}/{repo_slug}/deploy-keys",method="GET",status="401"}"#, 1.0),
+            ]
+            for (series, minimum) in expectations {
+                let value: Double? = Self.value(of: series, in: text)
+                let shown = value.map { String($0) } ?? "missing"
+                #expect((value ?? 0) >= minimum, "\(series) = \(shown) in\n\(text.prefix(3000))")
+            }
+        }
+    }
+
+    /// The value of one series in Prometheus' text format, whatever order its labels were written in.
+    static func value(of series: String, in text: String) -> Double? {
+        let name = String(series.prefix { $0 != "{" })
+        let wanted = labels(series)
+        for line in text.split(separator: "\n") where line.hasPrefix(name + "{") || line.hasPrefix(name + " ") {
+            guard labels(String(line)) == wanted else { continue }
+            return line.split(separator: " ").last.flatMap { Double($0) }
+        }
+        return nil
+    }
+
+    /// `name="value"` pairs; values may contain braces and slashes.
+    static func labels(_ series: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for match in series.matches(of: /(\w+)="([^"]*)"/) { result[String(match.1)] = String(match.2) }
+        return result
+    }
+}

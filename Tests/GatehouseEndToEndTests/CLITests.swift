@@ -1,5 +1,6 @@
 import Foundation
 import Subprocess
+import SystemPackage
 import Testing
 
 /// The CLI on its own data directory.
@@ -37,15 +38,20 @@ private struct ServerStart {
 
 /// Runs `gatehouse serve` on ephemeral loopback ports while `body` runs, then stops it with SIGTERM.
 /// Returns the server's exit status.
-private func withServer(binary: String, data: URL, arguments: [String] = [], environment: [String: String] = [:],
+/// `log`, when given, receives the server's log (standard error) at level info.
+private func withServer(binary: String, data: URL, arguments: [String] = [], environment: [String: String] = [:], log: URL? = nil,
                         _ body: (ServerStart) async throws -> Void) async throws -> Int32 {
     var updates: [Subprocess.Environment.Key: String?] = [:]
     for (name, value) in environment { updates[Subprocess.Environment.Key(stringLiteral: name)] = value }
+    let logLevel = log == nil ? "warning" : "info"
+    let errorOutput: FileDescriptorOutput = .fileDescriptor(
+        try FileDescriptor.open(FilePath(log?.path ?? "/dev/null"), .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite),
+        closeAfterSpawningProcess: true)
     let result = try await Subprocess.run(
         .path(.init(stringLiteral: binary)),
-        arguments: Arguments(["serve", "--data", data.path, "--ssh", "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "warning"] + arguments),
+        arguments: Arguments(["serve", "--data", data.path, "--ssh", "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", logLevel] + arguments),
         environment: .inherit.updating(updates),
-        input: .none, output: .sequence, error: .discarded
+        input: .none, output: .sequence, error: errorOutput
     ) { execution in
         var sshPort: Int?
         var httpPort: Int?
@@ -98,7 +104,8 @@ struct CLITests {
         #expect(keys?.first?["fingerprint"] as? String == fingerprint)
         #expect(keys?.first?["label"] as? String == "build server")
 
-        let status = try await withServer(binary: cli.binary, data: cli.data) { start in
+        let log = root.appendingPathComponent("serve.log")
+        let status = try await withServer(binary: cli.binary, data: cli.data, log: log) { start in
             let port = start.sshPort
             let ssh = "ssh -F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o BatchMode=yes -p \(port)"
             let url = "ssh://git@127.0.0.1:\(port)/acme/website.git"
@@ -118,6 +125,10 @@ struct CLITests {
             #expect(refused.stderr.contains("is read-only"), "\(refused)")
         }
         #expect(status == 0, "serve stops cleanly on SIGTERM")
+        // One log line per Git operation: who, where, what, how much and how it ended.
+        let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").filter { $0.contains("git operation") }
+        #expect(lines.contains { $0.contains("repository=acme/website") && $0.contains("service=upload-pack") && $0.contains("result=ok")
+            && $0.contains("bytes_sent=") && $0.contains("duration_ms=") && $0.contains("principal=deploy-key SHA256:") }, "\(lines)")
     }
 
     @Test("refusals go to stderr with a non-zero exit and change nothing", arguments: [
@@ -270,7 +281,8 @@ struct CLITests {
         #expect(listed.stdout.contains("deploy script") && listed.stdout.contains("account,repository:admin") && !listed.stdout.contains(secret), "\(listed)")
         let id = try #require(listed.stdout.split(separator: "\t").first.map(String.init))
 
-        let status = try await withServer(binary: cli.binary, data: cli.data) { start in
+        let log = root.appendingPathComponent("serve.log")
+        let status = try await withServer(binary: cli.binary, data: cli.data, log: log) { start in
             let url = "http://127.0.0.1:\(start.httpPort)/2.0/user"
             let me = try await runCommand("curl", ["-s", "-u", "alice:\(secret)", url])
             #expect(me.stdout.contains(#""username":"alice""#), "\(me)")
@@ -280,6 +292,10 @@ struct CLITests {
             #expect(after.stdout == "401")
         }
         #expect(status == 0)
+        // One log line per API request, with the route pattern, status and caller.
+        let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").filter { $0.contains("api request") }
+        #expect(lines.contains { $0.contains("route=/2.0/user") && $0.contains("status=200") && $0.contains("actor=alice") }, "\(lines)")
+        #expect(lines.contains { $0.contains("status=401") && $0.contains("actor=anonymous") }, "\(lines)")
 
         let refusals: [([String], String)] = [
             (["token", "create", "alice", "x"], "at least one scope"),

@@ -1,0 +1,28 @@
+import GatehouseCore
+import Metrics
+
+/// Counters for `/metrics`: connections, authentications by key kind, and Git operations.
+enum SSHMetrics {
+    static func connectionAccepted() {
+        Counter(label: "gatehouse_ssh_connections_total").increment()
+    }
+
+    /// `principal` nil for a key Gatehouse does not know.
+    static func authentication(_ principal: Principal?) {
+        let kind = switch principal {
+        case .account: "account"
+        case .deployKey: "deploy"
+        case nil: "unknown"
+        }
+        Counter(label: "gatehouse_ssh_auth_total", dimensions: [("result", principal == nil ? "rejected" : "accepted"), ("key_kind", kind)]).increment()
+    }
+
+    static func gitOperation(_ service: GitService, result: String, bytesSent: Int) {
+        Counter(label: "gatehouse_git_operations_total", dimensions: [("service", service.rawValue), ("result", result)]).increment()
+        Counter(label: "gatehouse_git_bytes_sent_total", dimensions: [("service", service.rawValue)]).increment(by: bytesSent)
+    }
+
+    static func refusal() {
+        Counter(label: "gatehouse_ssh_sessions_refused_total").increment()
+    }
+}

@@ -19,6 +19,8 @@ struct Serve: AsyncParsableCommand {
     var smtp: String?
     @Option(help: "smtp.user: the SMTP user name; the password comes from GATEHOUSE_SMTP_PASSWORD or gatehouse.json.") var smtpUser: String?
     @Option(help: "smtp.from: the sender address of notices. Default gatehouse@localhost.") var smtpFrom: String?
+    @Option(help: "smtp.tls: starttls (default: upgrade and verify the certificate) or none (a relay on a trusted network).")
+    var smtpTLS: String?
     @Option(help: "log.level: trace, debug, info, notice, warning, error. Default info.") var logLevel: String?
 
     func run() async throws {
@@ -28,6 +30,7 @@ struct Serve: AsyncParsableCommand {
         flags["ssh.user"] = sshUser
         flags["smtp.user"] = smtpUser
         flags["smtp.from"] = smtpFrom
+        flags["smtp.tls"] = smtpTLS
         flags["log.level"] = logLevel
         if let smtp {
             guard let address = ListenAddress(argument: smtp) else { throw ValidationError("--smtp must be HOST:PORT, e.g. mail.example.com:587.") }
@@ -59,7 +62,8 @@ struct Serve: AsyncParsableCommand {
         var policy = MailRelay.Policy()
         policy.maximumAttempts = settings.mailMaximumAttempts
         let mail = directory.mailRelay(smtp: settings.smtpHost.map {
-            SMTPConfiguration(host: $0, port: settings.smtpPort, username: settings.smtpUser, password: settings.smtpPassword, from: settings.smtpFrom)
+            SMTPConfiguration(host: $0, port: settings.smtpPort, username: settings.smtpUser, password: settings.smtpPassword,
+                              from: settings.smtpFrom, security: settings.smtpSecurity, trustedCertificatesFile: settings.smtpTrustedCertificates)
         }, policy: policy)
         let group = ServiceGroup(services: [server, api, mail], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()

@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import GatehouseMail
 import SystemPackage
 
 /// `gatehouse serve`'s settings, each from the first place that has it: a command-line flag, a `GATEHOUSE_*`
@@ -14,6 +15,8 @@ struct Settings {
     var smtpUser: String?
     var smtpPassword: String?
     var smtpFrom: String
+    var smtpSecurity: SMTPConfiguration.Security
+    var smtpTrustedCertificates: String?
     var mailMaximumAttempts: Int
     var logLevel: String
     /// `key = value (source)` for every setting, secrets masked.
@@ -52,6 +55,12 @@ struct Settings {
             }
             return number
         }
+        func security(_ text: String) throws -> SMTPConfiguration.Security {
+            guard let security = SMTPConfiguration.Security(rawValue: text) else {
+                throw SettingsError("smtp.tls is \"\(text)\"; give starttls (the default) or none.")
+            }
+            return security
+        }
         var settings = Settings(
             sshListen: try address("ssh.listen", default: "0.0.0.0:2222"),
             sshUser: value("ssh.user", default: "git")!,
@@ -61,6 +70,8 @@ struct Settings {
             smtpUser: value("smtp.user", default: nil),
             smtpPassword: value("smtp.password", default: nil, secret: true),
             smtpFrom: value("smtp.from", default: "gatehouse@localhost")!,
+            smtpSecurity: try security(value("smtp.tls", default: "starttls")!),
+            smtpTrustedCertificates: value("smtp.ca-file", default: nil),
             mailMaximumAttempts: try number("mail.max-attempts", default: 8, range: 1...100),
             logLevel: value("log.level", default: "info")!)
         settings.report = report

@@ -63,8 +63,8 @@ public struct MailRelay: Service {
         }
     }
 
-    /// One pass over the due messages.
-    func deliverDue(with client: SMTPClient) async throws {
+    /// One pass over the due messages (`run` repeats it every `pollInterval`).
+    public func deliverDue(with client: SMTPClient) async throws {
         defer { Task { await reportDepth() } }
         for queued in try await store.claimDueMail(now: Date(), limit: 20, lease: policy.lease) {
             do {

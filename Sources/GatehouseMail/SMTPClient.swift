@@ -2,6 +2,7 @@ import Foundation
 import GatehouseCore
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// Sends one message per connection over SMTP (RFC 5321), with AUTH PLAIN or LOGIN when credentials are set.
 public struct SMTPClient: Sendable {
@@ -38,7 +39,22 @@ public struct SMTPClient: Sendable {
         try await channel.executeThenClose { inbound, outbound in
             var session = SMTPSession(replies: SMTPReplyReader(inbound.makeAsyncIterator()), outbound: outbound)
             try await session.expect(220, after: nil)
-            let capabilities = try await session.command("EHLO \(configuration.heloName)", expect: 250)
+            var capabilities = try await session.command("EHLO \(configuration.heloName)", expect: 250)
+            if configuration.security == .startTLS {
+                guard capabilities.lines.contains(where: { $0.uppercased() == "STARTTLS" }) else {
+                    throw SMTPError("The SMTP server \(configuration.host):\(configuration.port) does not offer STARTTLS. Use a port that does (often 587), or set smtp.tls to none for a relay on a trusted network.", permanent: true)
+                }
+                try await session.command("STARTTLS", expect: 220)
+                try await startTLS(on: channel.channel)
+                // RFC 3207: forget what was said in the clear and ask again. The handshake happens on this first write.
+                do {
+                    capabilities = try await session.command("EHLO \(configuration.heloName)", expect: 250)
+                } catch let error as SMTPError {
+                    throw error
+                } catch {
+                    throw SMTPError("TLS with the SMTP server \(configuration.host):\(configuration.port) failed; its certificate could not be verified or the handshake broke (\(error)). If the relay uses its own CA, set smtp.ca-file to it.")
+                }
+            }
             if let username = configuration.username {
                 try await authenticate(&session, username: username, password: configuration.password ?? "", capabilities: capabilities)
             }
@@ -49,6 +65,20 @@ public struct SMTPClient: Sendable {
             try await session.expect(250, after: "the message")
             _ = try? await session.command("QUIT", expect: 221)
         }
+    }
+
+    /// Puts TLS under the SMTP conversation; the certificate is verified against the host name (or IP address).
+    private func startTLS(on channel: any Channel) async throws {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let file = configuration.trustedCertificatesFile {
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(file))
+        }
+        let context = try NIOSSLContext(configuration: tls)
+        let isAddress = configuration.host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" }
+        let hostname = isAddress ? nil : configuration.host
+        try await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: hostname), position: .first)
+        }.get()
     }
 
     private func authenticate(_ session: inout SMTPSession, username: String, password: String, capabilities: SMTPReply) async throws {
@@ -96,10 +126,10 @@ struct SMTPReplyReader {
     private mutating func nextLine() async throws -> String {
         while true {
             if let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
-                let length = newline - buffer.readerIndex + 1
-                var line = buffer.readString(length: length) ?? ""
-                while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
-                return line
+                var bytes = buffer.readBytes(length: newline - buffer.readerIndex + 1) ?? []
+                // Byte-wise: as a String, "\r\n" is one Character and would not match a "\n" suffix.
+                while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes.removeLast() }
+                return String(decoding: bytes, as: UTF8.self)
             }
             guard buffer.readableBytes < 64 * 1024 else { throw SMTPError("The SMTP server sent an over-long line.") }
             guard var chunk = try await iterator.next() else { throw SMTPError("The SMTP server closed the connection.") }

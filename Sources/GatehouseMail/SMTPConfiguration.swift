@@ -9,15 +9,29 @@ public struct SMTPConfiguration: Sendable {
     public var from: String
     /// The name given in EHLO.
     public var heloName: String
+    public var security: Security
+    /// PEM certificates to trust instead of the system's, e.g. an internal relay's own CA.
+    public var trustedCertificatesFile: String?
+
+    /// How the connection is protected.
+    public enum Security: String, Sendable, CaseIterable {
+        /// Upgrade with STARTTLS and verify the certificate; refuse servers that do not offer it.
+        case startTLS = "starttls"
+        /// Plain text, for a relay on a trusted network or loopback.
+        case none
+    }
 
     public init(host: String, port: Int = 25, username: String? = nil, password: String? = nil,
-                from: String, heloName: String = "gatehouse.localdomain") {
+                from: String, heloName: String = "gatehouse.localdomain", security: Security = .startTLS,
+                trustedCertificatesFile: String? = nil) {
         self.host = host
         self.port = port
         self.username = username
         self.password = password
         self.from = from
         self.heloName = heloName
+        self.security = security
+        self.trustedCertificatesFile = trustedCertificatesFile
     }
 }
 

@@ -16,10 +16,12 @@ struct MailTests {
     }
 
     /// Runs the outbox sender of `data` against `smtp` while `body` runs.
-    static func withRelay(_ data: DataDirectory, smtp: TestSMTPServer, login: (String, String)? = nil,
+    /// Plain SMTP unless `trusting` names the certificate of a server that requires STARTTLS.
+    static func withRelay(_ data: DataDirectory, smtp: TestSMTPServer, login: (String, String)? = nil, trusting certificate: String? = nil,
                           _ body: () async throws -> Void) async throws {
         let configuration = SMTPConfiguration(host: "127.0.0.1", port: smtp.port, username: login?.0, password: login?.1,
-                                              from: "gatehouse@example.com")
+                                              from: "gatehouse@example.com", security: certificate == nil ? .none : .startTLS,
+                                              trustedCertificatesFile: certificate)
         let relay = data.mailRelay(smtp: configuration, policy: quickPolicy)
         let task = Task { try await relay.run() }
         defer { task.cancel() }
@@ -141,6 +143,60 @@ struct MailTests {
             let listed = try await runCommand(try gatehouseBinary(), ["mail", "list", "--status", "failed", "--data", gatehouse.data.url.path])
             #expect(listed.succeeded && listed.stdout.contains("failed") && listed.stdout.contains("sam@example.com") && listed.stdout.contains("535"), "\(listed)")
         }
+    }
+
+    @Test("STARTTLS: the connection is upgraded and the certificate verified before logging in")
+    func startTLS() async throws {
+        try await TestGatehouse.with { gatehouse in
+            try await gatehouse.user("sam")
+            let (certificate, key) = try await Self.selfSignedCertificate(in: gatehouse.scratch("tls"))
+            let smtp = try await TestSMTPServer.start(login: ("relay", "s3cret"), tls: (certificate, key))
+            defer { Task { await smtp.stop() } }
+            try await Self.withRelay(gatehouse.data, smtp: smtp, login: ("relay", "s3cret"), trusting: certificate) {
+                try await gatehouse.addAccountKey(try await gatehouse.key(), user: "sam")
+                let messages = try await smtp.waitForMessages(1)
+                #expect(messages.count == 1)
+            }
+        }
+    }
+
+    /// Each way a secure connection must not happen: the message fails for good and says why.
+    static let insecure: [(name: String, offerTLS: Bool, trustServer: Bool, error: String)] = [
+        ("server offers no STARTTLS", false, false, "does not offer STARTTLS"),
+        ("certificate not trusted", true, false, "certificate could not be verified"),
+    ]
+
+    @Test("with STARTTLS required, a server without it or with an untrusted certificate never gets the message", arguments: insecure.indices)
+    func refusesInsecure(index: Int) async throws {
+        let row = Self.insecure[index]
+        try await TestGatehouse.with { gatehouse in
+            try await gatehouse.user("sam")
+            let (certificate, key) = try await Self.selfSignedCertificate(in: gatehouse.scratch("tls"))
+            let smtp = try await TestSMTPServer.start(tls: row.offerTLS ? (certificate, key) : nil)
+            defer { Task { await smtp.stop() } }
+            let configuration = SMTPConfiguration(host: "127.0.0.1", port: smtp.port, from: "gatehouse@example.com", security: .startTLS,
+                                                  trustedCertificatesFile: row.trustServer ? certificate : nil)
+            var policy = Self.quickPolicy
+            policy.maximumAttempts = 1
+            let relay = gatehouse.data.mailRelay(smtp: configuration, policy: policy)
+            try await gatehouse.addAccountKey(try await gatehouse.key(), user: "sam")
+            try await relay.deliverDue(with: SMTPClient(configuration: configuration))
+            let failed = try await gatehouse.data.store.mail(status: .failed, limit: 10)
+            #expect(failed.count == 1 && failed.first?.lastError?.contains(row.error) == true, "\(row.name): \(failed)")
+            #expect(smtp.messages().isEmpty, "\(row.name)")
+        }
+    }
+
+    /// A certificate for 127.0.0.1 made by the real openssl.
+    static func selfSignedCertificate(in directory: URL) async throws -> (certificate: String, key: String) {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let certificate = directory.appendingPathComponent("cert.pem").path
+        let key = directory.appendingPathComponent("key.pem").path
+        let made = try await runCommand("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                                                    "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1",
+                                                    "-addext", "subjectAltName=IP:127.0.0.1"])
+        guard made.succeeded else { throw TestSetupError("openssl: \(made)") }
+        return (certificate, key)
     }
 
     /// A header's value in a raw message (first occurrence).

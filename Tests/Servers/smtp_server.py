@@ -2,11 +2,13 @@
 
 Prints the port on the first line of standard output, then serves until standard input closes.
 Each accepted message is written to OUTPUT_DIR as <n>.eml. With --refuse N the first N messages
-get a temporary failure (451), to exercise retries. With --auth USER:PASSWORD clients must log in.
+get a temporary failure (451), to exercise retries. With --auth USER:PASSWORD clients must log in. With --tls CERT KEY the server offers STARTTLS and
+requires it before mail.
 """
 import argparse
 import asyncio
 import os
+import ssl
 import sys
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
@@ -44,6 +46,7 @@ async def main():
     parser.add_argument("output_dir")
     parser.add_argument("--refuse", type=int, default=0)
     parser.add_argument("--auth")
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = parser.parse_args()
     handler = Handler(args.output_dir, args.refuse)
     loop = asyncio.get_running_loop()
@@ -51,6 +54,10 @@ async def main():
     if args.auth:
         user, password = args.auth.split(":", 1)
         options = dict(authenticator=authenticator((user, password)), auth_require_tls=False, auth_required=True)
+    if args.tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*args.tls)
+        options.update(tls_context=context, require_starttls=True)
     server = await loop.create_server(lambda: SMTP(handler, **options), "127.0.0.1", 0)
     print(server.sockets[0].getsockname()[1], flush=True)
     await loop.run_in_executor(None, sys.stdin.read)

@@ -16,12 +16,14 @@ final class TestSMTPServer: @unchecked Sendable {
     /// - Parameters:
     ///   - refusing: how many messages to refuse with 451 before accepting.
     ///   - login: a user name and password clients must authenticate with.
-    static func start(refusing: Int = 0, login: (String, String)? = nil) async throws -> TestSMTPServer {
+    ///   - tls: a certificate and key file; the server then requires STARTTLS.
+    static func start(refusing: Int = 0, login: (String, String)? = nil, tls: (String, String)? = nil) async throws -> TestSMTPServer {
         let directory = try makeTemporaryDirectory("gatehouse-smtp")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Servers/smtp_server.py").path
         var arguments = [script, directory.path, "--refuse", String(refusing)]
         if let login { arguments += ["--auth", "\(login.0):\(login.1)"] }
+        if let tls { arguments += ["--tls", tls.0, tls.1] }
         let (ports, continuation) = AsyncStream.makeStream(of: Int?.self)
         let task = Task {
             // Standard input stays open while the task runs; the server stops when it closes or on SIGTERM.

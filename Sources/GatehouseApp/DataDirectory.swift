@@ -16,6 +16,7 @@ public struct DataDirectory: Sendable {
     public let directory: DirectoryService
     public let keys: KeyService
     public let tokens: TokenService
+    public let sessions: SessionService
     public let access: AccessService
     public let logger: Logger
 
@@ -51,6 +52,7 @@ public struct DataDirectory: Sendable {
         self.directory = DirectoryService(store: store, storage: repositories)
         self.keys = KeyService(store: store)
         self.tokens = TokenService(store: store)
+        self.sessions = SessionService(store: store, hasher: BcryptHasher())
         self.access = AccessService(store: store)
         self.logger = logger
     }
@@ -66,10 +68,10 @@ public struct DataDirectory: Sendable {
     }
 
     /// The REST API on this directory, telling clients how to reach `ssh`.
-    public func apiServer(ssh: APIServer.SSHEndpoint) -> APIServer {
+    public func apiServer(ssh: APIServer.SSHEndpoint) throws -> APIServer {
         // Metrics recorded before the bootstrap would go nowhere: make sure it happened.
         _ = GatehouseMetrics.registry
-        return APIServer(services: .init(store: store, directory: directory, keys: keys, tokens: tokens), ssh: ssh, logger: logger,
+        return try APIServer(services: .init(store: store, directory: directory, keys: keys, tokens: tokens, sessions: sessions), ssh: ssh, logger: logger,
                   metrics: GatehouseMetrics.exposition)
     }
 

@@ -1,9 +1,25 @@
+import Foundation
 import ArgumentParser
 import GatehouseCore
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage accounts.",
-                                                    subcommands: [Add.self, List.self])
+                                                    subcommands: [Add.self, List.self, Passwd.self])
+
+    struct Passwd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set an account's password for the web interface, read from standard input.")
+        @OptionGroup var options: DataOptions
+        @Argument(help: "The user name.") var name: String
+
+        func run() async throws {
+            let input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            // One line: the password, without its line ending.
+            let password = String(input.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+                .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+            try await options.withDirectory { try await $0.sessions.setPassword(username: name, password: password) }
+            print("Password set for \(name). Existing sessions stay signed in.")
+        }
+    }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an account.")

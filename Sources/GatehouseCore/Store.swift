@@ -67,6 +67,17 @@ public protocol Store: Sendable {
     func deleteToken(id: UUID, user: User, audit: AuditEntry) async throws -> Bool
     func recordTokenUse(id: UUID, at: Date, throttle: TimeInterval) async throws
 
+    func setPasswordHash(_ hash: String, user: User) async throws
+    /// The account and its password hash (nil when it has no password), by user name.
+    func passwordHash(username: String) async throws -> (User, String?)?
+    func createSession(_ session: WebSession, hash: String) async throws
+    /// The session with this secret hash and its account, in one indexed lookup.
+    func session(hash: String) async throws -> (WebSession, User)?
+    func deleteSession(hash: String) async throws
+    /// Counts a failed sign-in under each key (an account, an address).
+    func recordSignInFailure(keys: [String], at: Date) async throws
+    func signInFailures(key: String, since: Date) async throws -> Int
+
     /// Claims up to `limit` pending messages due at `now`, hiding them from other senders for `lease`.
     func claimDueMail(now: Date, limit: Int, lease: TimeInterval) async throws -> [QueuedMail]
     func markMailSent(id: UUID, at: Date) async throws

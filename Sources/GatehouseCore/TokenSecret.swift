@@ -7,7 +7,7 @@ import Foundation
 public enum TokenSecret {
     public static let prefix = "ght_"
 
-    public static func generate() -> String {
+    public static func generate(prefix: String = prefix) -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let base64 = Data(bytes).base64EncodedString()

@@ -13,6 +13,9 @@ public struct APIContext: RequestContext {
     /// Who the request turned out to be, for the request log written outside the authentication middleware
     /// (contexts are values; this box is shared by every copy of one request's context).
     let requestLog = NIOLockedValueBox("anonymous")
+    /// Web pages: the browser's CSRF token (double-submit cookie) and the fields of a posted form.
+    var csrfToken = ""
+    var form: [String: String] = [:]
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -95,19 +95,39 @@ extension APIError {
     }
 }
 
-/// Turns every error into the API's error body, and logs the unexpected ones.
+/// Turns every error into a response: Bitbucket's error body for the API, an HTML page for the browser pages
+/// (where every refusal about access is "not found", so that no page reveals what exists).
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = APIContext
+    let templates: Templates
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
+            let path = request.uri.path
+            let isAPI = path.hasPrefix("/2.0/") || path == "/2.0" || path == "/metrics"
+            if !isAPI, let response = page(for: error, context: context) { return response }
             let apiError = APIError(error)
             if apiError.status == .internalServerError {
-                context.logger.error("\(request.method) \(request.uri.path) failed: \(String(reflecting: error))")
+                context.logger.error("\(request.method) \(path) failed: \(String(reflecting: error))")
             }
-            return apiError.response()
+            return isAPI ? apiError.response() : templates.error(apiError.status, message: apiError.message, context: context)
+        }
+    }
+
+    private func page(for error: any Error, context: APIContext) -> Response? {
+        let notFound = "There is nothing here, or you do not have access to it. Check the address, or sign in with another account."
+        switch error {
+        case WebError.redirect(let location): return redirect(location)
+        case WebError.notFound: return templates.error(.notFound, message: notFound, context: context)
+        case GatehouseError.accessDenied(let denial), let denial as AccessDenial:
+            if denial == .signInRequired { return redirect("/login") }
+            return templates.error(.notFound, message: notFound, context: context)
+        case GatehouseError.notFound: return templates.error(.notFound, message: notFound, context: context)
+        case let error as any HTTPResponseError where error.status == .notFound:
+            return templates.error(.notFound, message: notFound, context: context)
+        default: return nil
         }
     }
 }

@@ -23,10 +23,10 @@ final class APIRouter {
     }
 }
 
-/// The OpenAPI 3.1 document of the API, kept next to the code as `Resources/openapi.json`.
+/// The OpenAPI 3.1 document of the API, kept next to the code as `Assets/openapi.json`.
 public enum OpenAPIDocument {
     public static let data: Data = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) else {
+        guard let data = try? Data(contentsOf: Bundle.module.bundleURL.appendingPathComponent("Assets/openapi.json")) else {
             fatalError("openapi.json is missing from the GatehouseHTTP resources")
         }
         return data

@@ -15,12 +15,14 @@ public struct APIServer: Sendable {
         public var directory: DirectoryService
         public var keys: KeyService
         public var tokens: TokenService
+        public var sessions: SessionService
 
-        public init(store: any Store, directory: DirectoryService, keys: KeyService, tokens: TokenService) {
+        public init(store: any Store, directory: DirectoryService, keys: KeyService, tokens: TokenService, sessions: SessionService) {
             self.store = store
             self.directory = directory
             self.keys = keys
             self.tokens = tokens
+            self.sessions = sessions
         }
     }
 
@@ -43,12 +45,14 @@ public struct APIServer: Sendable {
     let logger: Logger
     /// The Prometheus text exposition for `/metrics`; nil serves no metrics.
     let metrics: (@Sendable () -> [UInt8])?
+    let templates: Templates
 
-    public init(services: Services, ssh: SSHEndpoint, logger: Logger, metrics: (@Sendable () -> [UInt8])? = nil) {
+    public init(services: Services, ssh: SSHEndpoint, logger: Logger, metrics: (@Sendable () -> [UInt8])? = nil) throws {
         self.services = services
         self.ssh = ssh
         self.logger = logger
         self.metrics = metrics
+        self.templates = try Templates.load()
     }
 
     /// The HTTP server as a Service for the process's ServiceGroup; `onListening` receives the bound port.
@@ -65,7 +69,7 @@ public struct APIServer: Sendable {
     func routes() -> APIRouter {
         let router = Router(context: APIContext.self)
         router.add(middleware: RequestLogMiddleware())
-        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: ErrorMiddleware(templates: templates))
         router.add(middleware: TokenAuthentication(tokens: services.tokens))
         let routes = APIRouter(router)
         addAccountRoutes(to: routes)
@@ -83,6 +87,7 @@ public struct APIServer: Sendable {
                          body: .init(byteBuffer: ByteBuffer(bytes: metrics())))
             }
         }
+        WebRoutes(services: services, sessions: services.sessions, templates: templates, ssh: ssh).add(to: router)
         return routes
     }
 

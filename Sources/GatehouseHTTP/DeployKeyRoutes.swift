@@ -5,6 +5,7 @@ extension APIServer {
     /// `/2.0/repositories/{workspace}/{repo_slug}/deploy-keys[/{key_id}]`, as in Bitbucket Cloud.
     func addDeployKeyRoutes(to router: APIRouter) {
         let keys = services.keys
+        let store = services.store
         let collection = "/2.0/repositories/{workspace}/{repo_slug}/deploy-keys"
 
         router.get(collection) { request, context in
@@ -16,7 +17,7 @@ extension APIServer {
         router.post(collection) { request, context in
             let actor = try context.signedIn()
             // Access first, so that a caller who may not see the repository learns nothing from body errors.
-            _ = try await keys.listDeployKeys(actor: actor, repository: context.repositoryName)
+            _ = try await store.authorizedRepository(context.repositoryName, actor: actor, operation: .administer)
             let input = try await JSON.decode(KeyInput.self, from: request)
             let added = try await keys.addDeployKey(actor: actor, repositories: [context.repositoryName], label: input.label,
                                                     keyText: input.key, sourceIP: context.sourceIP)

@@ -9,6 +9,7 @@ final class UserModel: Model, @unchecked Sendable {
     @Field(key: "email") var email: String
     @Field(key: "display_name") var displayName: String
     @Field(key: "created_at") var createdAt: Date
+    @OptionalField(key: "password_hash") var passwordHash: String?
 
     init() {}
 

@@ -11,7 +11,7 @@ struct OpenAPITests {
             #expect(document["openapi"] as? String == "3.1.0")
             let paths = try #require(document["paths"] as? [String: [String: Any]])
             let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0.uppercased()) \(path)" } })
-            let served = Set(gatehouse.data.apiServer(ssh: try gatehouse.data.sshEndpoint(port: gatehouse.port, user: "git")).registeredRoutes)
+            let served = Set(try gatehouse.data.apiServer(ssh: try gatehouse.data.sshEndpoint(port: gatehouse.port, user: "git")).registeredRoutes)
             #expect(served.count >= 17)
             #expect(documented == served, "undocumented: \(served.subtracting(documented)); not served: \(documented.subtracting(served))")
             let fetched = try await gatehouse.api.request("GET", "/2.0/openapi.json")

@@ -51,7 +51,7 @@ final class TestGatehouse: @unchecked Sendable {
             }
         }
         let sshPort = sshd?.port ?? builtInPort
-        let api = try await TestAPI.start(data.apiServer(ssh: try data.sshEndpoint(port: sshPort, user: "git")), logger: logger)
+        let api = try await TestAPI.start(try data.apiServer(ssh: try data.sshEndpoint(port: sshPort, user: "git")), logger: logger)
         let gatehouse = TestGatehouse(root: root, data: data, server: server, port: sshPort,
                                       sshUser: sshd == nil ? "git" : "root", sshd: sshd, api: api)
         do {

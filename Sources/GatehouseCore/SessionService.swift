@@ -1,0 +1,97 @@
+import Foundation
+
+/// Hashes and checks passwords; bcrypt in the HTTP target, so that the core stays free of it.
+public protocol PasswordHasher: Sendable {
+    func hash(_ password: String) -> String
+    func verify(_ password: String, hash: String) -> Bool
+}
+
+/// A signed-in browser: found by the hash of the cookie's secret, like API tokens.
+public struct WebSession: Sendable, Equatable {
+    public var id: UUID
+    public var userID: UUID
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(id: UUID, userID: UUID, createdAt: Date, expiresAt: Date) {
+        self.id = id
+        self.userID = userID
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Passwords, sign-in with rate limits, and browser sessions kept in the database (so they survive a
+/// restart and work across nodes).
+public struct SessionService: Sendable {
+    public let store: any Store
+    public let hasher: any PasswordHasher
+    public let clock: @Sendable () -> Date
+    public static let sessionLifetime: TimeInterval = 14 * 86_400
+    public static let minimumPasswordLength = 10
+    /// Failed sign-ins allowed per account and per address within `failureWindow` before refusing.
+    public static let failuresPerAccount = 5
+    public static let failuresPerAddress = 20
+    public static let failureWindow: TimeInterval = 15 * 60
+
+    public init(store: any Store, hasher: any PasswordHasher, clock: @escaping @Sendable () -> Date = Date.init) {
+        self.store = store
+        self.hasher = hasher
+        self.clock = clock
+    }
+
+    public func setPassword(username: String, password: String) async throws {
+        guard password.count >= Self.minimumPasswordLength else {
+            throw GatehouseError.invalidArgument("The password is too short: use at least \(Self.minimumPasswordLength) characters.")
+        }
+        guard let user = try await store.user(username: username) else {
+            throw GatehouseError.notFound("No user named '\(username)'. Create it with `gatehouse user add \(username) --email EMAIL`.")
+        }
+        try await store.setPasswordHash(hasher.hash(password), user: user)
+    }
+
+    /// Checks the password and opens a session. Returns the cookie secret (shown to the browser only).
+    public func signIn(username: String, password: String, sourceIP: String?) async throws -> (secret: String, user: User) {
+        let now = clock()
+        let since = now.addingTimeInterval(-Self.failureWindow)
+        let accountKey = "account:\(username.lowercased())"
+        let addressKey = "address:\(sourceIP ?? "-")"
+        let accountFailures = try await store.signInFailures(key: accountKey, since: since)
+        let addressFailures = try await store.signInFailures(key: addressKey, since: since)
+        if accountFailures >= Self.failuresPerAccount || addressFailures >= Self.failuresPerAddress {
+            throw SignInError.tooManyAttempts(minutes: Int(Self.failureWindow / 60))
+        }
+        guard let (user, hash) = try await store.passwordHash(username: username), let hash, hasher.verify(password, hash: hash) else {
+            try await store.recordSignInFailure(keys: [accountKey, addressKey], at: now)
+            throw SignInError.invalidCredentials
+        }
+        let secret = TokenSecret.generate(prefix: "ghs_")
+        let session = WebSession(id: UUID(), userID: user.id, createdAt: now, expiresAt: now.addingTimeInterval(Self.sessionLifetime))
+        try await store.createSession(session, hash: TokenSecret.hash(secret))
+        return (secret, user)
+    }
+
+    /// The signed-in account for a cookie secret; nil when unknown or expired.
+    public func user(sessionSecret secret: String) async throws -> User? {
+        guard secret.hasPrefix("ghs_"), secret.utf8.count < 200 else { return nil }
+        guard let (session, user) = try await store.session(hash: TokenSecret.hash(secret)), session.expiresAt > clock() else { return nil }
+        return user
+    }
+
+    public func signOut(sessionSecret secret: String) async throws {
+        try await store.deleteSession(hash: TokenSecret.hash(secret))
+    }
+}
+
+/// Why a sign-in was refused. The message never says whether the account exists.
+public enum SignInError: Error, Equatable, CustomStringConvertible {
+    case invalidCredentials
+    case tooManyAttempts(minutes: Int)
+
+    public var description: String {
+        switch self {
+        case .invalidCredentials: "Incorrect username or password."
+        case .tooManyAttempts(let minutes): "Too many failed sign-ins. Wait \(minutes) minutes and try again, or ask an administrator to reset your password."
+        }
+    }
+}

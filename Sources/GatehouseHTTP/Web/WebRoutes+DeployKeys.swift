@@ -1,0 +1,103 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+
+extension WebRoutes {
+    /// Repository settings → Deployment keys: list, the Add key dialog, edit a label in place, delete with a confirmation.
+    func addDeployKeys(to pages: RouterGroup<APIContext>) {
+        let templates = templates
+        let keys = services.keys
+        let base = "/{workspace}/{repo_slug}/admin/deploy-keys"
+
+        @Sendable func listPage(_ context: APIContext, notice: String? = nil, dialog: [String: Any] = [:],
+                                status: HTTPResponse.Status = .ok) async throws -> Response {
+            let name = context.repositoryName
+            let list = try await keys.listDeployKeys(actor: context.actor, repository: name)
+            let rows: [[String: Any]] = list.map { key in
+                ["id": key.id, "label": key.label, "type": key.key.typeName, "fingerprint": key.key.fingerprint,
+                 "comment": key.key.comment ?? "", "addedOn": Self.date(key.addedAt), "addedBy": key.addedBy ?? "operator",
+                 "lastUsed": Self.date(key.lastUsed), "csrf": context.csrfToken]
+            }
+            var values: [String: Any] = ["fullName": name, "keys": rows, "hasKeys": !rows.isEmpty, "onDeployKeys": true]
+            if let notice { values["notice"] = notice }
+            values.merge(dialog) { $1 }
+            return templates.page("deploy_keys", title: "Deployment keys · \(name)", values, context: context, status: status)
+        }
+
+        pages.get(RouterPath(base)) { request, context in
+            _ = try Self.signedIn(request, context)
+            let dialog: [String: Any] = request.uri.queryParameters.get("add") == nil ? [:] : ["dialogOpen": true]
+            let notice = request.uri.queryParameters.get("notice").flatMap(Self.notices.get)
+            return try await listPage(context, notice: notice, dialog: dialog)
+        }
+        pages.post(RouterPath(base)) { request, context in
+            _ = try Self.signedIn(request, context)
+            let label = context.form["label"] ?? ""
+            let text = context.form["key"] ?? ""
+            do {
+                let added = try await keys.addDeployKey(actor: context.actor, repositories: [context.repositoryName], label: label,
+                                                        keyText: text, sourceIP: context.sourceIP)
+                let notice = added.first?.key.frontEndNote == nil ? "added" : "added-openssh"
+                return redirect("/\(context.repositoryName)/admin/deploy-keys?notice=\(notice)")
+            } catch let error as GatehouseError where !error.isAccessDenial {
+                // The dialog stays open with the precise reason and what was typed.
+                return try await listPage(context, dialog: ["dialogOpen": true, "error": error.description, "typedLabel": label, "typedKey": text],
+                                          status: .badRequest)
+            }
+        }
+        pages.post(RouterPath(base + "/{key_id}/label")) { request, context in
+            _ = try Self.signedIn(request, context)
+            let id = try Self.keyID(context)
+            do {
+                _ = try await keys.renameDeployKey(actor: context.actor, repository: context.repositoryName, id: id,
+                                                   label: context.form["label"] ?? "", sourceIP: context.sourceIP)
+                return redirect("/\(context.repositoryName)/admin/deploy-keys?notice=renamed")
+            } catch let error as GatehouseError where !error.isAccessDenial {
+                return try await listPage(context, dialog: ["notice": error.description], status: .badRequest)
+            }
+        }
+        pages.get(RouterPath(base + "/{key_id}/delete")) { request, context in
+            _ = try Self.signedIn(request, context)
+            let key = try await keys.deployKey(actor: context.actor, repository: context.repositoryName, id: try Self.keyID(context))
+            let list = "/\(context.repositoryName)/admin/deploy-keys"
+            return templates.page("confirm_delete", title: "Delete deployment key", [
+                "heading": "Delete deployment key \"\(key.label)\"?",
+                "question": "Machines using it can no longer clone \(context.repositoryName) from their next connection.",
+                "fingerprint": key.key.fingerprint, "action": "\(list)/\(key.id)/delete", "back": list,
+            ], context: context)
+        }
+        pages.post(RouterPath(base + "/{key_id}/delete")) { request, context in
+            _ = try Self.signedIn(request, context)
+            try await keys.removeDeployKey(actor: context.actor, repository: context.repositoryName, id: try Self.keyID(context),
+                                           sourceIP: context.sourceIP)
+            return redirect("/\(context.repositoryName)/admin/deploy-keys?notice=deleted")
+        }
+    }
+
+    static let notices = [
+        "added": "Key added. Every administrator of this repository gets an email about it.",
+        "renamed": "Label saved.",
+        "deleted": "Key deleted.",
+        "added-account": "Key added. You get an email about it.",
+        "added-openssh": "Key added. Every administrator of this repository gets an email about it. The built-in SSH server accepts Ed25519 and ECDSA keys only: this key works through the OpenSSH front end.",
+    ]
+
+    static func keyID(_ context: APIContext) throws -> Int {
+        guard let id = context.parameters.get("key_id", as: Int.self) else { throw WebError.notFound }
+        return id
+    }
+}
+
+extension Dictionary where Key == String, Value == String {
+    func get(_ key: String) -> String? { self[key] }
+}
+
+extension GatehouseError {
+    /// Refusals about who may do what (shown as "not found" pages), as opposed to bad input (shown in the form).
+    var isAccessDenial: Bool {
+        switch self {
+        case .accessDenied, .notFound: true
+        default: false
+        }
+    }
+}

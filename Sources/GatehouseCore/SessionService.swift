@@ -61,7 +61,10 @@ public struct SessionService: Sendable {
         if accountFailures >= Self.failuresPerAccount || addressFailures >= Self.failuresPerAddress {
             throw SignInError.tooManyAttempts(minutes: Int(Self.failureWindow / 60))
         }
-        guard let (user, hash) = try await store.passwordHash(username: username), let hash, hasher.verify(password, hash: hash) else {
+        let account = try await store.passwordHash(username: username)
+        guard let (user, hash) = account, let hash, hasher.verify(password, hash: hash) else {
+            // Unknown accounts cost as much as wrong passwords, so that timing does not tell which names exist.
+            if account?.1 == nil { _ = hasher.hash(password) }
             try await store.recordSignInFailure(keys: [accountKey, addressKey], at: now)
             throw SignInError.invalidCredentials
         }

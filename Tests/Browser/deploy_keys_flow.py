@@ -53,6 +53,15 @@ def every_form_has_csrf(driver, page):
     return len(forms)
 
 
+def add_key_in_dialog(driver, label, key):
+    """Presses "Add key", fills the dialog's Label and Key, and presses its own "Add key"."""
+    driver.find_element(By.ID, "open-add-key").click()
+    dialog = wait_for(driver, EC.visibility_of_element_located((By.ID, "add-key")), "Add key opens the dialog")
+    dialog.find_element(By.NAME, "label").send_keys(label)
+    dialog.find_element(By.NAME, "key").send_keys(key)
+    dialog.find_element(By.XPATH, ".//button[normalize-space()='Add key']").click()
+
+
 def sign_in(driver, base, username, password):
     driver.get(f"{base}/login")
     every_form_has_csrf(driver, "/login")
@@ -127,11 +136,7 @@ def main():
         step("opened Settings → Deployment keys")
 
         # Add a key through the dialog.
-        driver.find_element(By.ID, "open-add-key").click()
-        dialog = wait_for(driver, EC.visibility_of_element_located((By.ID, "add-key")), "Add key opens the dialog")
-        dialog.find_element(By.NAME, "label").send_keys("build server")
-        dialog.find_element(By.NAME, "key").send_keys(public_key)
-        dialog.find_element(By.XPATH, ".//button[normalize-space()='Add key']").click()
+        add_key_in_dialog(driver, "build server", public_key)
         expected = fingerprint(args.public_key)
         wait_for(driver, EC.presence_of_element_located((By.XPATH, f"//td[contains(@class,'fingerprint') and normalize-space()='{expected}']")),
                  f"the new key is listed with fingerprint {expected}")
@@ -149,11 +154,7 @@ def main():
         step("git clone works with the key")
 
         # A private key pasted by mistake: the precise error, the dialog still open, what was typed kept.
-        driver.find_element(By.ID, "open-add-key").click()
-        dialog = wait_for(driver, EC.visibility_of_element_located((By.ID, "add-key")), "the dialog opens again")
-        dialog.find_element(By.NAME, "label").send_keys("oops")
-        dialog.find_element(By.NAME, "key").send_keys(private_key)
-        dialog.find_element(By.XPATH, ".//button[normalize-space()='Add key']").click()
+        add_key_in_dialog(driver, "oops", private_key)
         error = wait_for(driver, EC.visibility_of_element_located((By.ID, "add-key-error")), "the error is shown in the dialog")
         check("this is a private key; paste the contents of the .pub file" in error.text, f"the key module's message: {error.text}")
         dialog = driver.find_element(By.ID, "add-key")

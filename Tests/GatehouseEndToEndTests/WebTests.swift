@@ -30,12 +30,17 @@ struct WebTests {
         Browser(base: gatehouse.api.base, jar: gatehouse.scratch("cookies"))
     }
 
+    /// A fresh browser, and the account ada with the password "correct horse battery".
+    static func browserWithAda(_ gatehouse: TestGatehouse) async throws -> Browser {
+        try await gatehouse.user("ada")
+        try await gatehouse.data.sessions.setPassword(username: "ada", password: "correct horse battery")
+        return browser(gatehouse)
+    }
+
     @Test("a session cookie is HttpOnly and SameSite=Lax, survives a restart of the server, and ends on sign-out")
     func sessions() async throws {
         try await TestGatehouse.with { gatehouse in
-            try await gatehouse.user("ada")
-            try await gatehouse.data.sessions.setPassword(username: "ada", password: "correct horse battery")
-            let browser = Self.browser(gatehouse)
+            let browser = try await Self.browserWithAda(gatehouse)
             let form = try await browser.get("/login")
             let csrf = try #require(browser.csrf(from: form))
             let signedIn = try await browser.post("/login", ["username": "ada", "password": "correct horse battery", "csrf": csrf, "next": "/account/ssh-keys"])
@@ -62,9 +67,7 @@ struct WebTests {
     @Test("failed sign-ins are limited per account: the sixth try is refused even with the right password")
     func rateLimit() async throws {
         try await TestGatehouse.with { gatehouse in
-            try await gatehouse.user("ada")
-            try await gatehouse.data.sessions.setPassword(username: "ada", password: "correct horse battery")
-            let browser = Self.browser(gatehouse)
+            let browser = try await Self.browserWithAda(gatehouse)
             let csrf = try #require(browser.csrf(from: try await browser.get("/login")))
             for attempt in 1...SessionService.failuresPerAccount {
                 let wrong = try await browser.post("/login", ["username": "ada", "password": "wrong \(attempt)", "csrf": csrf])
@@ -113,4 +116,94 @@ struct WebTests {
             #expect(!short.succeeded && short.stderr.contains("too short"), "\(short)")
         }
     }
+
+    /// Signs `browser` in as ada and returns the page it lands on.
+    static func signIn(_ browser: Browser, next: String = "/") async throws -> APIResponse {
+        let csrf = try #require(browser.csrf(from: try await browser.get("/login")))
+        let signedIn = try await browser.post("/login", ["username": "ada", "password": "correct horse battery", "csrf": csrf, "next": next])
+        #expect(signedIn.status == 303)
+        return try await browser.get(next)
+    }
+
+    @Test("account SSH keys page: add (refusing a deployment key with the key module's words), rename and delete, each mailed or audited")
+    func accountKeys() async throws {
+        try await TestGatehouse.with { gatehouse in
+            let browser = try await Self.browserWithAda(gatehouse)
+            var page = try await Self.signIn(browser, next: "/account/ssh-keys")
+            #expect(page.body.contains("No SSH keys yet."))
+            let key = try await gatehouse.key()
+            let added = try await browser.post("/account/ssh-keys", ["label": "laptop", "key": key.publicKey, "csrf": try #require(browser.csrf(from: page))])
+            #expect(added.status == 303 && added.headers["location"] == "/account/ssh-keys?notice=added-account", "\(added)")
+            page = try await browser.get("/account/ssh-keys?notice=added-account")
+            #expect(page.body.contains(try await key.fingerprint()) && page.body.contains("You get an email about it."))
+            let id = try #require(page.body.firstMatch(of: /account\/ssh-keys\/([0-9a-f-]{36})\/label/).map { String($0.1) })
+
+            // A key that is already a deployment key elsewhere: the dialog comes back open with the reason and the input.
+            _ = try await gatehouse.seeded(repositories: ["acme/app"], owner: "olivia")
+            let machine = try await gatehouse.key()
+            try await gatehouse.addDeployKey(machine, to: ["acme/app"])
+            let refused = try await browser.post("/account/ssh-keys", ["label": "mine", "key": machine.publicKey, "csrf": try #require(browser.csrf(from: page))])
+            #expect(refused.status == 400 && refused.body.contains("already used as a deployment key") && refused.body.contains("value=\"mine\""))
+            #expect(refused.body.contains("<dialog id=\"add-key\" aria-labelledby=\"add-key-title\" open>"))
+
+            let renamed = try await browser.post("/account/ssh-keys/\(id)/label", ["label": "desktop", "csrf": try #require(browser.csrf(from: page))])
+            #expect(renamed.status == 303)
+            page = try await browser.get("/account/ssh-keys")
+            #expect(page.body.contains("value=\"desktop\""))
+            let confirm = try await browser.get("/account/ssh-keys/\(id)/delete")
+            #expect(confirm.status == 200 && confirm.body.contains("Delete SSH key &quot;desktop&quot;?"))
+            let deleted = try await browser.post("/account/ssh-keys/\(id)/delete", ["csrf": try #require(browser.csrf(from: confirm))])
+            #expect(deleted.status == 303)
+            #expect(try await browser.get("/account/ssh-keys").body.contains("No SSH keys yet."))
+            let mail = try await gatehouse.data.store.mail(status: nil, limit: 10).filter { $0.mail.to == "ada@example.com" }
+            #expect(mail.count == 1 && mail.first?.mail.subject == "[Gatehouse] SSH key \"laptop\" added to your account")
+            let actions = try await gatehouse.data.store.auditEntries(workspace: nil, limit: 20).filter { $0.actor == "ada" }.map(\.action)
+            #expect(Set(actions) == [.accountKeyAdded, .accountKeyRenamed, .accountKeyRemoved], "\(actions)")
+        }
+    }
+
+    @Test("workspace settings show members, seats (deployment keys not counted) and the audit log to admins; members get 404")
+    func workspaceSettings() async throws {
+        try await TestGatehouse.with { gatehouse in
+            let browser = try await Self.browserWithAda(gatehouse)
+            try await gatehouse.workspace("acme", owner: "ada", seats: 3)
+            try await gatehouse.repository("acme/app")
+            try await gatehouse.user("mel")
+            try await gatehouse.data.directory.setMember(workspace: "acme", username: "mel", role: .member)
+            try await gatehouse.addDeployKey(try await gatehouse.key(), to: ["acme/app"], label: "ci")
+            let dashboard = try await Self.signIn(browser)
+            #expect(dashboard.body.contains("href=\"/acme/app\"") && dashboard.body.contains("/workspaces/acme/settings"))
+            let page = try await browser.get("/workspaces/acme/settings")
+            #expect(page.status == 200)
+            #expect(page.body.contains("2 of 3 seats") && page.body.contains("deployment keys never take a seat (1 in this workspace)"), "\(page.body)")
+            #expect(page.body.contains("mel") && page.body.contains("member") && page.body.contains("deploy_key.added"))
+
+            try await gatehouse.data.sessions.setPassword(username: "mel", password: "correct horse mel")
+            let other = Browser(base: gatehouse.api.base, jar: gatehouse.scratch("mel"))
+            let csrf = try #require(other.csrf(from: try await other.get("/login")))
+            _ = try await other.post("/login", ["username": "mel", "password": "correct horse mel", "csrf": csrf])
+            let refused = try await other.get("/workspaces/acme/settings")
+            #expect(refused.status == 404 && !refused.body.contains("seats"))
+            let settings = try await other.get("/acme/app/admin")
+            #expect(settings.status == 404, "a member without repository access does not see its settings")
+        }
+    }
+
+    @Test("a public repository's page is open to everyone, with clone URL and host keys; its settings are not")
+    func publicRepositoryPage() async throws {
+        try await TestGatehouse.with { gatehouse in
+            _ = try await gatehouse.seeded(repositories: [])
+            try await gatehouse.repository("acme/site", isPublic: true)
+            let browser = Self.browser(gatehouse)
+            let page = try await browser.get("/acme/site")
+            #expect(page.status == 200 && page.body.contains("ssh://git@127.0.0.1:\(gatehouse.port)/acme/site.git"))
+            for key in try gatehouse.data.hostKeys().publicKeys {
+                #expect(page.body.contains(key.fingerprint) && page.body.contains("[127.0.0.1]:\(gatehouse.port) \(key.openSSH)"))
+            }
+            #expect(!page.body.contains(">Settings<"), "no Settings link for visitors")
+            let settings = try await browser.get("/acme/site/admin/deploy-keys")
+            #expect(settings.status == 303 && settings.headers["location"] == "/login?next=/acme/site/admin/deploy-keys")
+        }
+    }
+
 }

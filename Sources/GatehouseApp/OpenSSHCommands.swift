@@ -3,6 +3,7 @@ import Foundation
 import GatehouseCore
 import GatehouseGit
 import GatehouseKeys
+import GatehouseStore
 import Logging
 
 /// The running binary's absolute path, for the lines sshd will execute.
@@ -32,15 +33,46 @@ struct AuthorizedKeysCommand: AsyncParsableCommand {
     @Argument(help: "The base64 key (%k).") var key: String
 
     func run() async throws {
-        // Unknown users, unparsable keys and unknown keys all print nothing: sshd then refuses the key.
-        guard user == sshUser, let publicKey = try? PublicKey(parsing: "\(type) \(key)"),
-              let data = try await DataDirectory.openExisting(options.data, logger: quietLogger) else { return }
-        let stored = try? await data.store.storedKey(fingerprint: publicKey.fingerprint)
-        await data.close()
-        guard let stored else { return }
-        let command = AuthorizedKeysLine.shellCommand(executable: executablePath(), dataDirectory: absolute(options.data),
-                                                      keyID: stored.id.uuidString)
-        print(try AuthorizedKeysLine.line(forcedCommand: command, key: publicKey))
+        if let line = Self.line(user: user, type: type, key: key, sshUser: sshUser, data: options.data) { print(line) }
+    }
+
+    /// The line for sshd, or nil for an unknown user, an unparsable key or an unknown key (sshd then refuses it).
+    /// One read-only query through the fingerprint index (`SQLiteKeyLookup`); nothing is migrated or started.
+    static func line(user: String, type: String, key: String, sshUser: String, data: String) -> String? {
+        guard user == sshUser, let publicKey = try? PublicKey(parsing: "\(type) \(key)") else { return nil }
+        let database = URL(fileURLWithPath: data, isDirectory: true).appendingPathComponent("gatehouse.sqlite").path
+        guard let keyID = try? SQLiteKeyLookup.keyID(fingerprint: publicKey.fingerprint, databasePath: database) else { return nil }
+        let command = AuthorizedKeysLine.shellCommand(executable: executablePath(), dataDirectory: absolute(data), keyID: keyID)
+        return try? AuthorizedKeysLine.line(forcedCommand: command, key: publicKey)
+    }
+}
+
+/// sshd's AuthorizedKeysCommand, answered before the command-line parser and the async runtime start.
+public enum AuthorizedKeysFastPath {
+    /// Answers `authorized-keys [--data DIR] [--ssh-user USER] USER TYPE KEY`, the shape sshd_config uses;
+    /// false for anything else (such as `--help`), which then takes the normal path.
+    public static func run(_ arguments: [String]) -> Bool {
+        guard arguments.count >= 5, arguments[1] == "authorized-keys" else { return false }
+        var data = DataDirectory.defaultPath()
+        var sshUser = "git"
+        var positional: [String] = []
+        var index = 2
+        while index < arguments.count {
+            let argument = arguments[index]
+            switch argument {
+            case "--data", "--ssh-user":
+                guard index + 1 < arguments.count else { return false }
+                if argument == "--data" { data = arguments[index + 1] } else { sshUser = arguments[index + 1] }
+                index += 2
+            default:
+                if argument.hasPrefix("-") { return false }
+                positional.append(argument)
+                index += 1
+            }
+        }
+        guard positional.count == 3 else { return false }
+        if let line = AuthorizedKeysCommand.line(user: positional[0], type: positional[1], key: positional[2], sshUser: sshUser, data: data) { print(line) }
+        return true
     }
 }
 

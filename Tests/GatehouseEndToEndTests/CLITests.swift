@@ -221,6 +221,13 @@ struct CLITests {
             let result = try await cli.run(["authorized-keys"] + arguments)
             #expect(result.succeeded && result.stdout.isEmpty, "\(arguments): \(result)")
         }
+        // No database there (yet): nothing, and nothing created.
+        let nowhere = root.appendingPathComponent("nowhere").path
+        let empty = try await runCommand(cli.binary, ["authorized-keys", "--data", nowhere, "git", knownFields[0], knownFields[1]])
+        #expect(empty.succeeded && empty.stdout.isEmpty && !FileManager.default.fileExists(atPath: nowhere), "\(empty)")
+        // Anything but sshd's shape goes through the ordinary parser.
+        let help = try await runCommand(cli.binary, ["authorized-keys", "--help"])
+        #expect(help.stdout.contains("AuthorizedKeysCommand"), "\(help)")
     }
 
     @Test("the shell forced command refuses a key that is gone, and sshd-config prints a working snippet")

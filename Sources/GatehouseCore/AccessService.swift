@@ -34,10 +34,14 @@ public struct AccessService: Sendable {
     /// Key use is written at most this often per key, to keep clones from writing to the database.
     public let lastUsedThrottle: TimeInterval
 
+    /// Keyed by key id and attachment: the same key used on another repository has its own last-used time.
+    private let uses: UseThrottle<KeyUse>
+
     public init(store: any Store, lastUsedThrottle: TimeInterval = 60, clock: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
         self.lastUsedThrottle = lastUsedThrottle
         self.clock = clock
+        self.uses = UseThrottle(interval: lastUsedThrottle)
     }
 
     /// The principal for a key that has proven possession (signature verified), or nil if unknown.
@@ -119,10 +123,11 @@ public struct AccessService: Sendable {
         let update: KeyUseUpdate
         switch principal {
         case .account(_, let key):
-            guard let key else { return }
+            guard let key, uses.shouldRecord(KeyUse(key: key.id, attachment: nil), at: now) else { return }
             update = try await store.recordKeyUse(keyID: key.id, attachmentID: nil, at: now, throttle: lastUsedThrottle)
         case .deployKey(let key):
             let attachment = key.grants(for: repository).first?.attachmentID
+            guard uses.shouldRecord(KeyUse(key: key.keyID, attachment: attachment), at: now) else { return }
             update = try await store.recordKeyUse(keyID: key.keyID, attachmentID: attachment, at: now, throttle: lastUsedThrottle)
         }
         if update.isFirstUseOfDay(now) {
@@ -131,6 +136,12 @@ public struct AccessService: Sendable {
                                                    workspaceID: repository.workspaceID))
         }
     }
+}
+
+/// A key's use on one attachment, for the last-used throttle.
+struct KeyUse: Hashable, Sendable {
+    var key: UUID
+    var attachment: Int?
 }
 
 extension Principal {

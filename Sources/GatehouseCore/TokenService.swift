@@ -8,6 +8,8 @@ public struct TokenService: Sendable {
     /// Last-used times are written at most this often per token, so that busy scripts do not write on every call.
     public static let useThrottle: TimeInterval = 60
 
+    private let uses = UseThrottle<UUID>(interval: TokenService.useThrottle)
+
     public init(store: any Store, clock: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
         self.clock = clock
@@ -56,7 +58,7 @@ public struct TokenService: Sendable {
         let now = clock()
         guard !token.isExpired(at: now) else { return nil }
         if let username, username != owner.username, username != owner.email { return nil }
-        try await store.recordTokenUse(id: token.id, at: now, throttle: Self.useThrottle)
+        if uses.shouldRecord(token.id, at: now) { try await store.recordTokenUse(id: token.id, at: now, throttle: Self.useThrottle) }
         return .user(owner, scopes: token.scopes)
     }
 

@@ -92,16 +92,6 @@ extension FluentStore {
         try await RepositoryModel.query(on: database).filter(\.$id == repository.id).delete()
     }
 
-    public func repository(_ path: RepositoryPath) async throws -> Repository? {
-        let row = try await RepositoryModel.query(on: database)
-            .join(WorkspaceModel.self, on: \RepositoryModel.$workspaceID == \WorkspaceModel.$id)
-            .filter(WorkspaceModel.self, \.$slug == path.workspace)
-            .filter(\.$slug == path.repository)
-            .first()
-        guard let row else { return nil }
-        return row.entity(workspaceSlug: try row.joined(WorkspaceModel.self).slug)
-    }
-
     public func repositories() async throws -> [Repository] {
         let rows = try await RepositoryModel.query(on: database)
             .join(WorkspaceModel.self, on: \RepositoryModel.$workspaceID == \WorkspaceModel.$id)
@@ -127,15 +117,6 @@ extension FluentStore {
             model.level = level.rawValue
             try await model.save(on: db)
         }
-    }
-
-    public func accountGrants(user: User, repository: Repository) async throws -> AccountGrants {
-        let permission = try await PermissionModel.query(on: database)
-            .filter(\.$repositoryID == repository.id).filter(\.$userID == user.id).first()
-        let member = try await MemberModel.query(on: database)
-            .filter(\.$workspaceID == repository.workspaceID).filter(\.$userID == user.id).first()
-        return AccountGrants(explicit: permission.flatMap { AccessLevel(rawValue: $0.level) } ?? .none,
-                             workspaceRole: member.flatMap { WorkspaceRole(rawValue: $0.role) })
     }
 
     public func grantedRepositories(user: User) async throws -> [(Repository, AccessLevel)] {

@@ -25,7 +25,7 @@ extension FluentStore {
             guard let userID = key.userID, let user = try await UserModel.find(userID, on: database) else { return nil }
             return .account(user.entity, key: reference)
         case .deploy:
-            let grants = try await attachments(on: database) { $0.filter(\.$keyID == reference.id) }.map { deployKey in
+            let grants = try await attachments(on: database, .key(reference.id)).map { deployKey in
                 DeployKeyGrant(attachmentID: deployKey.id, label: deployKey.label, repositoryID: deployKey.repository.id,
                                repositoryFullName: deployKey.repository.fullName, access: deployKey.access)
             }
@@ -95,7 +95,7 @@ extension FluentStore {
                 try await self.mapConstraint(.keyAlreadyOnRepository(repository.fullName)) { try await attachment.create(on: db) }
                 ids.append(attachment.id!)
             }
-            let attached = try await self.attachments(on: db) { $0.filter(\.$id ~~ ids) }
+            let attached = try await self.attachments(on: db, .ids(ids))
             for deployKey in attached { try await self.write(record(deployKey), on: db) }
             return attached
         }
@@ -120,11 +120,11 @@ extension FluentStore {
     }
 
     public func deployKeys(repository: Repository) async throws -> [DeployKey] {
-        try await attachments(on: database) { $0.filter(\.$repositoryID == repository.id) }
+        try await attachments(on: database, .repository(repository.id))
     }
 
     public func deployKey(id: Int, repository: Repository) async throws -> DeployKey? {
-        try await attachments(on: database) { $0.filter(\.$id == id).filter(\.$repositoryID == repository.id) }.first
+        try await attachments(on: database, .one(id, repository: repository.id)).first
     }
 
     public func renameDeployKey(id: Int, label: String, audit: AuditEntry) async throws {
@@ -160,23 +160,6 @@ extension FluentStore {
                 .set(\.$lastUsed, to: date).update()
         }
         return KeyUseUpdate(written: true, previous: key.lastUsed)
-    }
-
-    /// Deployment keys with their key, repository and adder, filtered by `filter`.
-    private func attachments(on db: any Database, _ filter: (QueryBuilder<AttachmentModel>) -> QueryBuilder<AttachmentModel>) async throws -> [DeployKey] {
-        let rows = try await filter(AttachmentModel.query(on: db))
-            .join(KeyModel.self, on: \AttachmentModel.$keyID == \KeyModel.$id)
-            .join(RepositoryModel.self, on: \AttachmentModel.$repositoryID == \RepositoryModel.$id)
-            .join(WorkspaceModel.self, on: \RepositoryModel.$workspaceID == \WorkspaceModel.$id)
-            .join(UserModel.self, on: \AttachmentModel.$addedBy == \UserModel.$id, method: .left)
-            .sort(\.$id)
-            .all()
-        return try rows.map { row in
-            let repository = try row.joined(RepositoryModel.self).entity(workspaceSlug: try row.joined(WorkspaceModel.self).slug)
-            let adder = row.addedBy == nil ? nil : try row.joined(UserModel.self).username
-            return DeployKey(id: row.id!, key: try row.joined(KeyModel.self).entity, repository: repository, label: row.label,
-                             addedBy: adder, addedAt: row.addedAt, lastUsed: row.lastUsed, access: AccessLevel(rawValue: row.access) ?? .read)
-        }
     }
 }
 

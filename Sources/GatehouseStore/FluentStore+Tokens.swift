@@ -11,12 +11,6 @@ extension FluentStore {
         }
     }
 
-    public func token(hash: String) async throws -> (APIToken, User)? {
-        guard let row = try await TokenModel.query(on: database).filter(\.$hash == hash)
-            .join(UserModel.self, on: \TokenModel.$userID == \UserModel.$id).first() else { return nil }
-        return (row.entity, try row.joined(UserModel.self).entity)
-    }
-
     public func tokens(user: User) async throws -> [APIToken] {
         try await TokenModel.query(on: database).filter(\.$userID == user.id).sort(\.$createdAt).all().map(\.entity)
     }

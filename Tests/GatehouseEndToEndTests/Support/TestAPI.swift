@@ -65,6 +65,12 @@ struct APIResponse: CustomStringConvertible {
     var headers: [String: String]
     var body: String
 
+    init(status: Int, headers: [String: String], body: String) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
     init(curlOutput: String) throws {
         guard let split = curlOutput.range(of: "\n", options: .backwards), let status = Int(curlOutput[split.upperBound...]) else {
             throw TestSetupError("no status in curl output: \(curlOutput)")

@@ -71,6 +71,7 @@ let package = Package(
             name: "GatehouseHTTP",
             dependencies: [
                 "GatehouseCore", "GatehouseKeys",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Mustache", package: "swift-mustache"),

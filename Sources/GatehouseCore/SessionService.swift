@@ -68,6 +68,8 @@ public struct SessionService: Sendable {
             try await store.recordSignInFailure(keys: [accountKey, addressKey], at: now)
             throw SignInError.invalidCredentials
         }
+        // Housekeeping rides on successful sign-ins: rare enough to cost nothing, frequent enough to keep tables small.
+        try? await store.pruneSignIns(now: now, failuresBefore: since)
         let secret = TokenSecret.generate(prefix: "ghs_")
         let session = WebSession(id: UUID(), userID: user.id, createdAt: now, expiresAt: now.addingTimeInterval(Self.sessionLifetime))
         try await store.createSession(session, hash: TokenSecret.hash(secret))

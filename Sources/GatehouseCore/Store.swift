@@ -77,6 +77,8 @@ public protocol Store: Sendable {
     /// Counts a failed sign-in under each key (an account, an address).
     func recordSignInFailure(keys: [String], at: Date) async throws
     func signInFailures(key: String, since: Date) async throws -> Int
+    /// Deletes sessions expired before `now` and failed sign-ins older than `failuresBefore`.
+    func pruneSignIns(now: Date, failuresBefore: Date) async throws
 
     /// Claims up to `limit` pending messages due at `now`, hiding them from other senders for `lease`.
     func claimDueMail(now: Date, limit: Int, lease: TimeInterval) async throws -> [QueuedMail]

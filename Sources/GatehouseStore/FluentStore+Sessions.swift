@@ -50,6 +50,13 @@ extension FluentStore {
     }
 }
 
+extension FluentStore {
+    public func pruneSignIns(now: Date, failuresBefore: Date) async throws {
+        try await SessionModel.query(on: database).filter(\.$expiresAt < now).delete()
+        try await SignInFailureModel.query(on: database).filter(\.$at < failuresBefore).delete()
+    }
+}
+
 final class SessionModel: Model, @unchecked Sendable {
     static let schema = "web_sessions"
     @ID(key: .id) var id: UUID?

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseHTTP
 import Testing
 
 /// The web pages over plain HTTP with curl: sessions, CSRF, rate limits and error pages.
@@ -203,6 +204,39 @@ struct WebTests {
             #expect(!page.body.contains(">Settings<"), "no Settings link for visitors")
             let settings = try await browser.get("/acme/site/admin/deploy-keys")
             #expect(settings.status == 303 && settings.headers["location"] == "/login?next=/acme/site/admin/deploy-keys")
+        }
+    }
+
+
+    @Test("once signed in, only the session's own CSRF token is accepted: a planted pre-sign-in cookie token is refused")
+    func csrfBoundToSession() async throws {
+        try await TestGatehouse.with { gatehouse in
+            let browser = try await Self.browserWithAda(gatehouse)
+            let anonymousToken = try #require(browser.csrf(from: try await browser.get("/login")))
+            let page = try await Self.signIn(browser, next: "/account/ssh-keys")
+            let sessionToken = try #require(browser.csrf(from: page))
+            #expect(sessionToken != anonymousToken)
+            let planted = try await browser.post("/logout", ["csrf": anonymousToken])
+            #expect(planted.status == 403, "\(planted.status)")
+            #expect(try await browser.get("/account/ssh-keys").status == 200, "still signed in")
+            #expect(try await browser.post("/logout", ["csrf": sessionToken]).status == 303)
+        }
+    }
+
+    @Test("signing in removes expired sessions and old failed sign-ins")
+    func pruning() async throws {
+        try await TestGatehouse.with { gatehouse in
+            try await gatehouse.user("ada")
+            try await gatehouse.data.sessions.setPassword(username: "ada", password: "correct horse battery")
+            // A session opened 15 days ago (past its 14-day lifetime) and a failure from then.
+            let past = SessionService(store: gatehouse.data.store, hasher: BcryptHasher(), clock: { Date().addingTimeInterval(-15 * 86_400) })
+            let old = try await past.signIn(username: "ada", password: "correct horse battery", sourceIP: "192.0.2.1")
+            _ = try? await past.signIn(username: "ada", password: "wrong password", sourceIP: "192.0.2.1")
+            #expect(try await gatehouse.data.store.signInFailures(key: "account:ada", since: .distantPast) == 1)
+            #expect(try await gatehouse.data.sessions.user(sessionSecret: old.secret) == nil, "expired")
+            _ = try await gatehouse.data.sessions.signIn(username: "ada", password: "correct horse battery", sourceIP: "192.0.2.1")
+            #expect(try await gatehouse.data.store.session(hash: TokenSecret.hash(old.secret)) == nil, "the expired row is gone")
+            #expect(try await gatehouse.data.store.signInFailures(key: "account:ada", since: .distantPast) == 0)
         }
     }
 

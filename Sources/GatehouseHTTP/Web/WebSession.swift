@@ -1,11 +1,13 @@
+import Crypto
 import HummingbirdBcrypt
 import Foundation
 import GatehouseCore
 import HTTPTypes
 import Hummingbird
 
-/// For every page: who is signed in (the session cookie), the browser's CSRF token (a double-submit cookie
-/// set on first visit), and for POSTs the form fields, refused with 403 unless they carry that token.
+/// For every page: who is signed in (the session cookie), the CSRF token (derived from the session when signed
+/// in; before that, a double-submit cookie set on first visit), and for POSTs the form fields, refused with 403
+/// unless they carry that token.
 struct WebSessionMiddleware: RouterMiddleware {
     typealias Context = APIContext
     static let sessionCookie = "gatehouse_session"
@@ -15,14 +17,18 @@ struct WebSessionMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var context = context
+        var expected: String?
         if let secret = request.cookies[Self.sessionCookie]?.value, let user = try await sessions.user(sessionSecret: secret) {
             context.actor = .user(user)
+            // Signed in, the token is derived from the session's secret, which another site cannot learn or set.
+            expected = Self.sessionToken(secret)
         }
         let existing = request.cookies[Self.csrfCookie]?.value
-        context.csrfToken = existing ?? TokenSecret.generate(prefix: "")
+        expected = expected ?? existing
+        context.csrfToken = expected ?? TokenSecret.generate(prefix: "")
         if request.method == .post {
             context.form = try await Self.form(request)
-            guard let existing, let sent = context.form["csrf"], Self.constantTimeEqual(sent, existing) else {
+            guard let expected, let sent = context.form["csrf"], Self.constantTimeEqual(sent, expected) else {
                 var response = templates.error(.forbidden, message: "This form has expired or came from another site. Reload the page and try again.", context: context)
                 if existing == nil { response.setCookie(csrfCookie(context.csrfToken, request: request)) }
                 return response
@@ -50,6 +56,13 @@ struct WebSessionMiddleware: RouterMiddleware {
             if let name = parts.first, !name.isEmpty { fields[name] = parts.count > 1 ? parts[1] : "" }
         }
         return fields
+    }
+
+    /// The CSRF token of a signed-in browser: an HMAC of its session secret.
+    static func sessionToken(_ secret: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("gatehouse csrf".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

@@ -4,6 +4,7 @@ import GatehouseCore
 import GatehouseMail
 import GatehouseSSH
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
@@ -44,8 +45,18 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
         _ = GatehouseMetrics.registry
         let directory = try await DataDirectory.open(options.data, logger: logger)
+        do {
+            try await serve(directory, settings: settings, logger: logger)
+        } catch {
+            await directory.close()
+            throw error
+        }
+        await directory.close()
+    }
+
+    private func serve(_ directory: DataDirectory, settings: Settings, logger: Logger) async throws {
         let server = try directory.sshServer(.init(host: settings.sshListen.host, port: settings.sshListen.port, user: settings.sshUser))
-        let port = try await server.bind()
+        let port = try await Self.listening("ssh.listen", settings.sshListen) { try await server.bind() }
         let hostKeys = try directory.hostKeys()
         var banner = "Gatehouse is serving \(directory.url.path)\n"
         banner += settings.report.map { "Setting: \($0)\n" }.joined()
@@ -66,8 +77,17 @@ struct Serve: AsyncParsableCommand {
                               from: settings.smtpFrom, security: settings.smtpSecurity, trustedCertificatesFile: settings.smtpTrustedCertificates)
         }, policy: policy)
         let group = ServiceGroup(services: [server, api, mail], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
-        await directory.close()
+        try await Self.listening("http.listen", settings.httpListen) { try await group.run() }
+    }
+
+    /// Runs `body`; an address already in use becomes a refusal that names the setting to change.
+    static func listening<T>(_ setting: String, _ address: ListenAddress, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EACCES {
+            let reason = error.errnoCode == EADDRINUSE ? "the address is already in use" : "permission denied (ports below 1024 need privileges)"
+            throw GatehouseError.invalidArgument("Cannot listen on \(address) (\(setting)): \(reason). Stop what uses it, or choose another address with --\(setting.hasPrefix("ssh") ? "ssh" : "http") HOST:PORT.")
+        }
     }
 }
 

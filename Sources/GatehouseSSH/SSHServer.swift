@@ -65,9 +65,11 @@ public final class SSHServer: Service, Sendable {
     public func run() async throws {
         try await bind()
         guard let channel = listener.withLockedValue({ $0 }) else { return }
-        try await withGracefulShutdownHandler {
+        // Cancellation too: when another service of the group fails (say the HTTP port is taken), the group
+        // cancels this one, and the process must exit rather than keep serving half of itself.
+        try await withTaskCancellationOrGracefulShutdownHandler {
             try await channel.closeFuture.get()
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             channel.close(promise: nil)
         }
     }

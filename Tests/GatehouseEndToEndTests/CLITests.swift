@@ -317,4 +317,23 @@ struct CLITests {
         }
     }
 
+
+    @Test("serve refuses a busy address with the setting to change, and exits instead of serving half of itself")
+    func busyAddress() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = try await CLI.withWorkspace(in: root)
+        let status = try await withServer(binary: cli.binary, data: cli.data) { start in
+            let other = root.appendingPathComponent("other").path
+            for (flag, port, setting) in [("--http", start.httpPort, "http.listen"), ("--ssh", start.sshPort, "ssh.listen")] {
+                var arguments = ["serve", "--data", other, "--ssh", "127.0.0.1:0", "--http", "127.0.0.1:0", "--log-level", "critical"]
+                arguments[arguments.firstIndex(of: flag)! + 1] = "127.0.0.1:\(port)"
+                let second = try await runCommand(cli.binary, arguments)
+                #expect(second.status == 1, "\(setting): \(second)")
+                #expect(second.stderr.contains("Cannot listen on 127.0.0.1:\(port) (\(setting)): the address is already in use."), "\(second)")
+            }
+        }
+        #expect(status == 0)
+    }
+
 }

@@ -85,7 +85,7 @@ struct SSHKeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             let text = try readKeyFile(keyFile)
-            let key = try await options.withDirectory {
+            let (_, key) = try await options.withDirectory {
                 try await $0.keys.addAccountKey(actor: .localOperator, username: name, label: label, keyText: text)
             }
             print("Added SSH key \"\(label)\" (\(key.fingerprint)) to \(name).")

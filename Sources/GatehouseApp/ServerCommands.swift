@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatehouseCore
+import GatehouseKeys
 import GatehouseMail
 import GatehouseSSH
 import Logging
@@ -107,7 +108,7 @@ struct HostKeysCommand: AsyncParsableCommand {
         for key in keys.publicKeys { print("  \(key.bits) \(key.fingerprint) (\(key.type.displayName))") }
         print("\nLines for ~/.ssh/known_hosts:")
         for line in keys.knownHostsLines(host: host, port: port) { print(line) }
-        print("\nIf ssh says \"Host key verification failed\", remove the old entry with `ssh-keygen -R \(port == 22 ? host : "[\(host)]:\(port)")` and add the lines above.")
+        print("\nIf ssh says \"Host key verification failed\", remove the old entry with `ssh-keygen -R '\(KnownHosts.hostPattern(host: host, port: port))'` and add the lines above.")
     }
 }
 

@@ -84,11 +84,25 @@ public struct DirectoryService: Sendable {
 
     /// The repositories of a workspace the actor may read, by slug.
     public func visibleRepositories(actor: Actor, workspace slug: String) async throws -> [Repository] {
-        let workspace = try await requireWorkspace(slug)
+        try await readable(try await store.repositories(workspace: try await requireWorkspace(slug)), by: actor)
+    }
+
+    /// Every repository the actor may read, in every workspace.
+    public func visibleRepositories(actor: Actor) async throws -> [Repository] {
+        try await readable(try await store.repositories(), by: actor)
+    }
+
+    /// Whether the actor administers the workspace (creates repositories, reads its audit log).
+    public func administers(_ actor: Actor, workspace: Workspace) async throws -> Bool {
+        let role = if let user = actor.user { try await store.role(of: user, in: workspace) } else { WorkspaceRole?.none }
+        return Access.authorizeWorkspace(actor, workspace: workspace.slug, role: role) == nil
+    }
+
+    /// The repositories the actor may read; a token without the `repository` scope is refused outright.
+    private func readable(_ repositories: [Repository], by actor: Actor) async throws -> [Repository] {
         var visible: [Repository] = []
-        for repository in try await store.repositories(workspace: workspace) {
-            let grants = if let user = actor.user { try await store.accountGrants(user: user, repository: repository) } else { AccountGrants() }
-            switch Access.authorize(actor, operation: .read, on: repository, requestedPath: repository.fullName, accountGrants: grants) {
+        for repository in repositories {
+            switch try await store.decision(actor, .read, on: repository) {
             case .allowed: visible.append(repository)
             case .denied(.missingScope(let scope)): throw GatehouseError.accessDenied(.missingScope(scope))
             case .denied: continue
@@ -106,7 +120,7 @@ public struct DirectoryService: Sendable {
 
     private func administeredWorkspace(_ slug: String, actor: Actor) async throws -> Workspace {
         let workspace = try await requireWorkspace(slug)
-        let role = if let user = actor.user { try await store.members(workspace: workspace).first { $0.0.id == user.id }?.1 } else { WorkspaceRole?.none }
+        let role = if let user = actor.user { try await store.role(of: user, in: workspace) } else { WorkspaceRole?.none }
         if let denial = Access.authorizeWorkspace(actor, workspace: workspace.slug, role: role) { throw GatehouseError.accessDenied(denial) }
         return workspace
     }

@@ -75,15 +75,16 @@ public struct KeyService: Sendable {
     }
 
     /// Adds a key to an account. Only the account itself (or the operator) may do so.
-    public func addAccountKey(actor: Actor, username: String, label: String, keyText: String, sourceIP: String? = nil) async throws -> StoredKey {
+    public func addAccountKey(actor: Actor, username: String, label: String, keyText: String, sourceIP: String? = nil) async throws -> (User, StoredKey) {
         let key = try Self.parse(keyText)
         let label = try Names.validateLabel(label)
         let user = try await store.managedAccount(username, actor: actor, write: true)
         let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .accountKeyAdded, object: user.username,
                                detail: "label \"\(label)\", \(key.type.rawValue) \(key.fingerprint)", sourceIP: sourceIP, workspaceID: nil)
-        return try await store.addAccountKey(key, label: label, user: user) { stored in
+        let stored = try await store.addAccountKey(key, label: label, user: user) { stored in
             ChangeRecord(audit: entry, mail: [KeyNotices.accountKeyAdded(stored, owner: user, by: actor)])
         }
+        return (user, stored)
     }
 
     public func listAccountKeys(actor: Actor, username: String) async throws -> (User, [StoredKey]) {

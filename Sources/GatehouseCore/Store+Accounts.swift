@@ -20,10 +20,21 @@ extension Store {
     /// The repository at `fullName` if the actor may perform `operation` on it, decided by `Access.authorize`.
     public func authorizedRepository(_ fullName: String, actor: Actor, operation: Operation) async throws -> Repository {
         let repository: Repository? = if let path = RepositoryPath(parsing: fullName) { try await self.repository(path) } else { nil }
-        let grants = if let repository, let user = actor.user { try await accountGrants(user: user, repository: repository) } else { AccountGrants() }
-        switch Access.authorize(actor, operation: operation, on: repository, requestedPath: fullName, accountGrants: grants) {
+        switch try await decision(actor, operation, on: repository, requestedPath: fullName) {
         case .allowed: return repository!
         case .denied(let denial): throw GatehouseError.accessDenied(denial)
         }
+    }
+
+    /// `Access.authorize` with the account's grants loaded: the one way management doors ask about a repository.
+    public func decision(_ actor: Actor, _ operation: Operation, on repository: Repository?, requestedPath: String? = nil) async throws -> AccessDecision {
+        let grants = if let repository, let user = actor.user { try await accountGrants(user: user, repository: repository) } else { AccountGrants() }
+        return Access.authorize(actor, operation: operation, on: repository, requestedPath: requestedPath ?? repository?.fullName ?? "",
+                                accountGrants: grants)
+    }
+
+    /// The user's role in the workspace, nil when not a member.
+    public func role(of user: User, in workspace: Workspace) async throws -> WorkspaceRole? {
+        try await members(workspace: workspace).first { $0.0.id == user.id }?.1
     }
 }

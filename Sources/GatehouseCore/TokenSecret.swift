@@ -10,9 +10,13 @@ public enum TokenSecret {
     public static func generate(prefix: String = prefix) -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let base64 = Data(bytes).base64EncodedString()
+        return prefix + base64URL(bytes)
+    }
+
+    /// Unpadded base64url, safe in URLs, cookies and headers.
+    public static func base64URL(_ bytes: some Sequence<UInt8>) -> String {
+        Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        return prefix + base64
     }
 
     public static func hash(_ secret: String) -> String {

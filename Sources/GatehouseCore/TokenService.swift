@@ -17,7 +17,7 @@ public struct TokenService: Sendable {
 
     public func create(actor: Actor, username: String, name: String, scopes: [TokenScope], expiresAt: Date?,
                        sourceIP: String? = nil) async throws -> IssuedToken {
-        let owner = try await account(username, actor: actor, write: true)
+        let owner = try await store.managedAccount(username, actor: actor, write: true)
         let name = try Names.validateLabel(name)
         guard !scopes.isEmpty else {
             throw GatehouseError.invalidArgument("Give the token at least one scope: \(TokenScope.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -37,12 +37,12 @@ public struct TokenService: Sendable {
     }
 
     public func list(actor: Actor, username: String) async throws -> [APIToken] {
-        let owner = try await account(username, actor: actor, write: false)
+        let owner = try await store.managedAccount(username, actor: actor, write: false)
         return try await store.tokens(user: owner)
     }
 
     public func revoke(actor: Actor, username: String, id: UUID, sourceIP: String? = nil) async throws {
-        let owner = try await account(username, actor: actor, write: true)
+        let owner = try await store.managedAccount(username, actor: actor, write: true)
         let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .tokenRevoked, object: owner.username,
                                detail: "token \(id.uuidString.lowercased())", sourceIP: sourceIP, workspaceID: nil)
         guard try await store.deleteToken(id: id, user: owner, audit: entry) else {
@@ -60,10 +60,6 @@ public struct TokenService: Sendable {
         if let username, username != owner.username, username != owner.email { return nil }
         if uses.shouldRecord(token.id, at: now) { try await store.recordTokenUse(id: token.id, at: now, throttle: Self.useThrottle) }
         return .user(owner, scopes: token.scopes)
-    }
-
-    private func account(_ username: String, actor: Actor, write: Bool) async throws -> User {
-        try await store.managedAccount(username, actor: actor, write: write)
     }
 
     static func exampleDate(_ now: Date) -> String {

@@ -1,4 +1,5 @@
 import GatehouseCore
+import GatehouseKeys
 import Hummingbird
 
 extension APIServer {
@@ -15,10 +16,9 @@ extension APIServer {
         }
         router.get("/2.0/hostkeys") { request, _ in
             let host = request.head.authority.map(Self.hostName) ?? "localhost"
-            let target = ssh.port == 22 ? host : "[\(host)]:\(ssh.port)"
             let values = ssh.hostKeys.map { key in
                 HostKeyJSON(key_type: String(key.publicKey.prefix { $0 != " " }), fingerprint: key.fingerprint,
-                            known_hosts: "\(target) \(key.publicKey)")
+                            known_hosts: KnownHosts.line(host: host, port: ssh.port, key: key.publicKey))
             }
             return JSON.response(PageRequest.all(values))
         }

@@ -16,9 +16,9 @@ extension APIServer {
         }
         router.post(collection) { request, context in
             let actor = try context.signedIn()
-            // Access first, so that a caller who may not see the repository learns nothing from body errors.
-            _ = try await store.authorizedRepository(context.repositoryName, actor: actor, operation: .administer)
-            let input = try await JSON.decode(KeyInput.self, from: request)
+            let input = try await JSON.decode(KeyInput.self, from: request) {
+                _ = try await store.authorizedRepository(context.repositoryName, actor: actor, operation: .administer)
+            }
             let added = try await keys.addDeployKey(actor: actor, repositories: [context.repositoryName], label: input.label,
                                                     keyText: input.key, sourceIP: context.sourceIP)
             var body = DeployKeyJSON(added[0], base: request.baseURL)
@@ -32,8 +32,9 @@ extension APIServer {
         router.put(collection + "/{key_id}") { request, context in
             let actor = try context.signedIn()
             let id = try context.deployKeyID()
-            _ = try await keys.deployKey(actor: actor, repository: context.repositoryName, id: id)
-            let input = try await JSON.decode(LabelInput.self, from: request)
+            let input = try await JSON.decode(LabelInput.self, from: request) {
+                _ = try await keys.deployKey(actor: actor, repository: context.repositoryName, id: id)
+            }
             let renamed = try await keys.renameDeployKey(actor: actor, repository: context.repositoryName, id: id, label: input.label,
                                                          keyText: input.key, sourceIP: context.sourceIP)
             return JSON.response(DeployKeyJSON(renamed, base: request.baseURL))

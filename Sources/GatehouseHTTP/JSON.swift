@@ -39,6 +39,18 @@ enum JSON {
         }
     }
 
+    /// `decode`, except that a body that cannot be read is reported only after `access` passed: callers who may
+    /// not see the resource learn nothing from body errors, and a good request does not check access twice
+    /// (the service it goes to checks).
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, checkingFirst access: () async throws -> Void) async throws -> T {
+        do {
+            return try await decode(type, from: request)
+        } catch {
+            try await access()
+            throw error
+        }
+    }
+
     private static func path(_ codingPath: [any CodingKey]) -> String {
         codingPath.isEmpty ? "(body)" : codingPath.map(\.stringValue).joined(separator: ".")
     }

@@ -16,10 +16,11 @@ extension APIServer {
         }
         router.post(collection) { request, context in
             let actor = try context.signedIn()
-            let owner = try await services.store.managedAccount(context.selectedUser, actor: actor, write: true)
-            let input = try await JSON.decode(KeyInput.self, from: request)
-            let key = try await keys.addAccountKey(actor: actor, username: owner.username, label: input.label, keyText: input.key,
-                                                   sourceIP: context.sourceIP)
+            let input = try await JSON.decode(KeyInput.self, from: request) {
+                _ = try await services.store.managedAccount(context.selectedUser, actor: actor, write: true)
+            }
+            let (owner, key) = try await keys.addAccountKey(actor: actor, username: context.selectedUser, label: input.label,
+                                                            keyText: input.key, sourceIP: context.sourceIP)
             var body = SSHKeyJSON(key, owner: owner, base: request.baseURL)
             body.notice = key.frontEndNote
             return JSON.response(body, status: .created)
@@ -31,8 +32,9 @@ extension APIServer {
         router.put(collection + "/{key_id}") { request, context in
             let actor = try context.signedIn()
             let id = try context.sshKeyID()
-            _ = try await keys.accountKey(actor: actor, username: context.selectedUser, id: id, write: true)
-            let input = try await JSON.decode(LabelInput.self, from: request)
+            let input = try await JSON.decode(LabelInput.self, from: request) {
+                _ = try await keys.accountKey(actor: actor, username: context.selectedUser, id: id, write: true)
+            }
             let (owner, key) = try await keys.renameAccountKey(actor: actor, username: context.selectedUser, id: id, label: input.label,
                                                                keyText: input.key, sourceIP: context.sourceIP)
             return JSON.response(SSHKeyJSON(key, owner: owner, base: request.baseURL))

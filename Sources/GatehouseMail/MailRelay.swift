@@ -37,17 +37,17 @@ public struct MailRelay: Service {
         self.logger = logger
     }
 
-    /// Publishes how many messages wait, for `/metrics`.
-    func reportDepth() async {
-        if let waiting = try? await store.mailCount(status: .pending) {
-            Gauge(label: "gatehouse_mail_outbox_pending").record(waiting)
-        }
+    /// Publishes how many messages wait, for `/metrics`, and returns it.
+    @discardableResult
+    func reportDepth() async throws -> Int {
+        let waiting = try await store.mailCount(status: .pending)
+        Gauge(label: "gatehouse_mail_outbox_pending").record(waiting)
+        return waiting
     }
 
     public func run() async throws {
         guard let smtp else {
-            await reportDepth()
-            let waiting = try await store.mailCount(status: .pending)
+            let waiting = try await reportDepth()
             logger.notice("SMTP is not configured: notices stay in the outbox (\(waiting) waiting); see `gatehouse mail list`.")
             try? await gracefulShutdown()
             return
@@ -56,6 +56,7 @@ public struct MailRelay: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await deliverDue(with: client)
+                try await reportDepth()
             } catch {
                 logger.error("The mail outbox could not be read: \(error)")
             }
@@ -65,7 +66,6 @@ public struct MailRelay: Service {
 
     /// One pass over the due messages (`run` repeats it every `pollInterval`).
     public func deliverDue(with client: SMTPClient) async throws {
-        defer { Task { await reportDepth() } }
         for queued in try await store.claimDueMail(now: Date(), limit: 20, lease: policy.lease) {
             do {
                 try await client.send(queued.mail)

@@ -26,8 +26,7 @@ public struct HostKeys: Sendable {
 
     /// Lines for `~/.ssh/known_hosts`; OpenSSH writes `[host]:port` for ports other than 22.
     public func knownHostsLines(host: String, port: Int) -> [String] {
-        let name = port == 22 ? host : "[\(host)]:\(port)"
-        return publicKeys.map { "\(name) \($0.openSSH)" }
+        publicKeys.map { KnownHosts.line(host: host, port: port, key: $0.openSSH) }
     }
 
     private static func loadOrCreate<Key>(_ file: URL, make: () -> Data, parse: (Data) throws -> Key) throws -> Key {

@@ -25,7 +25,7 @@ extension WebRoutes {
         pages.get("/account/ssh-keys") { request, context in
             let user = try Self.signedIn(request, context)
             let dialog: [String: Any] = request.uri.queryParameters.get("add") == nil ? [:] : ["dialogOpen": true]
-            return try await listPage(user, context, notice: request.uri.queryParameters.get("notice").flatMap(Self.notices.get), dialog: dialog)
+            return try await listPage(user, context, notice: request.uri.queryParameters.get("notice").flatMap { Self.notices[$0] }, dialog: dialog)
         }
         pages.post("/account/ssh-keys") { request, context in
             let user = try Self.signedIn(request, context)

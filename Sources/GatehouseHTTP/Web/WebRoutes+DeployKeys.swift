@@ -27,7 +27,7 @@ extension WebRoutes {
         pages.get(RouterPath(base)) { request, context in
             _ = try Self.signedIn(request, context)
             let dialog: [String: Any] = request.uri.queryParameters.get("add") == nil ? [:] : ["dialogOpen": true]
-            let notice = request.uri.queryParameters.get("notice").flatMap(Self.notices.get)
+            let notice = request.uri.queryParameters.get("notice").flatMap { Self.notices[$0] }
             return try await listPage(context, notice: notice, dialog: dialog)
         }
         pages.post(RouterPath(base)) { request, context in
@@ -86,10 +86,6 @@ extension WebRoutes {
         guard let id = context.parameters.get("key_id", as: Int.self) else { throw WebError.notFound }
         return id
     }
-}
-
-extension Dictionary where Key == String, Value == String {
-    func get(_ key: String) -> String? { self[key] }
 }
 
 extension GatehouseError {

@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseCore
+import GatehouseKeys
 import Hummingbird
 
 extension WebRoutes {
@@ -11,12 +12,12 @@ extension WebRoutes {
         pages.get("/{workspace}/{repo_slug}") { request, context in
             let repository = try await store.authorizedRepository(context.repositoryName, actor: context.actor, operation: .read)
             let host = request.head.authority.map(APIServer.hostName) ?? "localhost"
-            let hostName = ssh.port == 22 ? host : "[\(host)]:\(ssh.port)"
+            let hostName = KnownHosts.hostPattern(host: host, port: ssh.port)
             let portFlag = ssh.port == 22 ? "" : " -p \(ssh.port)"
             let hostKeys: [[String: Any]] = ssh.hostKeys.map { key in
-                ["type": String(key.publicKey.prefix { $0 != " " }), "fingerprint": key.fingerprint, "knownHosts": "\(hostName) \(key.publicKey)"]
+                ["type": String(key.publicKey.prefix { $0 != " " }), "fingerprint": key.fingerprint, "knownHosts": KnownHosts.line(host: host, port: ssh.port, key: key.publicKey)]
             }
-            let isAdmin = if case .allowed = try await Self.decision(context.actor, .administer, repository, store: store) { true } else { false }
+            let isAdmin = if case .allowed = try await store.decision(context.actor, .administer, on: repository) { true } else { false }
             return templates.page("repository", title: repository.fullName, [
                 "fullName": repository.fullName, "isPrivate": repository.isPrivate, "isAdmin": isAdmin,
                 "cloneURL": "ssh://\(ssh.user)@\(host)\(ssh.port == 22 ? "" : ":\(ssh.port)")/\(repository.fullName).git",
@@ -30,10 +31,5 @@ extension WebRoutes {
                 "fullName": repository.fullName, "isPrivate": repository.isPrivate, "onOverview": true,
             ], context: context)
         }
-    }
-
-    static func decision(_ actor: Actor, _ operation: GatehouseCore.Operation, _ repository: Repository, store: any Store) async throws -> AccessDecision {
-        let grants = if let user = actor.user { try await store.accountGrants(user: user, repository: repository) } else { AccountGrants() }
-        return Access.authorize(actor, operation: operation, on: repository, requestedPath: repository.fullName, accountGrants: grants)
     }
 }

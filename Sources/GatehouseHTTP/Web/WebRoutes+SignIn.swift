@@ -6,7 +6,7 @@ extension WebRoutes {
     func addSignIn(to pages: RouterGroup<APIContext>) {
         let sessions = sessions
         let templates = templates
-        let store = services.store
+        let directory = services.directory
 
         pages.get("/login") { request, context in
             if context.actor.user != nil { return redirect("/") }
@@ -35,19 +35,13 @@ extension WebRoutes {
             return response
         }
         pages.get("/") { request, context in
-            let user = try Self.signedIn(request, context)
-            var byWorkspace: [String: [[String: Any]]] = [:]
-            for repository in try await store.repositories() {
-                let grants = try await store.accountGrants(user: user, repository: repository)
-                guard case .allowed = Access.authorize(context.actor, operation: .read, on: repository, requestedPath: repository.fullName,
-                                                       accountGrants: grants) else { continue }
-                byWorkspace[repository.workspaceSlug, default: []].append(["fullName": repository.fullName, "isPrivate": repository.isPrivate])
-            }
+            _ = try Self.signedIn(request, context)
+            let visible = try await directory.visibleRepositories(actor: context.actor)
             var workspaces: [[String: Any]] = []
-            for slug in byWorkspace.keys.sorted() {
-                let workspace = try await store.workspace(slug: slug)
-                let role = try await workspace.asyncFlatMap { try await store.members(workspace: $0).first { $0.0.id == user.id }?.1 }
-                workspaces.append(["slug": slug, "repositories": byWorkspace[slug]!, "isAdmin": (role?.impliedRepositoryAccess ?? .none) >= .admin])
+            for (slug, repositories) in Dictionary(grouping: visible, by: \.workspaceSlug).sorted(by: { $0.key < $1.key }) {
+                let isAdmin = try await directory.administers(context.actor, workspace: try await directory.requireWorkspace(slug))
+                workspaces.append(["slug": slug, "isAdmin": isAdmin,
+                                   "repositories": repositories.map { ["fullName": $0.fullName, "isPrivate": $0.isPrivate] }])
             }
             return templates.page("dashboard", title: "Repositories", ["workspaces": workspaces], context: context)
         }
@@ -57,12 +51,5 @@ extension WebRoutes {
     static func safeNext(_ next: String?) -> String {
         guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), !next.contains("://") else { return "/" }
         return next
-    }
-}
-
-extension Optional {
-    func asyncFlatMap<T>(_ transform: (Wrapped) async throws -> T?) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }

@@ -61,8 +61,7 @@ struct WebSessionMiddleware: RouterMiddleware {
     /// The CSRF token of a signed-in browser: an HMAC of its session secret.
     static func sessionToken(_ secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("gatehouse csrf".utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return TokenSecret.base64URL(Data(mac))
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

@@ -83,6 +83,8 @@ public protocol Store: Sendable {
     /// Claims up to `limit` pending messages due at `now`, hiding them from other senders for `lease`.
     func claimDueMail(now: Date, limit: Int, lease: TimeInterval) async throws -> [QueuedMail]
     func markMailSent(id: UUID, at: Date) async throws
+    /// Hands claimed messages back, due at `at`, without counting an attempt (the sender is stopping).
+    func releaseMail(ids: [UUID], at: Date) async throws
     /// Records a failed attempt: retried at `retryAt`, or failed for good when it is nil.
     func markMailAttemptFailed(id: UUID, error: String, retryAt: Date?) async throws
     /// Newest first.

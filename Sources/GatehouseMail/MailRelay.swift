@@ -66,12 +66,19 @@ public struct MailRelay: Service {
 
     /// One pass over the due messages (`run` repeats it every `pollInterval`).
     public func deliverDue(with client: SMTPClient) async throws {
-        for queued in try await store.claimDueMail(now: Date(), limit: 20, lease: policy.lease) {
+        let claimed = try await store.claimDueMail(now: Date(), limit: 20, lease: policy.lease)
+        for (index, queued) in claimed.enumerated() {
             do {
+                try Task.checkCancellation()
                 try await client.send(queued.mail)
                 try await store.markMailSent(id: queued.id, at: Date())
                 Counter(label: "gatehouse_mail_sent_total").increment()
                 logger.info("Sent mail \(queued.id) to \(queued.mail.to): \(queued.mail.subject)")
+            } catch where Task.isCancelled {
+                // Stopping is no fault of the SMTP server: the unsent rest goes back uncounted instead of
+                // waiting out its lease. (One interrupted after the server's 250 may go out twice; none is lost.)
+                try? await store.releaseMail(ids: claimed[index...].map(\.id), at: Date())
+                return
             } catch {
                 let permanent = (error as? SMTPError)?.isPermanent ?? false
                 let delay = permanent ? nil : policy.retryDelay(afterAttempts: queued.attempts + 1)

@@ -22,6 +22,12 @@ extension FluentStore {
             .set(\.$status, to: MailStatus.sent.rawValue).set(\.$sentAt, to: date).set(\.$lastError, to: nil).update()
     }
 
+    public func releaseMail(ids: [UUID], at date: Date) async throws {
+        guard !ids.isEmpty else { return }
+        try await MailModel.query(on: database).filter(\.$id ~~ ids).filter(\.$status == MailStatus.pending.rawValue)
+            .set(\.$nextAttemptAt, to: date).update()
+    }
+
     public func markMailAttemptFailed(id: UUID, error: String, retryAt: Date?) async throws {
         try await database.transaction { db in
             guard let model = try await MailModel.find(id, on: db) else { return }

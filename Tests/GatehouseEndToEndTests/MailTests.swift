@@ -3,6 +3,8 @@ import GatehouseApp
 import GatehouseCore
 import GatehouseMail
 import Logging
+import NIOCore
+import NIOPosix
 import Testing
 
 @Suite("Email notices through a real SMTP server")
@@ -26,6 +28,16 @@ struct MailTests {
         let task = Task { try await relay.run() }
         defer { task.cancel() }
         try await body()
+    }
+
+    /// The outbox once no message is still pending: the SMTP server has a message on disk a moment
+    /// before the relay hears its 250 and records it as sent, so reading the outbox at once would race.
+    static func settledOutbox(_ data: DataDirectory, limit: Duration = .seconds(20)) async throws -> [QueuedMail] {
+        let deadline = ContinuousClock.now + limit
+        while try await data.store.mailCount(status: .pending) > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return try await data.store.mail(status: nil, limit: 20)
     }
 
     @Test("a deployment key added through the API is announced to every administrator of the repository, and only to them")
@@ -60,7 +72,7 @@ struct MailTests {
                     }
                     #expect(!message.contains(base64), "the key's text never goes out by mail")
                 }
-                let outbox = try await gatehouse.data.store.mail(status: nil, limit: 10).filter { $0.mail.subject.contains("Deployment key") }
+                let outbox = try await Self.settledOutbox(gatehouse.data).filter { $0.mail.subject.contains("Deployment key") }
                 #expect(outbox.count == 3 && outbox.allSatisfy { $0.status == .sent && $0.attempts == 0 })
             }
         }
@@ -96,10 +108,38 @@ struct MailTests {
                 try await gatehouse.addAccountKey(try await gatehouse.key(), user: "sam")
                 let messages = try await smtp.waitForMessages(1)
                 #expect(messages.count == 1)
-                let outbox = try await gatehouse.data.store.mail(status: nil, limit: 10)
+                let outbox = try await Self.settledOutbox(gatehouse.data)
                 #expect(outbox.map(\.status) == [.sent])
                 #expect(outbox.first?.attempts == 2 && outbox.first?.lastError == nil, "\(outbox)")
             }
+        }
+    }
+
+    @Test("a sender stopped in the middle of a delivery hands the message back, due now and with no attempt counted")
+    func stoppingReleasesTheClaim() async throws {
+        try await TestGatehouse.with { gatehouse in
+            try await gatehouse.user("sam")
+            try await gatehouse.addAccountKey(try await gatehouse.key(), user: "sam")
+            // A server that accepts the connection and never says a word keeps the sender waiting mid-delivery.
+            let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "127.0.0.1", port: 0).get()
+            defer { silent.close(promise: nil) }
+            let configuration = SMTPConfiguration(host: "127.0.0.1", port: try #require(silent.localAddress?.port),
+                                                  from: "gatehouse@example.com", security: .none)
+            let relay = Task { try await gatehouse.data.mailRelay(smtp: configuration, policy: Self.quickPolicy).run() }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while try await gatehouse.data.store.mail(status: .pending, limit: 1).first.map({ $0.nextAttemptAt <= Date() }) ?? false,
+                  ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let claimed = try #require(try await gatehouse.data.store.mail(status: .pending, limit: 1).first)
+            #expect(claimed.nextAttemptAt > Date().addingTimeInterval(60), "the sender has claimed it for its lease")
+
+            relay.cancel()
+            _ = await relay.result
+            let released = try #require(try await gatehouse.data.store.mail(status: nil, limit: 10).first)
+            #expect(released.status == .pending && released.attempts == 0 && released.lastError == nil, "\(released)")
+            #expect(released.nextAttemptAt <= Date(), "due again at once, not after the lease")
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A human account.
-public struct User: Sendable, Equatable, Codable {
+public struct User: Sendable, Hashable, Codable {
     public var id: UUID
     public var username: String
     public var email: String

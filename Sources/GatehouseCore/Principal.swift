@@ -67,7 +67,7 @@ public struct AccountGrants: Sendable, Equatable {
 
 /// Who performs a management action: the local operator (the CLI, trusted like root), an account
 /// (limited by the scopes of the token it used), or nobody signed in.
-public enum Actor: Sendable, Equatable {
+public enum Actor: Sendable, Hashable {
     case localOperator
     case user(User, scopes: TokenScopes)
     case anonymous

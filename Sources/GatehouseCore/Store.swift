@@ -4,6 +4,10 @@ import GatehouseKeys
 /// Persistence behind the services. Each method is one transaction; uniqueness rules are database
 /// constraints, reported as `GatehouseError`s. Implemented with Fluent (SQLite by default, PostgreSQL later).
 public protocol Store: Sendable {
+    /// A number that changes whenever anyone (this process, the CLI, another node) commits a change, read
+    /// without a round trip; nil when the store cannot tell cheaply, which turns `DataVersionCache` off.
+    func dataVersion() -> UInt64?
+
     func createUser(username: String, email: String, displayName: String) async throws -> User
     func user(username: String) async throws -> User?
     func user(id: UUID) async throws -> User?

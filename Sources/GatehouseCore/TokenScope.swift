@@ -37,7 +37,7 @@ public enum TokenScope: String, Sendable, CaseIterable, Codable, Comparable {
 }
 
 /// The scopes a caller acts under: everything for the operator and signed-in people, a token's scopes for a token.
-public struct TokenScopes: Sendable, Equatable, Codable {
+public struct TokenScopes: Sendable, Hashable, Codable {
     public var scopes: Set<TokenScope>
 
     public init(_ scopes: some Sequence<TokenScope>) {

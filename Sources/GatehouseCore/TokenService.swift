@@ -9,6 +9,9 @@ public struct TokenService: Sendable {
     public static let useThrottle: TimeInterval = 60
 
     private let uses = UseThrottle<UUID>(interval: TokenService.useThrottle)
+    /// Known tokens by hash, while the data is unchanged: a busy script's calls skip the token query, and a
+    /// revocation (any commit) ends that at once. Unknown secrets are never kept, so guessing fills nothing.
+    private let known = DataVersionCache<String, (APIToken, User)>(capacity: 4096)
 
     public init(store: any Store, clock: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
@@ -54,7 +57,16 @@ public struct TokenService: Sendable {
     /// than `username` (HTTP Basic names the user as well).
     public func authenticate(secret: String, username: String? = nil) async throws -> Actor? {
         guard secret.hasPrefix(TokenSecret.prefix), secret.utf8.count < 200 else { return nil }
-        guard let (token, owner) = try await store.token(hash: TokenSecret.hash(secret)) else { return nil }
+        let hash = TokenSecret.hash(secret)
+        let version = store.dataVersion()
+        let found: (APIToken, User)?
+        if let version, let cached = known.value(for: hash, at: version) {
+            found = cached
+        } else {
+            found = try await store.token(hash: hash)
+            if let version, let found { known.store(found, for: hash, at: version) }
+        }
+        guard let (token, owner) = found else { return nil }
         let now = clock()
         guard !token.isExpired(at: now) else { return nil }
         if let username, username != owner.username, username != owner.email { return nil }

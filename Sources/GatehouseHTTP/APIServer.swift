@@ -71,18 +71,18 @@ public struct APIServer: Sendable {
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: ErrorMiddleware(templates: templates))
         router.add(middleware: TokenAuthentication(tokens: services.tokens))
-        let routes = APIRouter(router)
+        let routes = APIRouter(router, cache: ResponseCache(store: services.store))
         addAccountRoutes(to: routes)
         addRepositoryRoutes(to: routes)
         addDeployKeyRoutes(to: routes)
         addSSHKeyRoutes(to: routes)
-        routes.get("/2.0/openapi.json") { _, _ in
+        routes.get("/2.0/openapi.json", cached: false) { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(data: OpenAPIDocument.data)))
         }
         if let metrics {
             // Outside /2.0: it is for the operator's Prometheus, not for API clients.
-            routes.get("/metrics") { _, _ in
+            routes.get("/metrics", cached: false) { _, _ in
                 Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                          body: .init(byteBuffer: ByteBuffer(bytes: metrics())))
             }

@@ -10,6 +10,8 @@ import NIOPosix
 public final class FluentStore: Store, @unchecked Sendable {
     let databases: Databases
     let database: any Database
+    /// SQLite's commit counter, when the store is SQLite.
+    let changes: SQLiteDataVersion?
 
     /// Opens (and on first use creates and migrates) the SQLite database at `path`.
     public static func sqlite(path: String, logger: Logger, migrate: Bool = true) async throws -> FluentStore {
@@ -22,12 +24,18 @@ public final class FluentStore: Store, @unchecked Sendable {
             await store.shutdown()
             throw error
         }
-        return store
+        // Opened after the migrations, so that the file exists and is in WAL mode.
+        return FluentStore(databases: databases, logger: logger, changes: SQLiteDataVersion(path: path))
     }
 
-    init(databases: Databases, logger: Logger) {
+    init(databases: Databases, logger: Logger, changes: SQLiteDataVersion? = nil) {
         self.databases = databases
         self.database = databases.database(logger: logger, on: databases.eventLoopGroup.any())!
+        self.changes = changes
+    }
+
+    public func dataVersion() -> UInt64? {
+        changes?.current()
     }
 
     func migrate(logger: Logger) async throws {

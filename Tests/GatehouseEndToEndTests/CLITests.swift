@@ -318,6 +318,42 @@ struct CLITests {
     }
 
 
+    @Test("a running server answers repeated reads from its cache only until anything changes, even in another process")
+    func cacheFollowsOtherProcesses() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = try await CLI.withWorkspace(in: root)
+        let created = try await cli("token", "create", "alice", "poller", "--scope", "repository:admin")
+        let secret = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let tokenID = try #require(try await cli("token", "list", "alice").stdout.split(separator: "\t").first.map(String.init))
+        let key = try await KeyPair.generate("ed25519", in: root)
+
+        let status = try await withServer(binary: cli.binary, data: cli.data) { start in
+            let base = "http://127.0.0.1:\(start.httpPort)"
+            func labels() async throws -> String {
+                let listed = try await runCommand("curl", ["-s", "-w", " %{http_code}", "-u", "alice:\(secret)", base + "/2.0/repositories/acme/app/deploy-keys"])
+                let status = String(listed.stdout.split(separator: " ").last ?? "")
+                guard status == "200" else { return status }
+                let page = try JSONSerialization.jsonObject(with: Data(listed.stdout.dropLast(4).utf8)) as? [String: Any]
+                return ((page?["values"] as? [[String: Any]]) ?? []).compactMap { $0["label"] as? String }.joined(separator: ",")
+            }
+            #expect(try await labels() == "")
+            #expect(try await labels() == "")
+            let metrics = try await runCommand("curl", ["-s", base + "/metrics"]).stdout
+            #expect(metrics.contains("gatehouse_api_cache_hits_total"), "the second read was served from the cache")
+
+            #expect(try await cli("deploy-key", "add", "acme/app", "--label", "from the CLI", "--key-file", key.privateKeyPath + ".pub").succeeded)
+            #expect(try await labels() == "from the CLI")
+            #expect(try await cli("deploy-key", "edit", "acme/app", "1", "--label", "renamed").succeeded)
+            #expect(try await labels() == "renamed")
+            #expect(try await cli("deploy-key", "remove", "acme/app", "1").succeeded)
+            #expect(try await labels() == "")
+            #expect(try await cli("token", "revoke", "alice", tokenID).succeeded)
+            #expect(try await labels() == "401")
+        }
+        #expect(status == 0)
+    }
+
     @Test("serve refuses a busy address with the setting to change, and exits instead of serving half of itself")
     func busyAddress() async throws {
         let root = try makeTemporaryDirectory("gatehouse-cli")

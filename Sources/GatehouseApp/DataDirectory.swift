@@ -26,13 +26,13 @@ public struct DataDirectory: Sendable {
     }
 
     /// Opens the directory, creating it, the database and the repository root on first use.
-    public static func open(_ path: String, logger: Logger) async throws -> DataDirectory {
+    public static func open(_ path: String, logger: Logger, signInLimits: SignInLimits = SignInLimits()) async throws -> DataDirectory {
         let url = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
         try FileManager.default.createDirectory(at: url.appendingPathComponent("repositories", isDirectory: true),
                                                 withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let store = try await FluentStore.sqlite(path: url.appendingPathComponent("gatehouse.sqlite").path, logger: logger)
-        return DataDirectory(url: url, store: store, logger: logger)
+        return DataDirectory(url: url, store: store, logger: logger, signInLimits: signInLimits)
     }
 
     /// Opens an existing directory without creating or migrating anything: the fast path that sshd runs on
@@ -45,14 +45,14 @@ public struct DataDirectory: Sendable {
         return DataDirectory(url: url, store: store, logger: logger)
     }
 
-    private init(url: URL, store: FluentStore, logger: Logger) {
+    private init(url: URL, store: FluentStore, logger: Logger, signInLimits: SignInLimits = SignInLimits()) {
         self.url = url
         self.store = store
         self.repositories = GitRepositories(root: url.appendingPathComponent("repositories", isDirectory: true))
         self.directory = DirectoryService(store: store, storage: repositories)
         self.keys = KeyService(store: store)
         self.tokens = TokenService(store: store)
-        self.sessions = SessionService(store: store, hasher: BcryptHasher())
+        self.sessions = SessionService(store: store, hasher: BcryptHasher(), limits: signInLimits)
         self.access = AccessService(store: store)
         self.logger = logger
     }
@@ -68,11 +68,11 @@ public struct DataDirectory: Sendable {
     }
 
     /// The REST API on this directory, telling clients how to reach `ssh`.
-    public func apiServer(ssh: APIServer.SSHEndpoint) throws -> APIServer {
+    public func apiServer(ssh: APIServer.SSHEndpoint, maximumBodySize: Int = APIServer.defaultMaximumBodySize) throws -> APIServer {
         // Metrics recorded before the bootstrap would go nowhere: make sure it happened.
         _ = GatehouseMetrics.registry
         return try APIServer(services: .init(store: store, directory: directory, keys: keys, tokens: tokens, sessions: sessions), ssh: ssh, logger: logger,
-                  metrics: GatehouseMetrics.exposition)
+                  metrics: GatehouseMetrics.exposition, maximumBodySize: maximumBodySize)
     }
 
     /// Host keys as the API lists them.

@@ -45,7 +45,7 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "gatehouse")
         logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
         _ = GatehouseMetrics.registry
-        let directory = try await DataDirectory.open(options.data, logger: logger)
+        let directory = try await DataDirectory.open(options.data, logger: logger, signInLimits: settings.signInLimits)
         do {
             try await serve(directory, settings: settings, logger: logger)
         } catch {
@@ -67,7 +67,7 @@ struct Serve: AsyncParsableCommand {
         // Unbuffered, so that scripts and tests waiting for the address see it at once.
         FileHandle.standardOutput.write(Data(banner.utf8))
         let httpHost = settings.httpListen.host
-        let api = try directory.apiServer(ssh: try directory.sshEndpoint(port: port, user: settings.sshUser))
+        let api = try directory.apiServer(ssh: try directory.sshEndpoint(port: port, user: settings.sshUser), maximumBodySize: settings.maximumBodySize)
             .application(host: settings.httpListen.host, port: settings.httpListen.port) { boundPort in
                 FileHandle.standardOutput.write(Data("HTTP: \(ListenAddress(host: httpHost, port: boundPort)) (REST API at /2.0/)\n".utf8))
             }

@@ -1,5 +1,7 @@
 import Configuration
 import Foundation
+import GatehouseCore
+import GatehouseHTTP
 import GatehouseMail
 import SystemPackage
 
@@ -18,6 +20,8 @@ struct Settings {
     var smtpSecurity: SMTPConfiguration.Security
     var smtpTrustedCertificates: String?
     var mailMaximumAttempts: Int
+    var maximumBodySize: Int
+    var signInLimits: SignInLimits
     var logLevel: String
     /// `key = value (source)` for every setting, secrets masked.
     var report: [String] = []
@@ -55,6 +59,12 @@ struct Settings {
             }
             return number
         }
+        func signInLimits() throws -> SignInLimits {
+            var limits = SignInLimits()
+            limits.failuresPerAccount = try number("web.sign-in-failures-per-account", default: limits.failuresPerAccount, range: 1...1000)
+            limits.failuresPerAddress = try number("web.sign-in-failures-per-address", default: limits.failuresPerAddress, range: 1...100_000)
+            return limits
+        }
         func security(_ text: String) throws -> SMTPConfiguration.Security {
             guard let security = SMTPConfiguration.Security(rawValue: text) else {
                 throw SettingsError("smtp.tls is \"\(text)\"; give starttls (the default) or none.")
@@ -73,6 +83,9 @@ struct Settings {
             smtpSecurity: try security(value("smtp.tls", default: "starttls")!),
             smtpTrustedCertificates: value("smtp.ca-file", default: nil),
             mailMaximumAttempts: try number("mail.max-attempts", default: 8, range: 1...100),
+            maximumBodySize: try number("http.max-body-kib", default: APIServer.defaultMaximumBodySize / 1024,
+                                        range: 1...(APIServer.largestMaximumBodySize / 1024)) * 1024,
+            signInLimits: try signInLimits(),
             logLevel: value("log.level", default: "info")!)
         settings.report = report
         return settings

@@ -21,22 +21,31 @@ public struct WebSession: Sendable, Equatable {
     }
 }
 
+/// How many failed sign-ins are allowed per account and per address within `window` before refusing
+/// (`web.sign-in-failures-per-account`, `web.sign-in-failures-per-address`).
+public struct SignInLimits: Sendable {
+    public var failuresPerAccount = 5
+    public var failuresPerAddress = 20
+    public var window: TimeInterval = 15 * 60
+
+    public init() {}
+}
+
 /// Passwords, sign-in with rate limits, and browser sessions kept in the database (so they survive a
 /// restart and work across nodes).
 public struct SessionService: Sendable {
     public let store: any Store
     public let hasher: any PasswordHasher
     public let clock: @Sendable () -> Date
+    public let limits: SignInLimits
     public static let sessionLifetime: TimeInterval = 14 * 86_400
     public static let minimumPasswordLength = 10
-    /// Failed sign-ins allowed per account and per address within `failureWindow` before refusing.
-    public static let failuresPerAccount = 5
-    public static let failuresPerAddress = 20
-    public static let failureWindow: TimeInterval = 15 * 60
 
-    public init(store: any Store, hasher: any PasswordHasher, clock: @escaping @Sendable () -> Date = Date.init) {
+    public init(store: any Store, hasher: any PasswordHasher, limits: SignInLimits = SignInLimits(),
+                clock: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
         self.hasher = hasher
+        self.limits = limits
         self.clock = clock
     }
 
@@ -53,13 +62,13 @@ public struct SessionService: Sendable {
     /// Checks the password and opens a session. Returns the cookie secret (shown to the browser only).
     public func signIn(username: String, password: String, sourceIP: String?) async throws -> (secret: String, user: User) {
         let now = clock()
-        let since = now.addingTimeInterval(-Self.failureWindow)
+        let since = now.addingTimeInterval(-limits.window)
         let accountKey = "account:\(username.lowercased())"
         let addressKey = "address:\(sourceIP ?? "-")"
         let accountFailures = try await store.signInFailures(key: accountKey, since: since)
         let addressFailures = try await store.signInFailures(key: addressKey, since: since)
-        if accountFailures >= Self.failuresPerAccount || addressFailures >= Self.failuresPerAddress {
-            throw SignInError.tooManyAttempts(minutes: Int(Self.failureWindow / 60))
+        if accountFailures >= limits.failuresPerAccount || addressFailures >= limits.failuresPerAddress {
+            throw SignInError.tooManyAttempts(minutes: Int(limits.window / 60))
         }
         let account = try await store.passwordHash(username: username)
         guard let (user, hash) = account, let hash, hasher.verify(password, hash: hash) else {

@@ -22,6 +22,6 @@ public struct APIContext: RequestContext {
         sourceIP = source.channel.remoteAddress?.ipAddress
     }
 
-    /// Request bodies are small JSON documents; anything larger is refused with 413 before it is parsed.
-    public var maxUploadSize: Int { APIServer.maximumBodySize }
+    /// Hummingbird's own ceiling; our handlers read bodies with the server's `maximumBodySize`.
+    public var maxUploadSize: Int { APIServer.largestMaximumBodySize }
 }

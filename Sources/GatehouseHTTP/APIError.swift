@@ -88,7 +88,7 @@ extension APIError {
     private static func reason(for status: HTTPResponse.Status) -> String {
         switch status {
         case .notFound: "No such resource. Check the URL against /2.0/openapi.json."
-        case .contentTooLarge: "The request body is larger than \(APIServer.maximumBodySize / 1024) KiB. Send a smaller JSON document."
+        case .contentTooLarge: "The request body is too large. Send a smaller JSON document."
         case .methodNotAllowed: "This method is not allowed here. Check /2.0/openapi.json for the methods each path takes."
         default: status.reasonPhrase
         }

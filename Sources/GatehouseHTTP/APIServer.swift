@@ -7,7 +7,9 @@ import ServiceLifecycle
 
 /// The REST API, shaped like Bitbucket Cloud 2.0, served by Hummingbird next to the SSH server.
 public struct APIServer: Sendable {
-    public static let maximumBodySize = 64 * 1024
+    /// Request bodies are small JSON documents or forms (`http.max-body-kib`); larger ones get 413 before parsing.
+    public static let defaultMaximumBodySize = 64 * 1024
+    public static let largestMaximumBodySize = 1024 * 1024
 
     /// The services every door shares: the API applies no rule of its own.
     public struct Services: Sendable {
@@ -46,9 +48,12 @@ public struct APIServer: Sendable {
     /// The Prometheus text exposition for `/metrics`; nil serves no metrics.
     let metrics: (@Sendable () -> [UInt8])?
     let templates: Templates
+    let maximumBodySize: Int
 
-    public init(services: Services, ssh: SSHEndpoint, logger: Logger, metrics: (@Sendable () -> [UInt8])? = nil) throws {
+    public init(services: Services, ssh: SSHEndpoint, logger: Logger, metrics: (@Sendable () -> [UInt8])? = nil,
+                maximumBodySize: Int = APIServer.defaultMaximumBodySize) throws {
         self.services = services
+        self.maximumBodySize = min(maximumBodySize, Self.largestMaximumBodySize)
         self.ssh = ssh
         self.logger = logger
         self.metrics = metrics
@@ -87,7 +92,7 @@ public struct APIServer: Sendable {
                          body: .init(byteBuffer: ByteBuffer(bytes: metrics())))
             }
         }
-        WebRoutes(services: services, sessions: services.sessions, templates: templates, ssh: ssh).add(to: router)
+        WebRoutes(services: services, sessions: services.sessions, templates: templates, ssh: ssh, maximumBodySize: maximumBodySize).add(to: router)
         return routes
     }
 

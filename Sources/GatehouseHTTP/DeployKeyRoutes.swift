@@ -16,7 +16,7 @@ extension APIServer {
         }
         router.post(collection) { request, context in
             let actor = try context.signedIn()
-            let input = try await JSON.decode(KeyInput.self, from: request) {
+            let input = try await JSON.decode(KeyInput.self, from: request, limit: maximumBodySize) {
                 _ = try await store.authorizedRepository(context.repositoryName, actor: actor, operation: .administer)
             }
             let added = try await keys.addDeployKey(actor: actor, repositories: [context.repositoryName], label: input.label,
@@ -32,7 +32,7 @@ extension APIServer {
         router.put(collection + "/{key_id}") { request, context in
             let actor = try context.signedIn()
             let id = try context.deployKeyID()
-            let input = try await JSON.decode(LabelInput.self, from: request) {
+            let input = try await JSON.decode(LabelInput.self, from: request, limit: maximumBodySize) {
                 _ = try await keys.deployKey(actor: actor, repository: context.repositoryName, id: id)
             }
             let renamed = try await keys.renameDeployKey(actor: actor, repository: context.repositoryName, id: id, label: input.label,

@@ -13,15 +13,14 @@ enum JSON {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: encode(value)))
     }
 
-    /// Reads a JSON request body: `Content-Type: application/json`, at most `APIServer.maximumBodySize`, UTF-8,
+    /// Reads a JSON request body: `Content-Type: application/json`, at most `limit` bytes, UTF-8,
     /// and the fields `T` requires. Unknown fields are ignored, as Bitbucket does.
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("application/json") else {
             throw APIError(.unsupportedMediaType, "The request body must be JSON.", detail: "Send it with the header Content-Type: application/json.")
         }
-        var request = request
-        let buffer = try await request.collectBody(upTo: APIServer.maximumBodySize)
+        let buffer = try await body(of: request, limit: limit)
         let bytes = Data(buffer.readableBytesView)
         guard String(bytes: bytes, encoding: .utf8) != nil else {
             throw APIError(.badRequest, "The request body is not valid UTF-8.", detail: "Send the JSON document encoded as UTF-8.")
@@ -42,12 +41,24 @@ enum JSON {
     /// `decode`, except that a body that cannot be read is reported only after `access` passed: callers who may
     /// not see the resource learn nothing from body errors, and a good request does not check access twice
     /// (the service it goes to checks).
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, checkingFirst access: () async throws -> Void) async throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int,
+                                     checkingFirst access: () async throws -> Void) async throws -> T {
         do {
-            return try await decode(type, from: request)
+            return try await decode(type, from: request, limit: limit)
         } catch {
             try await access()
             throw error
+        }
+    }
+
+    /// The whole body, or 413 naming the limit when it is longer than `limit` bytes.
+    static func body(of request: Request, limit: Int) async throws -> ByteBuffer {
+        var request = request
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "The request body is larger than \(limit / 1024) KiB. Send a smaller document.",
+                           detail: "The server's limit is the setting http.max-body-kib.")
         }
     }
 

@@ -273,6 +273,42 @@ struct CLITests {
         #expect(!broken.succeeded && broken.stderr.contains("gatehouse.json is not valid JSON"), "\(broken)")
     }
 
+    @Test("serve takes its limits from the settings: request body size and failed sign-ins per account")
+    func limitSettings() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = try await CLI.withWorkspace(in: root)
+        #expect(try await cli("user", "passwd", "alice", input: "correct horse battery\n").succeeded)
+        let secret = try await cli("token", "create", "alice", "limits", "--scope", "repository:admin").stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try #"{"http": {"max-body-kib": 1}}"#.write(to: cli.data.appendingPathComponent("gatehouse.json"), atomically: true, encoding: .utf8)
+        let environment = ["GATEHOUSE_WEB_SIGN_IN_FAILURES_PER_ACCOUNT": "2"]
+        let status = try await withServer(binary: cli.binary, data: cli.data, environment: environment) { start in
+            #expect(start.banner.contains("Setting: http.max-body-kib = 1 (\(cli.data.path)/gatehouse.json)"), "\(start.banner)")
+            #expect(start.banner.contains("Setting: web.sign-in-failures-per-account = 2 (environment GATEHOUSE_WEB_SIGN_IN_FAILURES_PER_ACCOUNT)"))
+            #expect(start.banner.contains("Setting: web.sign-in-failures-per-address = 20 (default)"))
+            let base = "http://127.0.0.1:\(start.httpPort)"
+
+            let label = String(repeating: "x", count: 1100)
+            let large = try await runCommand("curl", ["-s", "-w", "\n%{http_code}", "-u", "alice:\(secret)", "-H", "Content-Type: application/json",
+                                                      base + "/2.0/repositories/acme/app/deploy-keys", "-d", #"{"label": "\#(label)", "key": "x"}"#])
+            #expect(large.stdout.hasSuffix("\n413") && large.stdout.contains("larger than 1 KiB") && large.stdout.contains("http.max-body-kib"), "\(large)")
+
+            let browser = WebTests.Browser(base: base, jar: root.appendingPathComponent("cookies"))
+            let csrf = try #require(browser.csrf(from: try await browser.get("/login")))
+            for attempt in 1...2 {
+                let wrong = try await browser.post("/login", ["username": "alice", "password": "wrong \(attempt)", "csrf": csrf])
+                #expect(wrong.status == 401, "\(wrong.status)")
+            }
+            let limited = try await browser.post("/login", ["username": "alice", "password": "correct horse battery", "csrf": csrf])
+            #expect(limited.status == 429, "the third try is refused, as the setting says")
+        }
+        #expect(status == 0)
+        let outOfRange = try await runCommand(cli.binary, ["serve", "--ssh", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data", cli.data.path],
+                                              environment: ["GATEHOUSE_HTTP_MAX_BODY_KIB": "0"])
+        #expect(!outOfRange.succeeded && outOfRange.stderr.contains(#"http.max-body-kib is "0"; give a whole number from 1 to 1024"#), "\(outOfRange)")
+    }
+
     @Test("token create prints a token once that the API accepts; token list shows it without the secret; token revoke ends it")
     func tokens() async throws {
         let root = try makeTemporaryDirectory("gatehouse-cli")

@@ -70,7 +70,7 @@ struct WebTests {
         try await TestGatehouse.with { gatehouse in
             let browser = try await Self.browserWithAda(gatehouse)
             let csrf = try #require(browser.csrf(from: try await browser.get("/login")))
-            for attempt in 1...SessionService.failuresPerAccount {
+            for attempt in 1...SignInLimits().failuresPerAccount {
                 let wrong = try await browser.post("/login", ["username": "ada", "password": "wrong \(attempt)", "csrf": csrf])
                 #expect(wrong.status == 401 && wrong.body.contains("Incorrect username or password."), "\(wrong.status)")
             }

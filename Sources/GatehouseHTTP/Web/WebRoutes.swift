@@ -9,13 +9,14 @@ struct WebRoutes {
     let sessions: SessionService
     let templates: Templates
     let ssh: APIServer.SSHEndpoint
+    let maximumBodySize: Int
 
     func add(to router: Router<APIContext>) {
         router.get("/static/{name}") { _, context in
             guard let response = StaticFiles.response(context.parameters.get("name") ?? "") else { throw WebError.notFound }
             return response
         }
-        let pages = router.group().add(middleware: WebSessionMiddleware(sessions: sessions, templates: templates))
+        let pages = router.group().add(middleware: WebSessionMiddleware(sessions: sessions, templates: templates, maximumBodySize: maximumBodySize))
         addSignIn(to: pages)
         addAccountKeys(to: pages)
         addRepositoryPages(to: pages)

@@ -14,6 +14,7 @@ struct WebSessionMiddleware: RouterMiddleware {
     static let csrfCookie = "gatehouse_csrf"
     let sessions: SessionService
     let templates: Templates
+    let maximumBodySize: Int
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var context = context
@@ -27,7 +28,7 @@ struct WebSessionMiddleware: RouterMiddleware {
         expected = expected ?? existing
         context.csrfToken = expected ?? TokenSecret.generate(prefix: "")
         if request.method == .post {
-            context.form = try await Self.form(request)
+            context.form = try await Self.form(request, limit: maximumBodySize)
             guard let expected, let sent = context.form["csrf"], Self.constantTimeEqual(sent, expected) else {
                 var response = templates.error(.forbidden, message: "This form has expired or came from another site. Reload the page and try again.", context: context)
                 if existing == nil { response.setCookie(csrfCookie(context.csrfToken, request: request)) }
@@ -43,10 +44,9 @@ struct WebSessionMiddleware: RouterMiddleware {
         Cookie(name: Self.csrfCookie, value: token, path: "/", secure: request.isSecure, httpOnly: true, sameSite: .lax)
     }
 
-    /// `application/x-www-form-urlencoded` fields, at most `APIServer.maximumBodySize`.
-    static func form(_ request: Request) async throws -> [String: String] {
-        var request = request
-        let buffer = try await request.collectBody(upTo: APIServer.maximumBodySize)
+    /// `application/x-www-form-urlencoded` fields, at most `limit` bytes.
+    static func form(_ request: Request, limit: Int) async throws -> [String: String] {
+        let buffer = try await JSON.body(of: request, limit: limit)
         let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
         var fields: [String: String] = [:]
         for pair in text.split(separator: "&") {

@@ -146,6 +146,12 @@ struct WebTests {
             let refused = try await browser.post("/account/ssh-keys", ["label": "mine", "key": machine.publicKey, "csrf": try #require(browser.csrf(from: page))])
             #expect(refused.status == 400 && refused.body.contains("already used as a deployment key") && refused.body.contains("value=\"mine\""))
             #expect(refused.body.contains("<dialog id=\"add-key\" aria-labelledby=\"add-key-title\" open>"))
+            #expect(refused.body.contains(machine.publicKey), "a public key that was refused is kept for correcting")
+            let privateKey = try String(contentsOfFile: machine.privateKeyPath, encoding: .utf8)
+            let pasted = try await browser.post("/account/ssh-keys", ["label": "oops", "key": privateKey, "csrf": try #require(browser.csrf(from: page))])
+            #expect(pasted.status == 400 && pasted.body.contains("this is a private key") && pasted.body.contains("value=\"oops\""))
+            #expect(!pasted.body.contains("PRIVATE KEY") && !pasted.body.contains(String(privateKey.split(separator: "\n")[1])),
+                    "a private key is never sent back")
 
             let renamed = try await browser.post("/account/ssh-keys/\(id)/label", ["label": "desktop", "csrf": try #require(browser.csrf(from: page))])
             #expect(renamed.status == 303)

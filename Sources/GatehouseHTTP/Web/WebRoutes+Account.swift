@@ -35,7 +35,8 @@ extension WebRoutes {
                 _ = try await keys.addAccountKey(actor: context.actor, username: user.username, label: label, keyText: text, sourceIP: context.sourceIP)
                 return redirect("/account/ssh-keys?notice=added-account")
             } catch let error as GatehouseError where !error.isAccessDenial {
-                return try await listPage(user, context, dialog: ["dialogOpen": true, "error": error.description, "typedLabel": label, "typedKey": text],
+                return try await listPage(user, context, dialog: ["dialogOpen": true, "error": error.description, "typedLabel": label,
+                                                                    "typedKey": Self.retyped(key: text, after: error)],
                                           status: .badRequest)
             }
         }

@@ -41,7 +41,8 @@ extension WebRoutes {
                 return redirect("/\(context.repositoryName)/admin/deploy-keys?notice=\(notice)")
             } catch let error as GatehouseError where !error.isAccessDenial {
                 // The dialog stays open with the precise reason and what was typed.
-                return try await listPage(context, dialog: ["dialogOpen": true, "error": error.description, "typedLabel": label, "typedKey": text],
+                return try await listPage(context, dialog: ["dialogOpen": true, "error": error.description, "typedLabel": label,
+                                                              "typedKey": Self.retyped(key: text, after: error)],
                                           status: .badRequest)
             }
         }

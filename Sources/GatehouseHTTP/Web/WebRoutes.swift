@@ -24,6 +24,14 @@ struct WebRoutes {
         addWorkspaceSettings(to: pages)
     }
 
+    /// What the add-key dialog shows again after `error`: what was typed, except a private key, which is never
+    /// sent back (the page would carry it into the browser's history, caches and screenshots; the fix is to
+    /// paste a different text, the .pub file, anyway).
+    static func retyped(key text: String, after error: GatehouseError) -> String {
+        if case .invalidKey(.privateKey) = error { return "" }
+        return text
+    }
+
     /// The signed-in account, or a redirect to the sign-in page that comes back here.
     static func signedIn(_ request: Request, _ context: APIContext) throws -> User {
         guard let user = context.actor.user else {

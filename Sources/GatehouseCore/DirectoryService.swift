@@ -100,15 +100,7 @@ public struct DirectoryService: Sendable {
 
     /// The repositories the actor may read; a token without the `repository` scope is refused outright.
     private func readable(_ repositories: [Repository], by actor: Actor) async throws -> [Repository] {
-        var visible: [Repository] = []
-        for repository in repositories {
-            switch try await store.decision(actor, .read, on: repository) {
-            case .allowed: visible.append(repository)
-            case .denied(.missingScope(let scope)): throw GatehouseError.accessDenied(.missingScope(scope))
-            case .denied: continue
-            }
-        }
-        return visible
+        try await store.permitted(actor, .read, among: repositories)
     }
 
     /// One page of a workspace's audit log, newest first, with the total count: workspace administrators only.

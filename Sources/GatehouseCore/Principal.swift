@@ -65,6 +65,21 @@ public struct AccountGrants: Sendable, Equatable {
     }
 }
 
+/// Everything an account holds, for deciding about many repositories at once (a list) without a query each.
+public struct AccountGrantsByRepository: Sendable, Equatable {
+    public var explicit: [UUID: AccessLevel]
+    public var workspaceRoles: [UUID: WorkspaceRole]
+
+    public init(explicit: [UUID: AccessLevel] = [:], workspaceRoles: [UUID: WorkspaceRole] = [:]) {
+        self.explicit = explicit
+        self.workspaceRoles = workspaceRoles
+    }
+
+    public func grants(on repository: Repository) -> AccountGrants {
+        AccountGrants(explicit: explicit[repository.id] ?? .none, workspaceRole: workspaceRoles[repository.workspaceID])
+    }
+}
+
 /// Who performs a management action: the local operator (the CLI, trusted like root), an account
 /// (limited by the scopes of the token it used), or nobody signed in.
 public enum Actor: Sendable, Hashable {

@@ -33,6 +33,20 @@ extension Store {
                                 accountGrants: grants)
     }
 
+    /// The repositories among `repositories` the actor may perform `operation` on, with the grants loaded once;
+    /// a denial that is about the caller rather than a repository (a token's missing scope) is thrown.
+    public func permitted(_ actor: Actor, _ operation: Operation, among repositories: [Repository]) async throws -> [Repository] {
+        let grants = if let user = actor.user { try await accountGrants(user: user) } else { AccountGrantsByRepository() }
+        return try repositories.filter { repository in
+            switch Access.authorize(actor, operation: operation, on: repository, requestedPath: repository.fullName,
+                                    accountGrants: grants.grants(on: repository)) {
+            case .allowed: return true
+            case .denied(.missingScope(let scope)): throw GatehouseError.accessDenied(.missingScope(scope))
+            case .denied: return false
+            }
+        }
+    }
+
     /// The user's role in the workspace, nil when not a member.
     public func role(of user: User, in workspace: Workspace) async throws -> WorkspaceRole? {
         try await members(workspace: workspace).first { $0.0.id == user.id }?.1

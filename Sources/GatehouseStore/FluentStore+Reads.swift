@@ -49,6 +49,23 @@ extension FluentStore {
         return grants
     }
 
+    public func accountGrants(user: User) async throws -> AccountGrantsByRepository {
+        let rows = try await sql.raw("""
+            SELECT p.repository_id AS target, p.level AS level, NULL AS role FROM repository_permissions p
+              WHERE p.user_id = \(bind: user.id)
+            UNION ALL
+            SELECT m.workspace_id AS target, NULL AS level, m.role AS role FROM workspace_members m
+              WHERE m.user_id = \(bind: user.id)
+            """).all()
+        var grants = AccountGrantsByRepository()
+        for row in rows {
+            let target = try row.decode(column: "target", as: UUID.self)
+            if let level = try row.decode(column: "level", as: Int?.self) { grants.explicit[target] = AccessLevel(rawValue: level) ?? AccessLevel.none }
+            if let role = try row.decode(column: "role", as: String?.self) { grants.workspaceRoles[target] = WorkspaceRole(rawValue: role) }
+        }
+        return grants
+    }
+
     /// Which deployment key attachments to load.
     enum AttachmentFilter {
         case key(UUID)

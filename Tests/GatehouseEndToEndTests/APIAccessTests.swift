@@ -47,6 +47,25 @@ struct APIAccessTests {
         }
     }
 
+    @Test("a workspace's repository list shows each caller exactly the repositories it may read")
+    func listedPerCaller() async throws {
+        try await TestGatehouse.with { gatehouse in
+            let tokens = try await Self.callers(gatehouse)
+            _ = try await gatehouse.repository("acme/site", isPublic: true)
+            _ = try await gatehouse.repository("acme/vault")
+            try await gatehouse.data.directory.grant(repository: "acme/vault", username: Caller.outsider.username, level: .read)
+            let expected: [Caller: [String]] = [
+                .owner: ["app", "site", "vault"], .workspaceAdmin: ["app", "site", "vault"], .repositoryAdmin: ["app", "site"],
+                .writer: ["app", "site"], .reader: ["app", "site"], .outsider: ["site", "vault"], .anonymous: ["site"],
+            ]
+            for caller in Caller.allCases {
+                let listed = try await gatehouse.api.request("GET", "/2.0/repositories/acme", auth: tokens[caller].map { .basic(caller.username, $0) })
+                #expect(listed.json["values"].array.compactMap { $0["slug"].string }.sorted() == expected[caller], "\(caller): \(listed)")
+                #expect(listed.json["size"].int == expected[caller]?.count, "\(caller)")
+            }
+        }
+    }
+
     @Test("a private repository the caller cannot see answers exactly like one that does not exist")
     func noExistenceLeak() async throws {
         try await TestGatehouse.with { gatehouse in

@@ -100,6 +100,7 @@ extension APIError {
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let templates: Templates
+    let routes: RouteTable
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         do {
@@ -108,12 +109,26 @@ struct ErrorMiddleware: RouterMiddleware {
             let path = request.uri.path
             let isAPI = path.hasPrefix("/2.0/") || path == "/2.0" || path == "/metrics"
             if !isAPI, let response = page(for: error, context: context) { return response }
+            if isAPI, let response = methodNotAllowed(error, path: path, context: context) { return response }
             let apiError = APIError(error)
             if apiError.status == .internalServerError {
                 context.logger.error("\(request.method) \(path) failed: \(String(reflecting: error))")
             }
             return isAPI ? apiError.response() : templates.error(apiError.status, message: apiError.message, context: context)
         }
+    }
+
+    /// A path the API has, asked with a method it does not take: 405 with the methods it does take.
+    private func methodNotAllowed(_ error: any Error, path: String, context: APIContext) -> Response? {
+        // The router names unmatched requests "NotFound"; a handler's own 404 (a missing key) is left alone.
+        guard context.endpointPath == nil || context.endpointPath == "NotFound",
+              let error = error as? any HTTPResponseError, error.status == .notFound else { return nil }
+        let allowed = routes.methods(allowedOn: path)
+        guard !allowed.isEmpty else { return nil }
+        var refusal = APIError(.methodNotAllowed, "This path takes \(allowed.joined(separator: ", ")) only.",
+                               detail: "See /2.0/openapi.json for the operations on each path.")
+        refusal.headers[.allow] = allowed.joined(separator: ", ")
+        return refusal.response()
     }
 
     private func page(for error: any Error, context: APIContext) -> Response? {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// Registers routes on the Hummingbird router and remembers them, so that a test can hold the
 /// OpenAPI document to every route that exists. Reads go through the response cache unless told otherwise.
@@ -7,11 +8,12 @@ final class APIRouter {
     typealias Handler = @Sendable (Request, APIContext) async throws -> Response
     let router: Router<APIContext>
     let cache: ResponseCache?
-    private(set) var routes: [(method: String, path: String)] = []
+    let table: RouteTable
 
-    init(_ router: Router<APIContext>, cache: ResponseCache?) {
+    init(_ router: Router<APIContext>, cache: ResponseCache?, table: RouteTable) {
         self.router = router
         self.cache = cache
+        self.table = table
     }
 
     /// A read; `cached: false` for answers that do not come from the stored data alone (e.g. metrics).
@@ -25,8 +27,31 @@ final class APIRouter {
     func delete(_ path: String, _ handler: @escaping Handler) { on(.delete, path, handler) }
 
     private func on(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
-        routes.append((method.rawValue, path))
+        table.add(method: method.rawValue, path: path)
         router.on(RouterPath(path), method: method, use: handler)
+    }
+}
+
+/// The API's routes as `METHOD /path/{parameter}`: for the OpenAPI test, and for answering a known path
+/// asked with the wrong method with 405 and `Allow` rather than 404.
+final class RouteTable: Sendable {
+    private let entries = Mutex<[(method: String, path: String)]>([])
+
+    var routes: [(method: String, path: String)] { entries.withLock { $0 } }
+
+    func add(method: String, path: String) {
+        entries.withLock { $0.append((method, path)) }
+    }
+
+    /// The methods registered for patterns that `path` (a concrete request path) matches.
+    func methods(allowedOn path: String) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        return routes.filter { route in
+            let pattern = route.path.split(separator: "/", omittingEmptySubsequences: false)
+            return pattern.count == segments.count && zip(pattern, segments).allSatisfy { expected, actual in
+                expected.hasPrefix("{") && expected.hasSuffix("}") ? !actual.isEmpty : expected == actual
+            }
+        }.map(\.method)
     }
 }
 

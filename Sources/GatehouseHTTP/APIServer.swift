@@ -73,10 +73,11 @@ public struct APIServer: Sendable {
 
     func routes() -> APIRouter {
         let router = Router(context: APIContext.self)
+        let table = RouteTable()
         router.add(middleware: RequestLogMiddleware())
-        router.add(middleware: ErrorMiddleware(templates: templates))
+        router.add(middleware: ErrorMiddleware(templates: templates, routes: table))
         router.add(middleware: TokenAuthentication(tokens: services.tokens))
-        let routes = APIRouter(router, cache: ResponseCache(store: services.store))
+        let routes = APIRouter(router, cache: ResponseCache(store: services.store), table: table)
         addAccountRoutes(to: routes)
         addRepositoryRoutes(to: routes)
         addDeployKeyRoutes(to: routes)
@@ -98,7 +99,7 @@ public struct APIServer: Sendable {
 
     /// Every route the API serves, as `METHOD /path/{parameter}`.
     public var registeredRoutes: [String] {
-        routes().routes.map { "\($0.method) \($0.path)" }
+        routes().table.routes.map { "\($0.method) \($0.path)" }
     }
 }
 

@@ -114,6 +114,26 @@ struct APIDeployKeyTests {
         }
     }
 
+    @Test("a path asked with a method it does not take gets 405 naming the methods it does; an unknown path gets 404",
+          arguments: [("DELETE", "/2.0/hostkeys", "GET"),
+                      ("PATCH", "/2.0/repositories/acme/app/deploy-keys", "GET, POST"),
+                      ("POST", "/2.0/repositories/acme/app/deploy-keys/1", "GET, PUT, DELETE"),
+                      ("DELETE", "/2.0/users/olivia/ssh-keys", "GET, POST"),
+                      ("GET", "/2.0/repositories/acme/app/deploy-keys/1/extra", nil),
+                      ("POST", "/2.0/nothing-here", nil)])
+    func wrongMethod(method: String, path: String, allowed: String?) async throws {
+        try await TestGatehouse.with { gatehouse in
+            _ = try await gatehouse.seeded(repositories: ["acme/app"])
+            let response = try await gatehouse.api.request(method, path, auth: .basic("olivia", try await gatehouse.token("olivia")))
+            if let allowed {
+                #expect(response.status == 405 && response.headers["allow"] == allowed, "\(response)")
+                #expect(response.errorMessage == "This path takes \(allowed) only.", "\(response)")
+            } else {
+                #expect(response.status == 404 && response.json["type"].string == "error", "\(response)")
+            }
+        }
+    }
+
     @Test("bodies over 64 KiB get 413 and bodies that are not UTF-8 get 400")
     func rawBodies() async throws {
         try await TestGatehouse.with { gatehouse in

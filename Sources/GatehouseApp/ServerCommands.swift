@@ -73,6 +73,7 @@ struct Serve: AsyncParsableCommand {
             }
         var policy = MailRelay.Policy()
         policy.maximumAttempts = settings.mailMaximumAttempts
+        policy.retention = TimeInterval(settings.mailKeepDays) * 86_400
         let mail = directory.mailRelay(smtp: settings.smtpHost.map {
             SMTPConfiguration(host: $0, port: settings.smtpPort, username: settings.smtpUser, password: settings.smtpPassword,
                               from: settings.smtpFrom, security: settings.smtpSecurity, trustedCertificatesFile: settings.smtpTrustedCertificates)

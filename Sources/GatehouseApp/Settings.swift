@@ -20,6 +20,7 @@ struct Settings {
     var smtpSecurity: SMTPConfiguration.Security
     var smtpTrustedCertificates: String?
     var mailMaximumAttempts: Int
+    var mailKeepDays: Int
     var maximumBodySize: Int
     var signInLimits: SignInLimits
     var logLevel: String
@@ -83,6 +84,7 @@ struct Settings {
             smtpSecurity: try security(value("smtp.tls", default: "starttls")!),
             smtpTrustedCertificates: value("smtp.ca-file", default: nil),
             mailMaximumAttempts: try number("mail.max-attempts", default: 8, range: 1...100),
+            mailKeepDays: try number("mail.keep-days", default: 30, range: 1...3650),
             maximumBodySize: try number("http.max-body-kib", default: APIServer.defaultMaximumBodySize / 1024,
                                         range: 1...(APIServer.largestMaximumBodySize / 1024)) * 1024,
             signInLimits: try signInLimits(),

@@ -93,6 +93,8 @@ public protocol Store: Sendable {
     func releaseMail(ids: [UUID], at: Date) async throws
     /// Records a failed attempt: retried at `retryAt`, or failed for good when it is nil.
     func markMailAttemptFailed(id: UUID, error: String, retryAt: Date?) async throws
+    /// Deletes messages sent, or failed for good, before `before`; returns how many. Pending ones are kept.
+    func pruneMail(before: Date) async throws -> Int
     /// Newest first.
     func mail(status: MailStatus?, limit: Int) async throws -> [QueuedMail]
     func mailCount(status: MailStatus) async throws -> Int

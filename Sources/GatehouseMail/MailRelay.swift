@@ -15,6 +15,10 @@ public struct MailRelay: Service {
         public var maximumAttempts = 8
         /// How long a claimed message is hidden from other senders while this one tries it.
         public var lease: TimeInterval = 300
+        /// How long sent and failed messages stay listed (`gatehouse mail list`) before they are deleted.
+        public var retention: TimeInterval = 30 * 86_400
+        /// How often old messages are looked for.
+        public var pruneInterval: Duration = .seconds(3600)
 
         public init() {}
 
@@ -53,8 +57,13 @@ public struct MailRelay: Service {
             return
         }
         let client = SMTPClient(configuration: smtp)
+        var nextPrune = ContinuousClock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
+                if ContinuousClock.now >= nextPrune {
+                    try await pruneOld(now: Date())
+                    nextPrune = ContinuousClock.now + policy.pruneInterval
+                }
                 try await deliverDue(with: client)
                 try await reportDepth()
             } catch {
@@ -62,6 +71,12 @@ public struct MailRelay: Service {
             }
             try? await Task.sleep(for: policy.pollInterval)
         }
+    }
+
+    /// Deletes what was sent or failed longer than `retention` ago, so that the outbox does not grow forever.
+    public func pruneOld(now: Date) async throws {
+        let pruned = try await store.pruneMail(before: now.addingTimeInterval(-policy.retention))
+        if pruned > 0 { logger.info("Deleted \(pruned) sent or failed messages older than \(Int(policy.retention / 86_400)) days from the outbox.") }
     }
 
     /// One pass over the due messages (`run` repeats it every `pollInterval`).

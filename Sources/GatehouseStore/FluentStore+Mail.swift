@@ -42,6 +42,17 @@ extension FluentStore {
         }
     }
 
+    public func pruneMail(before date: Date) async throws -> Int {
+        try await database.transaction { db in
+            let sent = MailModel.query(on: db).filter(\.$status == MailStatus.sent.rawValue).filter(\.$sentAt < date)
+            let failed = MailModel.query(on: db).filter(\.$status == MailStatus.failed.rawValue).filter(\.$createdAt < date)
+            let count = try await sent.count() + failed.count()
+            try await sent.delete()
+            try await failed.delete()
+            return count
+        }
+    }
+
     public func mailCount(status: MailStatus) async throws -> Int {
         try await MailModel.query(on: database).filter(\.$status == status.rawValue).count()
     }

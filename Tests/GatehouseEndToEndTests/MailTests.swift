@@ -143,6 +143,34 @@ struct MailTests {
         }
     }
 
+    @Test("sent and failed messages older than the retention are deleted; recent ones and pending ones stay")
+    func pruning() async throws {
+        try await TestGatehouse.with { gatehouse in
+            for name in ["old", "failed", "recent", "waiting"] {
+                try await gatehouse.user(name)
+                try await gatehouse.addAccountKey(try await gatehouse.key(), user: name)
+            }
+            let store = gatehouse.data.store
+            let queued = Dictionary(uniqueKeysWithValues: try await store.mail(status: nil, limit: 10).map { ($0.mail.to, $0) })
+            let day: TimeInterval = 86_400
+            try await store.markMailSent(id: try #require(queued["old@example.com"]).id, at: Date().addingTimeInterval(-40 * day))
+            try await store.markMailSent(id: try #require(queued["recent@example.com"]).id, at: Date().addingTimeInterval(-2 * day))
+            try await store.markMailAttemptFailed(id: try #require(queued["failed@example.com"]).id, error: "550 no such user", retryAt: nil)
+
+            var policy = Self.quickPolicy
+            policy.retention = 30 * day
+            let relay = gatehouse.data.mailRelay(smtp: nil, policy: policy)
+            try await relay.pruneOld(now: Date())
+            let kept = Set(try await store.mail(status: nil, limit: 10).map(\.mail.to))
+            #expect(kept == ["recent@example.com", "failed@example.com", "waiting@example.com"], "only the one sent 40 days ago goes: \(kept)")
+
+            // Seen from 45 days ahead, the recent and the failed message are old too; the pending one never is.
+            try await relay.pruneOld(now: Date().addingTimeInterval(45 * day))
+            let left = try await store.mail(status: nil, limit: 10).map(\.mail.to)
+            #expect(left == ["waiting@example.com"], "\(left)")
+        }
+    }
+
     @Test("with no SMTP server the notice waits in the outbox, and a restarted server with SMTP delivers it")
     func outboxSurvivesRestart() async throws {
         try await TestGatehouse.with { gatehouse in

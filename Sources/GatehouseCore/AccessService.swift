@@ -124,11 +124,11 @@ public struct AccessService: Sendable {
         switch principal {
         case .account(_, let key):
             guard let key, uses.shouldRecord(KeyUse(key: key.id, attachment: nil), at: now) else { return }
-            update = try await store.recordKeyUse(keyID: key.id, attachmentID: nil, at: now, throttle: lastUsedThrottle)
+            update = try await store.recordKeyUse(keyID: key.id, attachmentID: nil, at: now, ifUnusedSince: uses.cutoff(at: now))
         case .deployKey(let key):
             let attachment = key.grants(for: repository).first?.attachmentID
             guard uses.shouldRecord(KeyUse(key: key.keyID, attachment: attachment), at: now) else { return }
-            update = try await store.recordKeyUse(keyID: key.keyID, attachmentID: attachment, at: now, throttle: lastUsedThrottle)
+            update = try await store.recordKeyUse(keyID: key.keyID, attachmentID: attachment, at: now, ifUnusedSince: uses.cutoff(at: now))
         }
         if update.isFirstUseOfDay(now) {
             try await store.appendAudit(AuditEntry(at: now, actor: principal.auditName, action: .keyUsed, object: repository.fullName,

@@ -58,7 +58,7 @@ public protocol Store: Sendable {
     /// Sets last-used times unless they were set less than `throttle` ago (checked in the database).
     /// Returns whether the key's time was written, and what it was before.
     @discardableResult
-    func recordKeyUse(keyID: UUID, attachmentID: Int?, at: Date, throttle: TimeInterval) async throws -> KeyUseUpdate
+    func recordKeyUse(keyID: UUID, attachmentID: Int?, at: Date, ifUnusedSince cutoff: Date) async throws -> KeyUseUpdate
     func appendAudit(_ entry: AuditEntry) async throws
     /// Newest first; `offset` skips that many for pagination.
     func auditEntries(workspace: Workspace?, limit: Int, offset: Int) async throws -> [AuditEntry]
@@ -71,7 +71,7 @@ public protocol Store: Sendable {
     func tokens(user: User) async throws -> [APIToken]
     /// False when the user has no such token.
     func deleteToken(id: UUID, user: User, audit: AuditEntry) async throws -> Bool
-    func recordTokenUse(id: UUID, at: Date, throttle: TimeInterval) async throws
+    func recordTokenUse(id: UUID, at: Date, ifUnusedSince cutoff: Date) async throws
 
     func setPasswordHash(_ hash: String, user: User) async throws
     /// The account and its password hash (nil when it has no password), by user name.

@@ -70,7 +70,7 @@ public struct TokenService: Sendable {
         let now = clock()
         guard !token.isExpired(at: now) else { return nil }
         if let username, username != owner.username, username != owner.email { return nil }
-        if uses.shouldRecord(token.id, at: now) { try await store.recordTokenUse(id: token.id, at: now, throttle: Self.useThrottle) }
+        if uses.shouldRecord(token.id, at: now) { try await store.recordTokenUse(id: token.id, at: now, ifUnusedSince: uses.cutoff(at: now)) }
         return .user(owner, scopes: token.scopes)
     }
 

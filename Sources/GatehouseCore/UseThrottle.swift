@@ -11,10 +11,18 @@ public final class UseThrottle<Key: Hashable & Sendable>: Sendable {
         self.interval = interval
     }
 
-    /// True at most once per `interval` for each id.
+    /// Uses recorded since this moment need not be recorded again at `now`: one `interval` ago, or the start
+    /// of the UTC day if that is later, so that each day's first use is always written (the daily audit entry
+    /// depends on it). The database applies the same cutoff, which holds across processes and nodes.
+    public func cutoff(at now: Date) -> Date {
+        let startOfDay = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
+        return max(now.addingTimeInterval(-interval), startOfDay)
+    }
+
+    /// True at most once per `interval` for each id, and on each day's first use.
     public func shouldRecord(_ id: Key, at now: Date) -> Bool {
         recorded.withLock { recorded in
-            if let last = recorded[id], now.timeIntervalSince(last) < interval { return false }
+            if let last = recorded[id], last >= cutoff(at: now) { return false }
             recorded[id] = now
             return true
         }

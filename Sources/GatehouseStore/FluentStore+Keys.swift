@@ -146,8 +146,7 @@ extension FluentStore {
         }
     }
 
-    public func recordKeyUse(keyID: UUID, attachmentID: Int?, at date: Date, throttle: TimeInterval) async throws -> KeyUseUpdate {
-        let cutoff = date.addingTimeInterval(-throttle)
+    public func recordKeyUse(keyID: UUID, attachmentID: Int?, at date: Date, ifUnusedSince cutoff: Date) async throws -> KeyUseUpdate {
         // Cheap reads by primary key; the write happens at most once per throttle period per key.
         guard let key = try await KeyModel.find(keyID, on: database) else { return KeyUseUpdate(written: false, previous: nil) }
         if let previous = key.lastUsed, previous >= cutoff { return KeyUseUpdate(written: false, previous: previous) }

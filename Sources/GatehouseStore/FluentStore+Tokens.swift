@@ -26,9 +26,9 @@ extension FluentStore {
         }
     }
 
-    public func recordTokenUse(id: UUID, at date: Date, throttle: TimeInterval) async throws {
+    public func recordTokenUse(id: UUID, at date: Date, ifUnusedSince cutoff: Date) async throws {
         try await TokenModel.query(on: database).filter(\.$id == id)
-            .group(.or) { $0.filter(\.$lastUsed == nil).filter(\.$lastUsed < date.addingTimeInterval(-throttle)) }
+            .group(.or) { $0.filter(\.$lastUsed == nil).filter(\.$lastUsed < cutoff) }
             .set(\.$lastUsed, to: date).update()
     }
 }

@@ -16,6 +16,12 @@ struct WireReader {
         return bytes[offset..<offset + length]
     }
 
+    /// Skips a fixed-size field (`uint32` is 4 bytes, `uint64` 8).
+    mutating func skip(_ count: Int) throws(KeyError) {
+        guard bytes.count - offset >= count else { throw .truncated }
+        offset += count
+    }
+
     mutating func readText() throws(KeyError) -> String {
         String(decoding: try readString(), as: UTF8.self)
     }

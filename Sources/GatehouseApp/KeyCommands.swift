@@ -14,14 +14,19 @@ struct DeployKeyCommand: AsyncParsableCommand {
         @Argument(help: "WORKSPACE/REPOSITORY, one or more.") var repositories: [String]
         @Option(help: "A name for the key, e.g. the machine that uses it.") var label: String
         @Option(help: "The public key file (.pub), or - for standard input.") var keyFile: String
+        @Option(name: .customLong("certificate-principal"),
+                help: "Make the key a certificate authority: OpenSSH certificates it signs naming this principal clone (repeatable).")
+        var certificatePrincipals: [String] = []
 
         func run() async throws {
             let text = try readKeyFile(keyFile)
             let added = try await options.withDirectory {
-                try await $0.keys.addDeployKey(actor: .localOperator, repositories: repositories, label: label, keyText: text)
+                try await $0.keys.addDeployKey(actor: .localOperator, repositories: repositories, label: label, keyText: text,
+                                               certificatePrincipals: certificatePrincipals.isEmpty ? nil : certificatePrincipals)
             }
+            let what = certificatePrincipals.isEmpty ? "deployment key" : "certificate authority"
             for deployKey in added {
-                print("Added deployment key \(deployKey.id) \"\(deployKey.label)\" (\(deployKey.key.fingerprint)) to \(deployKey.repository.fullName), read-only.")
+                print("Added \(what) \(deployKey.id) \"\(deployKey.label)\" (\(deployKey.key.fingerprint)) to \(deployKey.repository.fullName), read-only.")
             }
             if let note = added.first?.key.frontEndNote { print("Note: \(note)") }
         }
@@ -39,7 +44,9 @@ struct DeployKeyCommand: AsyncParsableCommand {
             if keys.isEmpty { print("\(repository) has no deployment keys. Add one with `gatehouse deploy-key add \(repository) --label LABEL --key-file FILE`.") }
             for key in keys {
                 let used = key.lastUsed.map { ISO8601DateFormatter().string(from: $0) } ?? "never used"
-                print("\(key.id)\t\(key.label)\t\(key.key.typeName)\t\(key.key.fingerprint)\t\(used)")
+                let type = key.key.kind == .certificateAuthority
+                    ? "certificate authority (\(key.key.typeName)) for \(key.key.principals.joined(separator: ","))" : key.key.typeName
+                print("\(key.id)\t\(key.label)\t\(type)\t\(key.key.fingerprint)\t\(used)")
             }
         }
     }
@@ -137,8 +144,11 @@ struct DeployKeyJSON: Encodable {
     var added_by: String?
     var last_used: Date?
     var repository: String
+    /// Set for certificate authorities: the principals their certificates must name.
+    var certificate_principals: [String]?
 
     init(_ deployKey: DeployKey) {
+        certificate_principals = deployKey.key.kind == .certificateAuthority ? deployKey.key.principals : nil
         id = deployKey.id
         label = deployKey.label
         key = deployKey.key.publicKey

@@ -37,13 +37,26 @@ struct AuthorizedKeysCommand: AsyncParsableCommand {
     }
 
     /// The line for sshd, or nil for an unknown user, an unparsable key or an unknown key (sshd then refuses it).
+    /// For a certificate (`%t` is a `-cert-v01` type) the line trusts the authority that signed it, if that is a
+    /// stored certificate authority; sshd then checks the signature, validity and principals itself.
     /// One read-only query through the fingerprint index (`SQLiteKeyLookup`); nothing is migrated or started.
     static func line(user: String, type: String, key: String, sshUser: String, data: String) -> String? {
-        guard user == sshUser, let publicKey = try? PublicKey(parsing: "\(type) \(key)") else { return nil }
+        guard user == sshUser else { return nil }
         let database = URL(fileURLWithPath: data, isDirectory: true).appendingPathComponent("gatehouse.sqlite").path
-        guard let keyID = try? SQLiteKeyLookup.keyID(fingerprint: publicKey.fingerprint, databasePath: database) else { return nil }
-        let command = AuthorizedKeysLine.shellCommand(executable: executablePath(), dataDirectory: absolute(data), keyID: keyID)
-        return try? AuthorizedKeysLine.line(forcedCommand: command, key: publicKey)
+        func command(_ found: SQLiteKeyLookup.Found) -> String {
+            AuthorizedKeysLine.shellCommand(executable: executablePath(), dataDirectory: absolute(data), keyID: found.id)
+        }
+        if SSHCertificate.types[type] != nil {
+            guard let certificate = try? SSHCertificate(type: type, base64: key),
+                  let found = try? SQLiteKeyLookup.key(fingerprint: certificate.signingKey.fingerprint, databasePath: database),
+                  found.kind == .certificateAuthority else { return nil }
+            return try? AuthorizedKeysLine.certificateAuthorityLine(forcedCommand: command(found), principals: found.principals,
+                                                                    authority: certificate.signingKey)
+        }
+        guard let publicKey = try? PublicKey(parsing: "\(type) \(key)"),
+              let found = try? SQLiteKeyLookup.key(fingerprint: publicKey.fingerprint, databasePath: database),
+              found.kind == .account || found.kind == .deploy else { return nil }
+        return try? AuthorizedKeysLine.line(forcedCommand: command(found), key: publicKey)
     }
 }
 

@@ -16,6 +16,14 @@ public enum AuthorizedKeysLine {
         return "command=\"\(quoted)\",restrict \(key.openSSH)"
     }
 
+    /// `cert-authority,principals="P1,P2",command="FORCED",restrict TYPE BASE64`: sshd then accepts certificates
+    /// the authority signed, within their validity, naming one of the principals — and nothing else.
+    public static func certificateAuthorityLine(forcedCommand: String, principals: [String], authority: PublicKey) throws(GatehouseError) -> String {
+        // Stored principals were checked when added; checking again keeps a damaged row from adding options.
+        let principals = try CertificatePrincipals.validate(principals)
+        return "cert-authority,principals=\"\(principals.joined(separator: ","))\"," + (try line(forcedCommand: forcedCommand, key: authority))
+    }
+
     /// `gatehouse shell` on the given data directory and key, quoted for the shell sshd runs forced commands with.
     public static func shellCommand(executable: String, dataDirectory: String, keyID: String) -> String {
         [executable, "shell", "--data", dataDirectory, "--key", keyID].map(shellWord).joined(separator: " ")

@@ -56,6 +56,12 @@ public struct Repository: Sendable, Equatable, Codable {
 public enum KeyKind: String, Sendable, Codable {
     case account
     case deploy
+    /// A deployment credential whose key signs OpenSSH certificates: machines log in with certificates it
+    /// signed for one of its principals (through the OpenSSH front end), never with the key itself.
+    case certificateAuthority = "certificate-authority"
+
+    /// Deployment keys and certificate authorities are attached to repositories; account keys are not.
+    public var isDeployment: Bool { self != .account }
 }
 
 /// An SSH public key as stored: one row per distinct key (fingerprint), whatever it is attached to.
@@ -72,9 +78,12 @@ public struct StoredKey: Sendable, Equatable, Codable {
     public var label: String?
     public var createdAt: Date
     public var lastUsed: Date?
+    /// For certificate authorities: the principals a certificate must name (one of them) to be accepted.
+    public var principals: [String]
 
     public init(id: UUID, kind: KeyKind, fingerprint: String, publicKey: String, comment: String?, userID: UUID?,
-                label: String?, createdAt: Date, lastUsed: Date?) {
+                label: String?, createdAt: Date, lastUsed: Date?, principals: [String] = []) {
+        self.principals = principals
         self.id = id
         self.kind = kind
         self.fingerprint = fingerprint

@@ -19,6 +19,10 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
     case accountKeyCannotChange
     case seatLimitReached(workspace: String, limit: Int)
     case invalidArgument(String)
+    /// The key is stored as a certificate authority and is being added as something else, or the reverse.
+    case keyIsCertificateAuthority
+    case keyIsNotCertificateAuthority
+    case certificatePrincipalsDiffer(stored: [String])
 
     public var description: String {
         switch self {
@@ -39,6 +43,12 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
             "The key of an SSH key can't be changed; delete it and add the new key. Only the label can be edited."
         case .keyCannotChange:
             "The key of a deployment key can't be changed; delete it and add the new key. Only the label can be edited."
+        case .keyIsCertificateAuthority:
+            "This key is already a certificate authority, so it cannot also be a login key. Generate a separate key for the machine or account (ssh-keygen -t ed25519) and add that."
+        case .keyIsNotCertificateAuthority:
+            "This key is already a deployment key, so it cannot also be a certificate authority. Use the CA's own key (the one you sign certificates with)."
+        case .certificatePrincipalsDiffer(let stored):
+            "This certificate authority is already trusted elsewhere with the principals \(stored.joined(separator: ", ")). Give the same principals, or remove it everywhere first."
         case .seatLimitReached(let workspace, let limit):
             "Workspace \(workspace) has used all \(limit) seats of its plan. Raise the seat limit or remove a member first (deployment keys do not use seats)."
         }

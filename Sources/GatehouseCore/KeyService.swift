@@ -14,11 +14,15 @@ public struct KeyService: Sendable {
 
     /// Attaches one key to one or more repositories, each attachment with its own id and the same label.
     /// The actor must administer every repository; all attachments are made or none.
+    /// With `certificatePrincipals`, the key is a certificate authority: machines clone with certificates it
+    /// signed for one of those principals (through the OpenSSH front end), and the key itself logs in nowhere.
     public func addDeployKey(actor: Actor, repositories fullNames: [String], label: String, keyText: String,
-                             sourceIP: String? = nil) async throws -> [DeployKey] {
+                             certificatePrincipals: [String]? = nil, sourceIP: String? = nil) async throws -> [DeployKey] {
         guard !fullNames.isEmpty else { throw GatehouseError.invalidArgument("Name at least one repository (WORKSPACE/REPOSITORY).") }
         let key = try Self.parse(keyText)
         let label = try Names.validateLabel(label)
+        let principals = try certificatePrincipals.map(CertificatePrincipals.validate)
+        let what = principals.map { "certificate authority for principals \($0.joined(separator: ",")), " } ?? ""
         var repositories: [Repository] = []
         for name in fullNames {
             let repository = try await administeredRepository(name, actor: actor)
@@ -30,10 +34,11 @@ public struct KeyService: Sendable {
         for repository in repositories { administrators[repository.id] = try await store.administrators(of: repository) }
         let recipients = administrators
         let now = clock()
-        return try await store.attachDeployKey(key, label: label, repositories: repositories, addedBy: actor.user) { deployKey in
+        return try await store.attachDeployKey(key, label: label, repositories: repositories, addedBy: actor.user,
+                                               certificatePrincipals: principals) { deployKey in
             let repository = deployKey.repository
             let audit = AuditEntry(at: now, actor: actor.auditName, action: .deployKeyAdded, object: repository.fullName,
-                                   detail: "deploy key \(deployKey.id) label \"\(label)\", \(key.type.rawValue) \(key.fingerprint)",
+                                   detail: "deploy key \(deployKey.id) label \"\(label)\", \(what)\(key.type.rawValue) \(key.fingerprint)",
                                    sourceIP: sourceIP, workspaceID: repository.workspaceID)
             return ChangeRecord(audit: audit, mail: KeyNotices.deployKeyAdded(deployKey, by: actor, recipients: recipients[repository.id] ?? []))
         }
@@ -133,6 +138,9 @@ public struct KeyService: Sendable {
 extension StoredKey {
     /// Which front end serves this key type, for keys the built-in server cannot verify; nil for the others.
     public var frontEndNote: String? {
+        if kind == .certificateAuthority {
+            return "Certificates this authority signs for \(principals.joined(separator: " or ")) work through the OpenSSH front end (see README, \"Running behind OpenSSH\"); the authority's own key logs in nowhere."
+        }
         guard let type = KeyType(rawValue: typeName), !type.isServedByBuiltInServer else { return nil }
         return "The built-in SSH server accepts Ed25519 and ECDSA keys only; \(typeName) keys work through the OpenSSH front end (see README, \"Running behind OpenSSH\")."
     }

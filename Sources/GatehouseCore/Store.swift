@@ -45,7 +45,8 @@ public protocol Store: Sendable {
     func removeAccountKey(id: UUID, audit: AuditEntry) async throws
     /// Attaches the key to every repository in one transaction (creating the key row if new), with each
     /// attachment's audit entry and mail.
-    func attachDeployKey(_ key: PublicKey, label: String, repositories: [Repository], addedBy: User?,
+    /// Attaches the key (a certificate authority when `certificatePrincipals` is given) to each repository.
+    func attachDeployKey(_ key: PublicKey, label: String, repositories: [Repository], addedBy: User?, certificatePrincipals: [String]?,
                          record: @escaping @Sendable (DeployKey) -> ChangeRecord) async throws -> [DeployKey]
     /// Everyone who administers the repository: workspace owners and admins, and explicit repository admins.
     func administrators(of repository: Repository) async throws -> [User]

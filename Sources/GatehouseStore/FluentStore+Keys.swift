@@ -5,7 +5,9 @@ import GatehouseKeys
 
 extension FluentStore {
     public func principal(fingerprint: String) async throws -> Principal? {
-        guard let key = try await KeyModel.query(on: database).filter(\.$fingerprint == fingerprint).first() else { return nil }
+        // A certificate authority's key is no login key: it only vouches for certificates, which sshd checks.
+        guard let key = try await KeyModel.query(on: database).filter(\.$fingerprint == fingerprint).first(),
+              key.kind != KeyKind.certificateAuthority.rawValue else { return nil }
         return try await principal(for: key)
     }
 
@@ -24,7 +26,7 @@ extension FluentStore {
         case .account:
             guard let userID = key.userID, let user = try await UserModel.find(userID, on: database) else { return nil }
             return .account(user.entity, key: reference)
-        case .deploy:
+        case .deploy, .certificateAuthority:
             let grants = try await attachments(on: database, .key(reference.id)).map { deployKey in
                 DeployKeyGrant(attachmentID: deployKey.id, label: deployKey.label, repositoryID: deployKey.repository.id,
                                repositoryFullName: deployKey.repository.fullName, access: deployKey.access)
@@ -44,7 +46,11 @@ extension FluentStore {
         try await mapConstraint(.keyAlreadyRegistered) {
             try await database.transaction { db in
                 if let existing = try await KeyModel.query(on: db).filter(\.$fingerprint == key.fingerprint).first() {
-                    throw existing.kind == KeyKind.deploy.rawValue ? GatehouseError.keyIsDeployKey : GatehouseError.keyAlreadyRegistered
+                    switch KeyKind(rawValue: existing.kind) {
+                    case .deploy: throw GatehouseError.keyIsDeployKey
+                    case .certificateAuthority: throw GatehouseError.keyIsCertificateAuthority
+                    case .account, nil: throw GatehouseError.keyAlreadyRegistered
+                    }
                 }
                 try await model.create(on: db)
                 try await self.write(change, on: db)
@@ -71,16 +77,26 @@ extension FluentStore {
         }
     }
 
-    public func attachDeployKey(_ key: PublicKey, label: String, repositories: [Repository], addedBy: User?,
+    public func attachDeployKey(_ key: PublicKey, label: String, repositories: [Repository], addedBy: User?, certificatePrincipals: [String]?,
                                 record: @escaping @Sendable (DeployKey) -> ChangeRecord) async throws -> [DeployKey] {
         let now = Date()
+        let kind: KeyKind = certificatePrincipals == nil ? .deploy : .certificateAuthority
         return try await database.transaction { db in
             let keyModel: KeyModel
             if let existing = try await KeyModel.query(on: db).filter(\.$fingerprint == key.fingerprint).first() {
-                guard existing.kind == KeyKind.deploy.rawValue else { throw GatehouseError.keyIsAccountKey }
+                switch (KeyKind(rawValue: existing.kind), kind) {
+                case (.deploy, .deploy): break
+                case (.certificateAuthority, .certificateAuthority):
+                    let stored = existing.entity.principals
+                    guard Set(stored) == Set(certificatePrincipals ?? []) else { throw GatehouseError.certificatePrincipalsDiffer(stored: stored) }
+                case (.certificateAuthority, _): throw GatehouseError.keyIsCertificateAuthority
+                case (.deploy, _): throw GatehouseError.keyIsNotCertificateAuthority
+                default: throw GatehouseError.keyIsAccountKey
+                }
                 keyModel = existing
             } else {
-                keyModel = KeyModel(key, kind: .deploy)
+                keyModel = KeyModel(key, kind: kind)
+                keyModel.principals = certificatePrincipals?.joined(separator: ",")
                 try await self.mapConstraint(.keyIsAccountKey) { try await keyModel.create(on: db) }
             }
             var ids: [Int] = []
@@ -140,7 +156,7 @@ extension FluentStore {
             let keyID = attachment.keyID
             try await attachment.delete(on: db)
             if try await AttachmentModel.query(on: db).filter(\.$keyID == keyID).count() == 0 {
-                try await KeyModel.query(on: db).filter(\.$id == keyID).filter(\.$kind == KeyKind.deploy.rawValue).delete()
+                try await KeyModel.query(on: db).filter(\.$id == keyID).filter(\.$kind != KeyKind.account.rawValue).delete()
             }
             try await AuditModel(audit).create(on: db)
         }

@@ -89,7 +89,7 @@ extension FluentStore {
         let rows = try await sql.raw("""
             SELECT d.id, d.label, d.access, d.added_at, d.last_used, d.added_by,
                    k.id AS key_id, k.kind, k.fingerprint, k.public_key, k.comment, k.user_id AS key_user_id, k.label AS key_label,
-                   k.created_at AS key_created_at, k.last_used AS key_last_used,
+                   k.created_at AS key_created_at, k.last_used AS key_last_used, k.principals,
                    r.id AS repository_id, r.workspace_id, r.slug AS repository_slug, r.is_private, w.slug AS workspace_slug,
                    u.username AS adder
             FROM deploy_keys d
@@ -109,7 +109,8 @@ extension FluentStore {
                                 userID: try row.decode(column: "key_user_id", as: UUID?.self),
                                 label: try row.decode(column: "key_label", as: String?.self),
                                 createdAt: try row.decode(column: "key_created_at", as: Date.self),
-                                lastUsed: try row.decode(column: "key_last_used", as: Date?.self))
+                                lastUsed: try row.decode(column: "key_last_used", as: Date?.self),
+                                principals: try row.decode(column: "principals", as: String?.self)?.split(separator: ",").map(String.init) ?? [])
             return DeployKey(id: try row.decode(column: "id", as: Int.self), key: key,
                              repository: try Self.repository(row, id: "repository_id", slug: "repository_slug"),
                              label: try row.decode(column: "label", as: String.self),

@@ -44,7 +44,7 @@ public final class FluentStore: Store, @unchecked Sendable {
             try await sql.raw("PRAGMA journal_mode=WAL").run()
         }
         let migrations = Migrations()
-        migrations.add(CreateSchema(), CreateTokens(), CreateMailOutbox(), CreateWebSignIn())
+        migrations.add(CreateSchema(), CreateTokens(), CreateMailOutbox(), CreateWebSignIn(), AddCertificateAuthorities())
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: databases.eventLoopGroup.any())
         try await migrator.setupIfNeeded().get()
         try await migrator.prepareBatch().get()

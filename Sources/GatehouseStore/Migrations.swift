@@ -93,3 +93,16 @@ struct CreateSchema: AsyncMigration {
         }
     }
 }
+
+/// Certificate authorities are stored keys of kind `certificate-authority` with the principals they accept.
+struct AddCertificateAuthorities: AsyncMigration {
+    var name: String { "gatehouse.v5.certificate-authorities" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(KeyModel.schema).field("principals", .string).update()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(KeyModel.schema).deleteField("principals").update()
+    }
+}

@@ -75,12 +75,15 @@ final class KeyModel: Model, @unchecked Sendable {
     @OptionalField(key: "label") var label: String?
     @Field(key: "created_at") var createdAt: Date
     @OptionalField(key: "last_used") var lastUsed: Date?
+    /// Certificate authorities only: their principals, comma-separated (names cannot contain commas).
+    @OptionalField(key: "principals") var principals: String?
 
     init() {}
 
     var entity: StoredKey {
         StoredKey(id: id!, kind: KeyKind(rawValue: kind) ?? .account, fingerprint: fingerprint, publicKey: publicKey,
-                  comment: comment, userID: userID, label: label, createdAt: createdAt, lastUsed: lastUsed)
+                  comment: comment, userID: userID, label: label, createdAt: createdAt, lastUsed: lastUsed,
+                  principals: principals.map { $0.split(separator: ",").map(String.init) } ?? [])
     }
 }
 

@@ -1,3 +1,4 @@
+import GatehouseCore
 import VaporCSQLite
 
 /// The OpenSSH front end's key lookup, straight from the SQLite file: no Fluent, no event loops, no threads.
@@ -6,8 +7,16 @@ import VaporCSQLite
 /// clone; this path reads one row through the unique fingerprint index with a read-only connection.
 /// It is SQLite-specific on purpose and used only for the embedded database.
 public enum SQLiteKeyLookup {
-    /// The id of the stored key with this fingerprint (account or deployment key), nil when unknown.
-    public static func keyID(fingerprint: String, databasePath: String) throws(SQLiteLookupError) -> String? {
+    /// A stored key as sshd's question needs it.
+    public struct Found: Sendable, Equatable {
+        public var id: String
+        public var kind: KeyKind?
+        /// Certificate authorities only.
+        public var principals: [String]
+    }
+
+    /// The stored key with this fingerprint (account key, deployment key or certificate authority), nil when unknown.
+    public static func key(fingerprint: String, databasePath: String) throws(SQLiteLookupError) -> Found? {
         var database: OpaquePointer?
         guard sqlite_nio_sqlite3_open_v2(databasePath, &database, SQLITE_OPEN_READONLY, nil) == SQLITE_OK, let database else {
             sqlite_nio_sqlite3_close(database)
@@ -17,7 +26,7 @@ public enum SQLiteKeyLookup {
         // The server may be writing (WAL); wait briefly rather than fail a login.
         sqlite_nio_sqlite3_busy_timeout(database, 2000)
         var statement: OpaquePointer?
-        guard sqlite_nio_sqlite3_prepare_v2(database, "SELECT id FROM ssh_keys WHERE fingerprint = ?1", -1, &statement, nil) == SQLITE_OK else {
+        guard sqlite_nio_sqlite3_prepare_v2(database, "SELECT id, kind, principals FROM ssh_keys WHERE fingerprint = ?1", -1, &statement, nil) == SQLITE_OK else {
             throw SQLiteLookupError(String(cString: sqlite_nio_sqlite3_errmsg(database)))
         }
         defer { sqlite_nio_sqlite3_finalize(statement) }
@@ -25,8 +34,10 @@ public enum SQLiteKeyLookup {
         sqlite_nio_sqlite3_bind_text(statement, 1, fingerprint, -1, transient)
         switch sqlite_nio_sqlite3_step(statement) {
         case SQLITE_ROW:
-            guard let text = sqlite_nio_sqlite3_column_text(statement, 0) else { return nil }
-            return String(cString: text)
+            func text(_ column: Int32) -> String? { sqlite_nio_sqlite3_column_text(statement, column).map { String(cString: $0) } }
+            guard let id = text(0) else { return nil }
+            return Found(id: id, kind: text(1).flatMap(KeyKind.init(rawValue:)),
+                         principals: text(2)?.split(separator: ",").map(String.init) ?? [])
         case SQLITE_DONE:
             return nil
         default:

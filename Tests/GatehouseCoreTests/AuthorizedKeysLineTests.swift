@@ -26,6 +26,23 @@ struct AuthorizedKeysLineTests {
         #expect(fields.suffix(2).joined(separator: " ") == text.split(separator: " ").prefix(2).joined(separator: " "))
     }
 
+    @Test("a certificate authority's line: cert-authority with its principals, then the same forced command and key")
+    func certificateAuthority() throws {
+        let key = try PublicKey(parsing: fixtures[0])
+        let line = try AuthorizedKeysLine.certificateAuthorityLine(forcedCommand: "/bin/gatehouse shell --key K", principals: ["ci", "deploy@build"],
+                                                                   authority: key)
+        #expect(line == "cert-authority,principals=\"ci,deploy@build\",command=\"/bin/gatehouse shell --key K\",restrict \(key.openSSH)")
+    }
+
+    @Test("principals that could add options or widen the match are refused, even when stored",
+          arguments: [["ci\",command=\"sh"], ["a,b"], ["ci deploy"], ["*"], [], ["ci\nssh-rsa"]])
+    func badPrincipals(_ principals: [String]) throws {
+        let key = try PublicKey(parsing: fixtures[0])
+        #expect(throws: GatehouseError.self) {
+            try AuthorizedKeysLine.certificateAuthorityLine(forcedCommand: "/bin/gatehouse shell --key K", principals: principals, authority: key)
+        }
+    }
+
     @Test("stored or offered text with options or a second line never reaches the output", arguments: [
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBRefx6wJXso0ekuCx69k82VydoJcrxnOL83AUMKVeuq x\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBRefx6wJXso0ekuCx69k82VydoJcrxnOL83AUMKVeuq",
         "command=\"sh\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBRefx6wJXso0ekuCx69k82VydoJcrxnOL83AUMKVeuq",

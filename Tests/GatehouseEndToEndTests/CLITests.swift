@@ -221,6 +221,24 @@ struct CLITests {
             let result = try await cli.run(["authorized-keys"] + arguments)
             #expect(result.succeeded && result.stdout.isEmpty, "\(arguments): \(result)")
         }
+        // A certificate: the line trusts its signing authority for the stored principals; the authority's key alone gets nothing.
+        let authority = try await KeyPair.generate("ed25519", in: root)
+        let trusted = try await cli("deploy-key", "add", "acme/app", "--label", "build CA", "--key-file", authority.privateKeyPath + ".pub",
+                                    "--certificate-principal", "ci", "--certificate-principal", "release")
+        #expect(trusted.succeeded && trusted.stdout.contains("Added certificate authority") && trusted.stdout.contains("OpenSSH front end"), "\(trusted)")
+        let machine = try await KeyPair.generate("ed25519", in: root)
+        #expect(try await runCommand("ssh-keygen", ["-q", "-s", authority.privateKeyPath, "-I", "m", "-n", "ci", machine.privateKeyPath + ".pub"]).succeeded)
+        let certificate = try String(contentsOfFile: machine.privateKeyPath + "-cert.pub", encoding: .utf8).split(separator: " ").map(String.init)
+        let certified = try await cli("authorized-keys", "git", certificate[0], certificate[1])
+        let authorityFields = authority.publicKey.split(separator: " ").map(String.init)
+        #expect(certified.stdout.split(separator: "\n").count == 1 && certified.stdout.hasPrefix("cert-authority,principals=\"ci,release\",command=\""), "\(certified)")
+        #expect(certified.stdout.hasSuffix(",restrict \(authorityFields[0]) \(authorityFields[1])\n"), "\(certified)")
+        #expect(try await cli("authorized-keys", "git", authorityFields[0], authorityFields[1]).stdout.isEmpty, "the authority's key is no login key")
+        #expect(try await cli("deploy-key", "list", "acme/app").stdout.contains("certificate authority (ssh-ed25519) for ci,release"))
+        let unprincipled = try await cli("deploy-key", "add", "acme/app", "--label", "bad", "--key-file", machine.privateKeyPath + ".pub",
+                                         "--certificate-principal", "a,b")
+        #expect(!unprincipled.succeeded && unprincipled.stderr.contains("The principal \"a,b\" is not allowed"), "\(unprincipled)")
+
         // No database there (yet): nothing, and nothing created.
         let nowhere = root.appendingPathComponent("nowhere").path
         let empty = try await runCommand(cli.binary, ["authorized-keys", "--data", nowhere, "git", knownFields[0], knownFields[1]])

@@ -16,11 +16,12 @@ extension APIServer {
         }
         router.post(collection) { request, context in
             let actor = try context.signedIn()
-            let input = try await JSON.decode(KeyInput.self, from: request, limit: maximumBodySize) {
+            let input = try await JSON.decode(DeployKeyInput.self, from: request, limit: maximumBodySize) {
                 _ = try await store.authorizedRepository(context.repositoryName, actor: actor, operation: .administer)
             }
             let added = try await keys.addDeployKey(actor: actor, repositories: [context.repositoryName], label: input.label,
-                                                    keyText: input.key, sourceIP: context.sourceIP)
+                                                    keyText: input.key, certificatePrincipals: input.certificate_principals,
+                                                    sourceIP: context.sourceIP)
             var body = DeployKeyJSON(added[0], base: request.baseURL)
             body.notice = added[0].key.frontEndNote
             return JSON.response(body)

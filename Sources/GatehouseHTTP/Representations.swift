@@ -83,6 +83,8 @@ struct DeployKeyJSON: Encodable {
     var links: SelfLinks
     /// Which SSH front end serves the key, when the built-in server cannot (our addition; only on creation).
     var notice: String?
+    /// Certificate authorities only (our addition): the principals their certificates must name.
+    var certificate_principals: [String]?
 
     init(_ deployKey: DeployKey, base: String) {
         id = deployKey.id
@@ -95,6 +97,7 @@ struct DeployKeyJSON: Encodable {
         repository = RepositoryJSON(deployKey.repository, base: base)
         owner = deployKey.addedBy.map { AdderJSON(username: $0) }
         links = SelfLinks(self: Link(href: "\(base)/2.0/repositories/\(deployKey.repository.fullName)/deploy-keys/\(deployKey.id)"))
+        certificate_principals = deployKey.key.kind == .certificateAuthority ? deployKey.key.principals : nil
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -111,10 +114,11 @@ struct DeployKeyJSON: Encodable {
         try container.encode(owner, forKey: .owner)
         try container.encode(links, forKey: .links)
         try container.encodeIfPresent(notice, forKey: .notice)
+        try container.encodeIfPresent(certificate_principals, forKey: .certificate_principals)
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, type, key, label, comment, fingerprint, added_on, last_used, repository, owner, links, notice
+        case id, type, key, label, comment, fingerprint, added_on, last_used, repository, owner, links, notice, certificate_principals
     }
 }
 
@@ -213,6 +217,13 @@ struct HostKeyJSON: Encodable {
 struct KeyInput: Decodable {
     var key: String
     var label: String
+}
+
+struct DeployKeyInput: Decodable {
+    var key: String
+    var label: String
+    /// Our addition: add the key as a certificate authority trusted for these principals.
+    var certificate_principals: [String]?
 }
 
 struct LabelInput: Decodable {

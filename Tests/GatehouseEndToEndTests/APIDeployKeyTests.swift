@@ -134,6 +134,31 @@ struct APIDeployKeyTests {
         }
     }
 
+    @Test("a certificate authority is added with its principals (our addition), listed with them, and refused bad principals")
+    func certificateAuthority() async throws {
+        try await TestGatehouse.with { gatehouse in
+            _ = try await gatehouse.seeded(repositories: ["acme/app"])
+            let auth = Credential.basic("olivia", try await gatehouse.token("olivia"))
+            let authority = try await gatehouse.key()
+            let path = "/2.0/repositories/acme/app/deploy-keys"
+            let added = try await gatehouse.api.request("POST", path, auth: auth,
+                                                        body: #"{"key": "\#(authority.publicKey)", "label": "build CA", "certificate_principals": ["ci"]}"#)
+            #expect(added.status == 200 && added.json["certificate_principals"][0].string == "ci", "\(added)")
+            #expect(added.json["notice"].string?.contains("OpenSSH front end") == true, "\(added)")
+            let listed = try await gatehouse.api.request("GET", path, auth: auth)
+            #expect(listed.json["values"][0]["certificate_principals"].array.compactMap(\.string) == ["ci"], "\(listed)")
+
+            let plain = try await gatehouse.key()
+            let refused = try await gatehouse.api.request("POST", path, auth: auth,
+                                                          body: #"{"key": "\#(plain.publicKey)", "label": "x", "certificate_principals": ["a\"b"]}"#)
+            #expect(refused.status == 400 && refused.errorMessage?.hasPrefix("The principal") == true, "\(refused)")
+            let none = try await gatehouse.api.request("POST", path, auth: auth,
+                                                       body: #"{"key": "\#(plain.publicKey)", "label": "x", "certificate_principals": []}"#)
+            #expect(none.status == 400 && none.errorMessage?.contains("at least one principal") == true, "\(none)")
+            #expect(try await gatehouse.api.request("GET", path, auth: auth).json["size"].int == 1, "nothing added by the refusals")
+        }
+    }
+
     @Test("bodies over 64 KiB get 413 and bodies that are not UTF-8 get 400")
     func rawBodies() async throws {
         try await TestGatehouse.with { gatehouse in

@@ -81,6 +81,21 @@ struct WebTests {
         }
     }
 
+    @Test("the deployment keys page marks a certificate authority with the principals it is trusted for")
+    func certificateAuthorityListed() async throws {
+        try await TestGatehouse.with { gatehouse in
+            _ = try await gatehouse.seeded(repositories: ["acme/app"], owner: "ada")
+            try await gatehouse.data.sessions.setPassword(username: "ada", password: "correct horse battery")
+            let browser = Self.browser(gatehouse)
+            let authority = try await gatehouse.key()
+            _ = try await gatehouse.data.keys.addDeployKey(actor: .localOperator, repositories: ["acme/app"], label: "build CA",
+                                                           keyText: authority.publicKey, certificatePrincipals: ["ci", "release"])
+            _ = try await Self.signIn(browser, next: "/acme/app/admin/deploy-keys")
+            let page = try await browser.get("/acme/app/admin/deploy-keys")
+            #expect(page.status == 200 && page.body.contains("ssh-ed25519 certificate authority for ci, release"), "\(page.body)")
+        }
+    }
+
     @Test("pages that do not exist, and private repositories, get a 404 page that names nothing; the API keeps its JSON errors")
     func errorPages() async throws {
         try await TestGatehouse.with { gatehouse in

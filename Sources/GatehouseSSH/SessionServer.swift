@@ -24,7 +24,10 @@ struct SessionServer: Sendable {
                 // Every write has completed by now: closing earlier would drop data still waiting for window space.
                 try await raw.triggerUserOutboundEvent(SSHChannelRequestEvent.ExitStatus(exitStatus: Int(status))).get()
                 if !state.peerClosedInput { try? await raw.close(mode: .output).get() }
+                throw SessionFinished()
             }
+        } catch is SessionFinished {
+            // The usual end.
         } catch ChannelError.eof {
             // The client opened a session and left without asking for anything.
         } catch {
@@ -83,6 +86,11 @@ struct SessionServer: Sendable {
         }
     }
 }
+
+/// Thrown at the end of every session so that `executeThenClose` closes the channel on its error path.
+/// On the success path it asserts (in debug builds) that the channel's `closeFuture` succeeded, but NIOSSH fails
+/// it when the client vanishes or its EOF crosses ours ("Sent EOF out of sequence"), which is no fault here.
+private struct SessionFinished: Error {}
 
 extension Duration {
     /// Whole milliseconds, for logs.

@@ -35,12 +35,12 @@ public final class DataVersionCache<Key: Hashable & Sendable, Value: Sendable>: 
         }
     }
 
-    /// The cached value, or `compute`'s, which is kept when `version` is known.
+    /// The cached value, or `compute`'s, which is kept when it is not nil and `version` is known.
     /// Without a version (a store that cannot tell cheaply) nothing is kept.
-    public func value(for key: Key, at version: UInt64?, compute: () async throws -> Value) async throws -> Value {
+    public func value(for key: Key, at version: UInt64?, compute: () async throws -> Value?) async throws -> Value? {
         guard let version else { return try await compute() }
         if let cached = value(for: key, at: version) { return cached }
-        let value = try await compute()
+        guard let value = try await compute() else { return nil }
         store(value, for: key, at: version)
         return value
     }

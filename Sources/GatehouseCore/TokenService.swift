@@ -58,15 +58,8 @@ public struct TokenService: Sendable {
     public func authenticate(secret: String, username: String? = nil) async throws -> Actor? {
         guard secret.hasPrefix(TokenSecret.prefix), secret.utf8.count < 200 else { return nil }
         let hash = TokenSecret.hash(secret)
-        let version = store.dataVersion()
-        let found: (APIToken, User)?
-        if let version, let cached = known.value(for: hash, at: version) {
-            found = cached
-        } else {
-            found = try await store.token(hash: hash)
-            if let version, let found { known.store(found, for: hash, at: version) }
-        }
-        guard let (token, owner) = found else { return nil }
+        guard let (token, owner) = try await known.value(for: hash, at: store.dataVersion(), compute: { try await store.token(hash: hash) })
+        else { return nil }
         let now = clock()
         guard !token.isExpired(at: now) else { return nil }
         if let username, username != owner.username, username != owner.email { return nil }

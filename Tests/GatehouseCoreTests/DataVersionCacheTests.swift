@@ -43,7 +43,7 @@ struct DataVersionCacheTests {
         #expect(cache.value(for: 6, at: 1) == 6)
     }
 
-    @Test("without a version every call computes and nothing is kept")
+    @Test("without a version every call computes and nothing is kept; nor is a nil result")
     func noVersionNoCaching() async throws {
         let cache = DataVersionCache<String, Int>(capacity: 10)
         var calls = 0
@@ -51,5 +51,7 @@ struct DataVersionCacheTests {
         #expect(calls == 3 && cache.count == 0)
         for _ in 0..<3 { _ = try await cache.value(for: "a", at: 5) { calls += 1; return calls } }
         #expect(calls == 4, "with a version, the first call computes and the rest are served")
+        for _ in 0..<2 { #expect(try await cache.value(for: "unknown", at: 5) { calls += 1; return nil } == nil) }
+        #expect(calls == 6 && cache.value(for: "unknown", at: 5) == nil, "an unknown key is asked again every time")
     }
 }

@@ -81,18 +81,26 @@ struct WebTests {
         }
     }
 
-    @Test("the deployment keys page marks a certificate authority with the principals it is trusted for")
+    @Test("a certificate authority is added in the dialog with its principals, and the list marks it")
     func certificateAuthorityListed() async throws {
         try await TestGatehouse.with { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app"], owner: "ada")
             try await gatehouse.data.sessions.setPassword(username: "ada", password: "correct horse battery")
             let browser = Self.browser(gatehouse)
             let authority = try await gatehouse.key()
-            _ = try await gatehouse.data.keys.addDeployKey(actor: .localOperator, repositories: ["acme/app"], label: "build CA",
-                                                           keyText: authority.publicKey, certificatePrincipals: ["ci", "release"])
-            _ = try await Self.signIn(browser, next: "/acme/app/admin/deploy-keys")
+            let form = try await Self.signIn(browser, next: "/acme/app/admin/deploy-keys?add")
+            let csrf = try #require(browser.csrf(from: form))
+            let refused = try await browser.post("/acme/app/admin/deploy-keys", ["label": "build CA", "key": authority.publicKey,
+                                                                                "principals": "ci, re\"lease", "csrf": csrf])
+            #expect(refused.status == 400 && refused.body.contains("is not allowed") && refused.body.contains("value=\"ci, re&quot;lease\""),
+                    "the dialog stays open with the principals as typed")
+            let added = try await browser.post("/acme/app/admin/deploy-keys", ["label": "build CA", "key": authority.publicKey,
+                                                                              "principals": "ci, release", "csrf": csrf])
+            #expect(added.status == 303, "\(added)")
             let page = try await browser.get("/acme/app/admin/deploy-keys")
             #expect(page.status == 200 && page.body.contains("ssh-ed25519 certificate authority for ci, release"), "\(page.body)")
+            let stored = try await gatehouse.data.keys.listDeployKeys(actor: .localOperator, repository: "acme/app")
+            #expect(stored.map(\.key.principals) == [["ci", "release"]] && stored.first?.key.kind == .certificateAuthority)
         }
     }
 

@@ -35,15 +35,18 @@ extension WebRoutes {
             _ = try Self.signedIn(request, context)
             let label = context.form["label"] ?? ""
             let text = context.form["key"] ?? ""
+            let principals = (context.form["principals"] ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
             do {
                 let added = try await keys.addDeployKey(actor: context.actor, repositories: [context.repositoryName], label: label,
-                                                        keyText: text, sourceIP: context.sourceIP)
+                                                        keyText: text, certificatePrincipals: principals.isEmpty ? nil : principals,
+                                                        sourceIP: context.sourceIP)
                 let notice = added.first?.key.frontEndNote == nil ? "added" : "added-openssh"
                 return redirect("/\(context.repositoryName)/admin/deploy-keys?notice=\(notice)")
             } catch let error as GatehouseError where !error.isAccessDenial {
                 // The dialog stays open with the precise reason and what was typed.
                 return try await listPage(context, dialog: ["dialogOpen": true, "error": error.description, "typedLabel": label,
-                                                              "typedKey": Self.retyped(key: text, after: error)],
+                                                              "typedKey": Self.retyped(key: text, after: error),
+                                                              "typedPrincipals": context.form["principals"] ?? ""],
                                           status: .badRequest)
             }
         }

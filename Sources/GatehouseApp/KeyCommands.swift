@@ -44,8 +44,8 @@ struct DeployKeyCommand: AsyncParsableCommand {
             if keys.isEmpty { print("\(repository) has no deployment keys. Add one with `gatehouse deploy-key add \(repository) --label LABEL --key-file FILE`.") }
             for key in keys {
                 let used = key.lastUsed.map { ISO8601DateFormatter().string(from: $0) } ?? "never used"
-                let type = key.key.kind == .certificateAuthority
-                    ? "certificate authority (\(key.key.typeName)) for \(key.key.principals.joined(separator: ","))" : key.key.typeName
+                let type = key.key.certificatePrincipals.map { "certificate authority (\(key.key.typeName)) for \($0.joined(separator: ","))" }
+                    ?? key.key.typeName
                 print("\(key.id)\t\(key.label)\t\(type)\t\(key.key.fingerprint)\t\(used)")
             }
         }
@@ -148,7 +148,7 @@ struct DeployKeyJSON: Encodable {
     var certificate_principals: [String]?
 
     init(_ deployKey: DeployKey) {
-        certificate_principals = deployKey.key.kind == .certificateAuthority ? deployKey.key.principals : nil
+        certificate_principals = deployKey.key.certificatePrincipals
         id = deployKey.id
         label = deployKey.label
         key = deployKey.key.publicKey

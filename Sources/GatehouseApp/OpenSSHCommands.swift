@@ -55,7 +55,7 @@ struct AuthorizedKeysCommand: AsyncParsableCommand {
         }
         guard let publicKey = try? PublicKey(parsing: "\(type) \(key)"),
               let found = try? SQLiteKeyLookup.key(fingerprint: publicKey.fingerprint, databasePath: database),
-              found.kind == .account || found.kind == .deploy else { return nil }
+              found.kind?.logsInWithItsOwnKey == true else { return nil }
         return try? AuthorizedKeysLine.line(forcedCommand: command(found), key: publicKey)
     }
 }

@@ -60,8 +60,9 @@ public enum KeyKind: String, Sendable, Codable {
     /// signed for one of its principals (through the OpenSSH front end), never with the key itself.
     case certificateAuthority = "certificate-authority"
 
-    /// Deployment keys and certificate authorities are attached to repositories; account keys are not.
-    public var isDeployment: Bool { self != .account }
+    /// Whether the key itself logs in. A certificate authority's key only vouches for certificates (which
+    /// sshd checks); every door that resolves an offered key asks this.
+    public var logsInWithItsOwnKey: Bool { self != .certificateAuthority }
 }
 
 /// An SSH public key as stored: one row per distinct key (fingerprint), whatever it is attached to.
@@ -94,6 +95,9 @@ public struct StoredKey: Sendable, Equatable, Codable {
         self.createdAt = createdAt
         self.lastUsed = lastUsed
     }
+
+    /// For certificate authorities, the principals their certificates must name; nil for every other key.
+    public var certificatePrincipals: [String]? { kind == .certificateAuthority ? principals : nil }
 
     /// The key type's name, e.g. `ssh-ed25519`.
     public var typeName: String { String(publicKey.prefix { $0 != " " }) }

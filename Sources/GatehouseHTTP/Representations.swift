@@ -97,7 +97,7 @@ struct DeployKeyJSON: Encodable {
         repository = RepositoryJSON(deployKey.repository, base: base)
         owner = deployKey.addedBy.map { AdderJSON(username: $0) }
         links = SelfLinks(self: Link(href: "\(base)/2.0/repositories/\(deployKey.repository.fullName)/deploy-keys/\(deployKey.id)"))
-        certificate_principals = deployKey.key.kind == .certificateAuthority ? deployKey.key.principals : nil
+        certificate_principals = deployKey.key.certificatePrincipals
     }
 
     func encode(to encoder: any Encoder) throws {

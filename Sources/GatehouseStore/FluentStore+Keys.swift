@@ -7,7 +7,7 @@ extension FluentStore {
     public func principal(fingerprint: String) async throws -> Principal? {
         // A certificate authority's key is no login key: it only vouches for certificates, which sshd checks.
         guard let key = try await KeyModel.query(on: database).filter(\.$fingerprint == fingerprint).first(),
-              key.kind != KeyKind.certificateAuthority.rawValue else { return nil }
+              KeyKind(rawValue: key.kind)?.logsInWithItsOwnKey == true else { return nil }
         return try await principal(for: key)
     }
 

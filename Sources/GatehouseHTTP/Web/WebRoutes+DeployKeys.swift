@@ -14,8 +14,8 @@ extension WebRoutes {
             let name = context.repositoryName
             let list = try await keys.listDeployKeys(actor: context.actor, repository: name)
             let rows: [[String: Any]] = list.map { key in
-                ["id": key.id, "label": key.label, "type": key.key.kind == .certificateAuthority
-                    ? "\(key.key.typeName) certificate authority for \(key.key.principals.joined(separator: ", "))" : key.key.typeName, "fingerprint": key.key.fingerprint,
+                ["id": key.id, "label": key.label, "type": key.key.certificatePrincipals.map { "\(key.key.typeName) certificate authority for \($0.joined(separator: ", "))" }
+                    ?? key.key.typeName, "fingerprint": key.key.fingerprint,
                  "comment": key.key.comment ?? "", "addedOn": Self.date(key.addedAt), "addedBy": key.addedBy ?? "operator",
                  "lastUsed": Self.date(key.lastUsed), "csrf": context.csrfToken]
             }

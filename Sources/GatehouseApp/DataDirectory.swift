@@ -41,7 +41,7 @@ public struct DataDirectory: Sendable {
         let url = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
         let database = url.appendingPathComponent("gatehouse.sqlite").path
         guard FileManager.default.fileExists(atPath: database) else { return nil }
-        let store = try await FluentStore.sqlite(path: database, logger: logger, migrate: false)
+        let store = try await FluentStore.sqlite(path: database, logger: logger, migrate: false, watchChanges: false)
         return DataDirectory(url: url, store: store, logger: logger)
     }
 

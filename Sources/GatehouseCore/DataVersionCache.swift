@@ -28,6 +28,8 @@ public final class DataVersionCache<Key: Hashable & Sendable, Value: Sendable>: 
     /// Keeps `value`, computed from the data at `version`; values of any other version are dropped.
     public func store(_ value: Value, for key: Key, at version: UInt64) {
         entries.withLock { entries in
+            // Versions only grow: a slow request that computed at an older one has nothing worth keeping.
+            if let current = entries.version, version < current { return }
             if entries.version != version || entries.values.count >= capacity {
                 entries = Entries(version: version)
             }

@@ -22,7 +22,7 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The key is stored as a certificate authority and is being added as something else, or the reverse.
     case keyIsCertificateAuthority
     case keyIsNotCertificateAuthority
-    case certificatePrincipalsDiffer(stored: [String])
+    case certificatePrincipalsDiffer
 
     public var description: String {
         switch self {
@@ -47,8 +47,8 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
             "This key is already a certificate authority, so it cannot also be a login key. Generate a separate key for the machine or account (ssh-keygen -t ed25519) and add that."
         case .keyIsNotCertificateAuthority:
             "This key is already a deployment key, so it cannot also be a certificate authority. Use the CA's own key (the one you sign certificates with)."
-        case .certificatePrincipalsDiffer(let stored):
-            "This certificate authority is already trusted elsewhere with the principals \(stored.joined(separator: ", ")). Give the same principals, or remove it everywhere first."
+        case .certificatePrincipalsDiffer:
+            "This certificate authority is already trusted elsewhere with other principals, and an authority has one set of principals. Give the same principals (ask whoever added it), or use a separate CA."
         case .seatLimitReached(let workspace, let limit):
             "Workspace \(workspace) has used all \(limit) seats of its plan. Raise the seat limit or remove a member first (deployment keys do not use seats)."
         }

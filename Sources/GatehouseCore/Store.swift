@@ -87,14 +87,17 @@ public protocol Store: Sendable {
     /// Deletes sessions expired before `now` and failed sign-ins older than `failuresBefore`.
     func pruneSignIns(now: Date, failuresBefore: Date) async throws
 
-    /// Claims up to `limit` pending messages due at `now`, hiding them from other senders for `lease`.
+    /// Claims up to `limit` pending messages due at `now`, hiding them from other senders for `lease`; each
+    /// comes back with `nextAttemptAt` set to the end of its lease.
     func claimDueMail(now: Date, limit: Int, lease: TimeInterval) async throws -> [QueuedMail]
     func markMailSent(id: UUID, at: Date) async throws
-    /// Hands claimed messages back, due at `at`, without counting an attempt (the sender is stopping).
-    func releaseMail(ids: [UUID], at: Date) async throws
+    /// Hands claimed messages back, due at `at`, without counting an attempt (the sender is stopping); each only
+    /// while it is still this sender's claim (`claimedUntil` is the lease `claimDueMail` set).
+    func releaseMail(_ claims: [(id: UUID, claimedUntil: Date)], at: Date) async throws
     /// Records a failed attempt: retried at `retryAt`, or failed for good when it is nil.
     func markMailAttemptFailed(id: UUID, error: String, retryAt: Date?) async throws
     /// Deletes messages sent, or failed for good, before `before`; returns how many. Pending ones are kept.
+    /// (A failed message's `nextAttemptAt` is when it failed.)
     func pruneMail(before: Date) async throws -> Int
     /// Newest first.
     func mail(status: MailStatus?, limit: Int) async throws -> [QueuedMail]

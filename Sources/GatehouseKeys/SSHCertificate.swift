@@ -38,7 +38,10 @@ public struct SSHCertificate: Sendable {
         guard reader.isAtEnd else { throw .trailingData }
         var signingReader = WireReader(signingBlob)
         let signingType = try signingReader.readText()
-        signingKey = try PublicKey(parsing: "\(signingType) \(Base64.encode(signingBlob))")
+        let parsed = try PublicKey(parsing: "\(signingType) \(Base64.encode(signingBlob))")
+        // The text form would let a type name with a space in it stand for another key: insist on this blob.
+        guard parsed.blob == signingBlob else { throw .typeMismatch(declared: signingType, inBlob: parsed.type.rawValue) }
+        signingKey = parsed
         self.principals = principals
     }
 

@@ -59,11 +59,12 @@ public struct MailRelay: Service {
         let client = SMTPClient(configuration: smtp)
         var nextPrune = ContinuousClock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            if ContinuousClock.now >= nextPrune {
+                // Pruning is housekeeping: when it fails, delivery goes on and it is tried again later.
+                nextPrune = ContinuousClock.now + policy.pruneInterval
+                do { try await pruneOld(now: Date()) } catch { logger.error("Old mail could not be pruned from the outbox: \(error)") }
+            }
             do {
-                if ContinuousClock.now >= nextPrune {
-                    try await pruneOld(now: Date())
-                    nextPrune = ContinuousClock.now + policy.pruneInterval
-                }
                 try await deliverDue(with: client)
                 try await reportDepth()
             } catch {
@@ -92,7 +93,7 @@ public struct MailRelay: Service {
             } catch where Task.isCancelled {
                 // Stopping is no fault of the SMTP server: the unsent rest goes back uncounted instead of
                 // waiting out its lease. (One interrupted after the server's 250 may go out twice; none is lost.)
-                try? await store.releaseMail(ids: claimed[index...].map(\.id), at: Date())
+                try? await store.releaseMail(claimed[index...].map { ($0.id, claimedUntil: $0.nextAttemptAt) }, at: Date())
                 return
             } catch {
                 let permanent = (error as? SMTPError)?.isPermanent ?? false

@@ -88,7 +88,7 @@ extension FluentStore {
                 case (.deploy, .deploy): break
                 case (.certificateAuthority, .certificateAuthority):
                     let stored = existing.entity.principals
-                    guard Set(stored) == Set(certificatePrincipals ?? []) else { throw GatehouseError.certificatePrincipalsDiffer(stored: stored) }
+                    guard Set(stored) == Set(certificatePrincipals ?? []) else { throw GatehouseError.certificatePrincipalsDiffer }
                 case (.certificateAuthority, _): throw GatehouseError.keyIsCertificateAuthority
                 case (.deploy, _): throw GatehouseError.keyIsNotCertificateAuthority
                 default: throw GatehouseError.keyIsAccountKey
@@ -163,18 +163,26 @@ extension FluentStore {
     }
 
     public func recordKeyUse(keyID: UUID, attachmentID: Int?, at date: Date, ifUnusedSince cutoff: Date) async throws -> KeyUseUpdate {
-        // Cheap reads by primary key; the write happens at most once per throttle period per key.
-        guard let key = try await KeyModel.find(keyID, on: database) else { return KeyUseUpdate(written: false, previous: nil) }
-        if let previous = key.lastUsed, previous >= cutoff { return KeyUseUpdate(written: false, previous: previous) }
-        try await KeyModel.query(on: database).filter(\.$id == keyID)
-            .group(.or) { $0.filter(\.$lastUsed == nil).filter(\.$lastUsed < cutoff) }
-            .set(\.$lastUsed, to: date).update()
-        if let attachmentID {
-            try await AttachmentModel.query(on: database).filter(\.$id == attachmentID)
-                .group(.or) { $0.filter(\.$lastUsed == nil).filter(\.$lastUsed < cutoff) }
-                .set(\.$lastUsed, to: date).update()
+        // The previous use tells whether this is the day's first; a read by primary key.
+        guard let row = try await sql.raw("SELECT last_used FROM ssh_keys WHERE id = \(bind: keyID)").first() else {
+            return KeyUseUpdate(written: false, previous: nil)
         }
-        return KeyUseUpdate(written: true, previous: key.lastUsed)
+        let previous = try row.decode(column: "last_used", as: Date?.self)
+        if let attachmentID {
+            // Each attachment keeps its own last use, whatever the key did on other repositories meanwhile.
+            try await sql.raw("""
+                UPDATE deploy_keys SET last_used = \(bind: date)
+                WHERE id = \(bind: attachmentID) AND (last_used IS NULL OR last_used < \(bind: cutoff))
+                """).run()
+        }
+        if let previous, previous >= cutoff { return KeyUseUpdate(written: false, previous: previous) }
+        // Only the caller whose conditional UPDATE changed the row has recorded the use, so two first uses at
+        // the same moment (two forced commands, two nodes) make one "first use today" entry, not two.
+        let changed = try await sql.raw("""
+            UPDATE ssh_keys SET last_used = \(bind: date)
+            WHERE id = \(bind: keyID) AND (last_used IS NULL OR last_used < \(bind: cutoff)) RETURNING id
+            """).all()
+        return KeyUseUpdate(written: !changed.isEmpty, previous: previous)
     }
 }
 

@@ -11,9 +11,13 @@ extension FluentStore {
             guard !due.isEmpty else { return [] }
             // Pushing the next attempt past the lease is the claim: another sender (another node) skips these
             // until then, and if this one dies mid-send they become due again instead of being lost.
-            try await MailModel.query(on: db).filter(\.$id ~~ due.compactMap(\.id))
-                .set(\.$nextAttemptAt, to: now.addingTimeInterval(lease)).update()
-            return due.map(\.entity)
+            let deadline = now.addingTimeInterval(lease)
+            try await MailModel.query(on: db).filter(\.$id ~~ due.compactMap(\.id)).set(\.$nextAttemptAt, to: deadline).update()
+            return due.map { model in
+                var claimed = model.entity
+                claimed.nextAttemptAt = deadline
+                return claimed
+            }
         }
     }
 
@@ -22,10 +26,14 @@ extension FluentStore {
             .set(\.$status, to: MailStatus.sent.rawValue).set(\.$sentAt, to: date).set(\.$lastError, to: nil).update()
     }
 
-    public func releaseMail(ids: [UUID], at date: Date) async throws {
-        guard !ids.isEmpty else { return }
-        try await MailModel.query(on: database).filter(\.$id ~~ ids).filter(\.$status == MailStatus.pending.rawValue)
-            .set(\.$nextAttemptAt, to: date).update()
+    public func releaseMail(_ claims: [(id: UUID, claimedUntil: Date)], at date: Date) async throws {
+        try await database.transaction { db in
+            // A claim whose lease ran out may have been taken by another sender since: that one is left alone.
+            for claim in claims {
+                try await MailModel.query(on: db).filter(\.$id == claim.id).filter(\.$status == MailStatus.pending.rawValue)
+                    .filter(\.$nextAttemptAt == claim.claimedUntil).set(\.$nextAttemptAt, to: date).update()
+            }
+        }
     }
 
     public func markMailAttemptFailed(id: UUID, error: String, retryAt: Date?) async throws {
@@ -37,6 +45,8 @@ extension FluentStore {
                 model.nextAttemptAt = retryAt
             } else {
                 model.status = MailStatus.failed.rawValue
+                // For a failed message this is when it failed, which is what pruning counts from.
+                model.nextAttemptAt = Date()
             }
             try await model.update(on: db)
         }
@@ -45,7 +55,7 @@ extension FluentStore {
     public func pruneMail(before date: Date) async throws -> Int {
         try await database.transaction { db in
             let sent = MailModel.query(on: db).filter(\.$status == MailStatus.sent.rawValue).filter(\.$sentAt < date)
-            let failed = MailModel.query(on: db).filter(\.$status == MailStatus.failed.rawValue).filter(\.$createdAt < date)
+            let failed = MailModel.query(on: db).filter(\.$status == MailStatus.failed.rawValue).filter(\.$nextAttemptAt < date)
             let count = try await sent.count() + failed.count()
             try await sent.delete()
             try await failed.delete()

@@ -13,8 +13,9 @@ public final class FluentStore: Store, @unchecked Sendable {
     /// SQLite's commit counter, when the store is SQLite.
     let changes: SQLiteDataVersion?
 
-    /// Opens (and on first use creates and migrates) the SQLite database at `path`.
-    public static func sqlite(path: String, logger: Logger, migrate: Bool = true) async throws -> FluentStore {
+    /// Opens (and on first use creates and migrates) the SQLite database at `path`. `watchChanges` opens the
+    /// connection behind `dataVersion()`, which only long-running processes (the server) need.
+    public static func sqlite(path: String, logger: Logger, migrate: Bool = true, watchChanges: Bool = true) async throws -> FluentStore {
         let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
         databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
         let store = FluentStore(databases: databases, logger: logger)
@@ -25,7 +26,7 @@ public final class FluentStore: Store, @unchecked Sendable {
             throw error
         }
         // Opened after the migrations, so that the file exists and is in WAL mode.
-        return FluentStore(databases: databases, logger: logger, changes: SQLiteDataVersion(path: path))
+        return FluentStore(databases: databases, logger: logger, changes: watchChanges ? SQLiteDataVersion(path: path) : nil)
     }
 
     init(databases: Databases, logger: Logger, changes: SQLiteDataVersion? = nil) {

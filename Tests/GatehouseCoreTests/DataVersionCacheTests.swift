@@ -35,6 +35,14 @@ struct DataVersionCacheTests {
         #expect(cache.value(for: "a", at: 1) == nil && cache.value(for: "b", at: 2) == 20)
     }
 
+    @Test("a value computed at an older version is not kept, and does not push out the newer ones")
+    func olderVersionIgnored() {
+        let cache = DataVersionCache<String, Int>(capacity: 10)
+        cache.store(20, for: "b", at: 2)
+        cache.store(10, for: "a", at: 1)
+        #expect(cache.value(for: "b", at: 2) == 20 && cache.value(for: "a", at: 1) == nil && cache.count == 1)
+    }
+
     @Test("a full cache starts over rather than grow past its capacity")
     func capacityBound() {
         let cache = DataVersionCache<Int, Int>(capacity: 3)

@@ -101,6 +101,22 @@ struct CloneTests {
         }
     }
 
+    @Test("each repository a key is on keeps its own last use, however recently the key was used elsewhere", arguments: FrontEnd.allCases)
+    func lastUsedPerAttachment(frontEnd: FrontEnd) async throws {
+        try await TestGatehouse.with(frontEnd) { gatehouse in
+            _ = try await gatehouse.seeded(repositories: ["acme/app", "acme/lib"])
+            let deployKey = try await gatehouse.key()
+            _ = try await gatehouse.addDeployKey(deployKey, to: ["acme/app", "acme/lib"])
+            for name in ["acme/app", "acme/lib"] {
+                #expect(try await gatehouse.git(["ls-remote", gatehouse.url(name)], keys: [deployKey]).succeeded)
+            }
+            for name in ["acme/app", "acme/lib"] {
+                let listed = try await gatehouse.data.keys.listDeployKeys(actor: .localOperator, repository: name)
+                #expect(listed.first?.lastUsed != nil, "\(name) was used a moment after the other repository")
+            }
+        }
+    }
+
     @Test("streams a large clone intact")
     func largeClone() async throws {
         try await TestGatehouse.with { gatehouse in

@@ -17,7 +17,10 @@ public final class FluentStore: Store, @unchecked Sendable {
     /// connection behind `dataVersion()`, which only long-running processes (the server) need.
     public static func sqlite(path: String, logger: Logger, migrate: Bool = true, watchChanges: Bool = true) async throws -> FluentStore {
         let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
-        databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
+        // SQLite's blocking calls share NIO's thread pool (one thread per core). In a burst — many data directories
+        // migrating at once, as when the test suite starts — a query can wait its turn longer than the default
+        // 10 s for a connection; waiting is better than failing a request that would have succeeded.
+        databases.use(.sqlite(.file(path), connectionPoolTimeout: .seconds(60), sqlLogLevel: .trace), as: .sqlite)
         let store = FluentStore(databases: databases, logger: logger)
         do {
             if migrate { try await store.migrate(logger: logger) }

@@ -33,6 +33,11 @@ extension Store {
                                 accountGrants: grants)
     }
 
+    /// The account's grants on one repository, read the one way grants are read.
+    public func accountGrants(user: User, repository: Repository) async throws -> AccountGrants {
+        try await accountGrants(user: user).grants(on: repository)
+    }
+
     /// The repositories among `repositories` the actor may perform `operation` on, with the grants loaded once;
     /// a denial that is about the caller rather than a repository (a token's missing scope) is thrown.
     public func permitted(_ actor: Actor, _ operation: Operation, among repositories: [Repository]) async throws -> [Repository] {

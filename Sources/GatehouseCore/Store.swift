@@ -25,7 +25,6 @@ public protocol Store: Sendable {
     func repositories() async throws -> [Repository]
     func repositories(workspace: Workspace) async throws -> [Repository]
     func setPermission(repository: Repository, user: User, level: AccessLevel) async throws
-    func accountGrants(user: User, repository: Repository) async throws -> AccountGrants
     /// The account's explicit permissions and workspace roles everywhere, in one round trip.
     func accountGrants(user: User) async throws -> AccountGrantsByRepository
     /// Every repository the account can reach through explicit permissions or workspace roles, with the level.

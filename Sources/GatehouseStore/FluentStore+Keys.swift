@@ -96,7 +96,7 @@ extension FluentStore {
                 keyModel = existing
             } else {
                 keyModel = KeyModel(key, kind: kind)
-                keyModel.principals = certificatePrincipals?.joined(separator: ",")
+                keyModel.principals = StoredPrincipals.column(certificatePrincipals)
                 try await self.mapConstraint(.keyIsAccountKey) { try await keyModel.create(on: db) }
             }
             var ids: [Int] = []

@@ -33,22 +33,6 @@ extension FluentStore {
         return try Self.repository(row, id: "id", slug: "slug")
     }
 
-    public func accountGrants(user: User, repository: Repository) async throws -> AccountGrants {
-        let rows = try await sql.raw("""
-            SELECT 'permission' AS source, p.level AS level, NULL AS role FROM repository_permissions p
-              WHERE p.repository_id = \(bind: repository.id) AND p.user_id = \(bind: user.id)
-            UNION ALL
-            SELECT 'member' AS source, NULL AS level, m.role AS role FROM workspace_members m
-              WHERE m.workspace_id = \(bind: repository.workspaceID) AND m.user_id = \(bind: user.id)
-            """).all()
-        var grants = AccountGrants()
-        for row in rows {
-            if let level = try row.decode(column: "level", as: Int?.self) { grants.explicit = AccessLevel(rawValue: level) ?? .none }
-            if let role = try row.decode(column: "role", as: String?.self) { grants.workspaceRole = WorkspaceRole(rawValue: role) }
-        }
-        return grants
-    }
-
     public func accountGrants(user: User) async throws -> AccountGrantsByRepository {
         let rows = try await sql.raw("""
             SELECT p.repository_id AS target, p.level AS level, NULL AS role FROM repository_permissions p
@@ -110,7 +94,7 @@ extension FluentStore {
                                 label: try row.decode(column: "key_label", as: String?.self),
                                 createdAt: try row.decode(column: "key_created_at", as: Date.self),
                                 lastUsed: try row.decode(column: "key_last_used", as: Date?.self),
-                                principals: try row.decode(column: "principals", as: String?.self)?.split(separator: ",").map(String.init) ?? [])
+                                principals: StoredPrincipals.names(try row.decode(column: "principals", as: String?.self)))
             return DeployKey(id: try row.decode(column: "id", as: Int.self), key: key,
                              repository: try Self.repository(row, id: "repository_id", slug: "repository_slug"),
                              label: try row.decode(column: "label", as: String.self),

@@ -75,7 +75,7 @@ final class KeyModel: Model, @unchecked Sendable {
     @OptionalField(key: "label") var label: String?
     @Field(key: "created_at") var createdAt: Date
     @OptionalField(key: "last_used") var lastUsed: Date?
-    /// Certificate authorities only: their principals, comma-separated (names cannot contain commas).
+    /// Certificate authorities only: their principals (see `StoredPrincipals`).
     @OptionalField(key: "principals") var principals: String?
 
     init() {}
@@ -83,7 +83,7 @@ final class KeyModel: Model, @unchecked Sendable {
     var entity: StoredKey {
         StoredKey(id: id!, kind: KeyKind(rawValue: kind) ?? .account, fingerprint: fingerprint, publicKey: publicKey,
                   comment: comment, userID: userID, label: label, createdAt: createdAt, lastUsed: lastUsed,
-                  principals: principals.map { $0.split(separator: ",").map(String.init) } ?? [])
+                  principals: StoredPrincipals.names(principals))
     }
 }
 
@@ -128,5 +128,17 @@ final class AuditModel: Model, @unchecked Sendable {
     var entity: AuditEntry {
         AuditEntry(at: at, actor: actor, action: AuditAction(rawValue: action) ?? .pushDenied, object: object, detail: detail,
                    sourceIP: sourceIP, workspaceID: workspaceID)
+    }
+}
+
+/// How a certificate authority's principals sit in `ssh_keys.principals`: comma-separated, which is safe because
+/// `CertificatePrincipals` allows no commas in a name. Every reader and the writer go through here.
+enum StoredPrincipals {
+    static func column(_ principals: [String]?) -> String? {
+        principals?.joined(separator: ",")
+    }
+
+    static func names(_ column: String?) -> [String] {
+        column?.split(separator: ",").map(String.init) ?? []
     }
 }

@@ -37,7 +37,7 @@ public enum SQLiteKeyLookup {
             func text(_ column: Int32) -> String? { sqlite_nio_sqlite3_column_text(statement, column).map { String(cString: $0) } }
             guard let id = text(0) else { return nil }
             return Found(id: id, kind: text(1).flatMap(KeyKind.init(rawValue:)),
-                         principals: text(2)?.split(separator: ",").map(String.init) ?? [])
+                         principals: StoredPrincipals.names(text(2)))
         case SQLITE_DONE:
             return nil
         default:

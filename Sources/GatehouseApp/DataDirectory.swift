@@ -11,13 +11,14 @@ import Logging
 /// The CLI and `serve` open the same directory, so commands work while the server runs.
 public struct DataDirectory: Sendable {
     public let url: URL
-    public let store: FluentStore
+    public let store: Store
     public let repositories: GitRepositories
     public let directory: DirectoryService
     public let keys: KeyService
     public let tokens: TokenService
     public let sessions: SessionService
     public let access: AccessService
+    public let outbox: OutboxService
     public let logger: Logger
 
     /// `--data`, else `$GATEHOUSE_DATA`, else `./gatehouse-data`.
@@ -31,7 +32,7 @@ public struct DataDirectory: Sendable {
         try FileManager.default.createDirectory(at: url.appendingPathComponent("repositories", isDirectory: true),
                                                 withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        let store = try await FluentStore.sqlite(path: url.appendingPathComponent("gatehouse.sqlite").path, logger: logger)
+        let store = try await StoreFactory.open(databaseLocation(url), logger: logger)
         return DataDirectory(url: url, store: store, logger: logger, signInLimits: signInLimits)
     }
 
@@ -39,13 +40,17 @@ public struct DataDirectory: Sendable {
     /// every connection attempt. Nil when there is no database yet.
     public static func openExisting(_ path: String, logger: Logger) async throws -> DataDirectory? {
         let url = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
-        let database = url.appendingPathComponent("gatehouse.sqlite").path
-        guard FileManager.default.fileExists(atPath: database) else { return nil }
-        let store = try await FluentStore.sqlite(path: database, logger: logger, migrate: false, watchChanges: false)
+        guard case .sqliteFile(let database) = databaseLocation(url), FileManager.default.fileExists(atPath: database) else { return nil }
+        let store = try await StoreFactory.open(databaseLocation(url), logger: logger, migrate: false, watchChanges: false)
         return DataDirectory(url: url, store: store, logger: logger)
     }
 
-    private init(url: URL, store: FluentStore, logger: Logger, signInLimits: SignInLimits = SignInLimits()) {
+    /// The database of the data directory at `url`: its SQLite file.
+    public static func databaseLocation(_ url: URL) -> DatabaseLocation {
+        .sqliteFile(url.appendingPathComponent("gatehouse.sqlite").path)
+    }
+
+    private init(url: URL, store: Store, logger: Logger, signInLimits: SignInLimits = SignInLimits()) {
         self.url = url
         self.store = store
         self.repositories = GitRepositories(root: url.appendingPathComponent("repositories", isDirectory: true))
@@ -54,6 +59,7 @@ public struct DataDirectory: Sendable {
         self.tokens = TokenService(store: store)
         self.sessions = SessionService(store: store, hasher: BcryptHasher(), limits: signInLimits)
         self.access = AccessService(store: store)
+        self.outbox = OutboxService(store: store)
         self.logger = logger
     }
 
@@ -71,7 +77,7 @@ public struct DataDirectory: Sendable {
     public func apiServer(ssh: APIServer.SSHEndpoint, maximumBodySize: Int = APIServer.defaultMaximumBodySize) throws -> APIServer {
         // Metrics recorded before the bootstrap would go nowhere: make sure it happened.
         _ = GatehouseMetrics.registry
-        return try APIServer(services: .init(store: store, directory: directory, keys: keys, tokens: tokens, sessions: sessions), ssh: ssh, logger: logger,
+        return try APIServer(services: .init(dataVersion: { store.dataVersion() }, directory: directory, keys: keys, tokens: tokens, sessions: sessions), ssh: ssh, logger: logger,
                   metrics: GatehouseMetrics.exposition, maximumBodySize: maximumBodySize)
     }
 
@@ -82,7 +88,7 @@ public struct DataDirectory: Sendable {
 
     /// The outbox sender; with no SMTP server it only reports what is waiting.
     public func mailRelay(smtp: SMTPConfiguration?, policy: MailRelay.Policy = .init()) -> MailRelay {
-        MailRelay(store: store, smtp: smtp, policy: policy, logger: logger)
+        MailRelay(outbox: outbox, smtp: smtp, policy: policy, logger: logger)
     }
 
     public func close() async {

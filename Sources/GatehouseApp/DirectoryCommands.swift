@@ -40,7 +40,7 @@ struct UserCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let users = try await options.withDirectory { try await $0.store.users() }
+            let users = try await options.withDirectory { try await $0.directory.users(actor: .localOperator) }
             if json { return try printJSON(users.map { ["username": $0.username, "email": $0.email, "display_name": $0.displayName] }) }
             for user in users { print("\(user.username)\t\(user.email)") }
         }
@@ -120,7 +120,7 @@ struct RepoCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let repositories = try await options.withDirectory { try await $0.store.repositories() }
+            let repositories = try await options.withDirectory { try await $0.directory.visibleRepositories(actor: .localOperator) }
             if json { return try printJSON(repositories.map { ["full_name": $0.fullName, "is_private": $0.isPrivate ? "true" : "false"] }) }
             for repository in repositories { print("\(repository.fullName)\t\(repository.isPrivate ? "private" : "public")") }
         }

@@ -107,9 +107,7 @@ struct SSHKeyCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let keys = try await options.withDirectory { directory in
-                try await directory.store.accountKeys(user: try await directory.directory.requireUser(name))
-            }
+            let (_, keys) = try await options.withDirectory { try await $0.keys.listAccountKeys(actor: .localOperator, username: name) }
             if json {
                 return try printJSON(keys.map { ["uuid": $0.id.uuidString, "label": $0.label ?? "", "key": $0.publicKey, "fingerprint": $0.fingerprint] })
             }

@@ -39,22 +39,22 @@ struct AuthorizedKeysCommand: AsyncParsableCommand {
     /// The line for sshd, or nil for an unknown user, an unparsable key or an unknown key (sshd then refuses it).
     /// For a certificate (`%t` is a `-cert-v01` type) the line trusts the authority that signed it, if that is a
     /// stored certificate authority; sshd then checks the signature, validity and principals itself.
-    /// One read-only query through the fingerprint index (`SQLiteKeyLookup`); nothing is migrated or started.
+    /// One read-only query through the fingerprint index (`KeyIndexLookup`); nothing is migrated or started.
     static func line(user: String, type: String, key: String, sshUser: String, data: String) -> String? {
         guard user == sshUser else { return nil }
-        let database = URL(fileURLWithPath: data, isDirectory: true).appendingPathComponent("gatehouse.sqlite").path
-        func command(_ found: SQLiteKeyLookup.Found) -> String {
+        let database = DataDirectory.databaseLocation(URL(fileURLWithPath: data, isDirectory: true))
+        func command(_ found: KeyIndexLookup.Found) -> String {
             AuthorizedKeysLine.shellCommand(executable: executablePath(), dataDirectory: absolute(data), keyID: found.id)
         }
         if SSHCertificate.types[type] != nil {
             guard let certificate = try? SSHCertificate(type: type, base64: key),
-                  let found = try? SQLiteKeyLookup.key(fingerprint: certificate.signingKey.fingerprint, databasePath: database),
+                  let found = try? KeyIndexLookup.key(fingerprint: certificate.signingKey.fingerprint, in: database),
                   found.kind == .certificateAuthority else { return nil }
             return try? AuthorizedKeysLine.certificateAuthorityLine(forcedCommand: command(found), principals: found.principals,
                                                                     authority: certificate.signingKey)
         }
         guard let publicKey = try? PublicKey(parsing: "\(type) \(key)"),
-              let found = try? SQLiteKeyLookup.key(fingerprint: publicKey.fingerprint, databasePath: database),
+              let found = try? KeyIndexLookup.key(fingerprint: publicKey.fingerprint, in: database),
               found.kind?.logsInWithItsOwnKey == true else { return nil }
         return try? AuthorizedKeysLine.line(forcedCommand: command(found), key: publicKey)
     }
@@ -102,7 +102,7 @@ struct ShellCommand: AsyncParsableCommand {
         guard let keyID = UUID(uuidString: key), let data = try await DataDirectory.openExisting(options.data, logger: quietLogger) else {
             Self.finish(.refusal("Gatehouse has no data at \(options.data); check the AuthorizedKeysCommand line in sshd_config."))
         }
-        let principal = try await data.store.principal(keyID: keyID)
+        let principal = try await data.access.principal(keyID: keyID)
         let outcome: SessionOutcome = if let principal {
             await data.access.outcome(of: environment["SSH_ORIGINAL_COMMAND"], principal: principal, sourceIP: sourceIP)
         } else {

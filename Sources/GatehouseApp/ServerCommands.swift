@@ -121,9 +121,8 @@ struct AuditCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let entries = try await options.withDirectory { directory in
-            let scope = if let workspace { try await directory.directory.requireWorkspace(workspace) } else { Workspace?.none }
-            return try await directory.store.auditEntries(workspace: scope, limit: limit)
+        let (entries, _) = try await options.withDirectory {
+            try await $0.directory.auditLog(actor: .localOperator, workspace: workspace, offset: 0, limit: limit)
         }
         if json { return try printJSON(entries) }
         let formatter = ISO8601DateFormatter()
@@ -145,7 +144,7 @@ struct MailCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let messages = try await options.withDirectory { try await $0.store.mail(status: status, limit: limit) }
+            let messages = try await options.withDirectory { try await $0.outbox.messages(status: status, limit: limit) }
             if json { return try printJSON(messages) }
             if messages.isEmpty { print("The outbox is empty.") }
             let formatter = ISO8601DateFormatter()

@@ -23,7 +23,8 @@ public enum AccessDecision: Sendable, Equatable {
 }
 
 /// Why access was refused; the message is the same whichever door asked.
-public enum AccessDenial: Error, Sendable, Equatable, CustomStringConvertible {
+/// Thrown only inside `GatehouseError.accessDenied`, so that every door has one error type to map.
+public enum AccessDenial: Sendable, Equatable, CustomStringConvertible {
     /// The repository does not exist or the principal may not read it: indistinguishable on purpose.
     case notFound(String)
     case readOnlyDeployKey(label: String, fingerprint: String, repository: String)
@@ -37,6 +38,14 @@ public enum AccessDenial: Error, Sendable, Equatable, CustomStringConvertible {
     case notWorkspaceAdministrator(workspace: String)
     /// Another person's account, or none: indistinguishable on purpose.
     case accountNotFound(String)
+
+    public var category: ErrorCategory {
+        switch self {
+        case .notFound, .accountNotFound: .notFound
+        case .signInRequired: .unauthenticated
+        case .readOnlyDeployKey, .readOnlyAccount, .notAdministrator, .missingScope, .notWorkspaceAdministrator: .denied
+        }
+    }
 
     public var description: String {
         switch self {

@@ -29,7 +29,8 @@ public enum SessionOutcome: Sendable, Equatable {
 /// Answers every door's questions about SSH principals: who a key is, whether a Git command may run,
 /// and what `ssh -T` says. Records key use and denied pushes.
 public struct AccessService: Sendable {
-    public let store: any Store
+    public let store: Store
+    public let authorizer: Authorizer
     public let clock: @Sendable () -> Date
     /// Key use is written at most this often per key, to keep clones from writing to the database.
     public let lastUsedThrottle: TimeInterval
@@ -37,8 +38,9 @@ public struct AccessService: Sendable {
     /// Keyed by key id and attachment: the same key used on another repository has its own last-used time.
     private let uses: UseThrottle<KeyUse>
 
-    public init(store: any Store, lastUsedThrottle: TimeInterval = 60, clock: @escaping @Sendable () -> Date = Date.init) {
+    public init(store: Store, lastUsedThrottle: TimeInterval = 60, clock: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
+        self.authorizer = Authorizer(store: store)
         self.lastUsedThrottle = lastUsedThrottle
         self.clock = clock
         self.uses = UseThrottle(interval: lastUsedThrottle)
@@ -46,7 +48,30 @@ public struct AccessService: Sendable {
 
     /// The principal for a key that has proven possession (signature verified), or nil if unknown.
     public func principal(fingerprint: String) async throws -> Principal? {
-        try await store.principal(fingerprint: fingerprint)
+        // A certificate authority's key is no login key: it only vouches for certificates, which sshd checks.
+        guard let key = try await store.keys.key(fingerprint: fingerprint, on: store.db), key.kind.logsInWithItsOwnKey else { return nil }
+        return try await principal(for: key)
+    }
+
+    /// The principal for a stored key's id (the OpenSSH forced command carries it); nil once the key is gone.
+    public func principal(keyID: UUID) async throws -> Principal? {
+        guard let key = try await store.keys.key(id: keyID, on: store.db) else { return nil }
+        return try await principal(for: key)
+    }
+
+    private func principal(for key: StoredKey) async throws -> Principal? {
+        let reference = KeyReference(id: key.id, fingerprint: key.fingerprint)
+        switch key.kind {
+        case .account:
+            guard let userID = key.userID, let user = try await store.accounts.user(id: userID, on: store.db) else { return nil }
+            return .account(user, key: reference)
+        case .deploy, .certificateAuthority:
+            let grants = try await store.keys.deployKeys(.key(key.id), on: store.db).map { deployKey in
+                DeployKeyGrant(attachmentID: deployKey.id, label: deployKey.label, repositoryID: deployKey.repository.id,
+                               repositoryFullName: deployKey.repository.fullName, access: deployKey.access)
+            }
+            return grants.isEmpty ? nil : .deployKey(DeployKeyPrincipal(keyID: key.id, fingerprint: key.fingerprint, grants: grants))
+        }
     }
 
     /// Decides what a session does: `command` is the exec request or `SSH_ORIGINAL_COMMAND`, nil for a shell.
@@ -61,7 +86,7 @@ public struct AccessService: Sendable {
             return .git(try await authorize(try GitCommand(parsing: command), principal: principal, sourceIP: sourceIP))
         } catch let error as GitCommand.ParseError {
             return .refusal(error.description)
-        } catch let denial as AccessDenial {
+        } catch GatehouseError.accessDenied(let denial) {
             return .refusal(denial.description)
         } catch {
             return .refusal("The server could not check access; try again.")
@@ -70,13 +95,8 @@ public struct AccessService: Sendable {
 
     /// Decides a parsed Git command for a principal. A denied push is audited.
     public func authorize(_ command: GitCommand, principal: Principal, sourceIP: String?) async throws -> AuthorizedGitCommand {
-        let repository: Repository? = if let path = command.path { try await store.repository(path) } else { nil }
-        var grants = AccountGrants()
-        if case .account(let user, _) = principal, let repository {
-            grants = try await store.accountGrants(user: user, repository: repository)
-        }
-        let decision = Access.decide(principal, operation: command.service.operation, on: repository,
-                                     requestedPath: command.requestedPath, accountGrants: grants)
+        let repository: Repository? = if let path = command.path { try await store.directory.repository(path, on: store.db) } else { nil }
+        let decision = try await authorizer.decide(principal, command.service.operation, on: repository, requestedPath: command.requestedPath)
         switch decision {
         case .allowed(let level):
             // Last use is bookkeeping: a busy database must not fail a clone over it.
@@ -84,11 +104,11 @@ public struct AccessService: Sendable {
             return AuthorizedGitCommand(service: command.service, repository: repository!, level: level)
         case .denied(let denial):
             if command.service == .receivePack, let repository, denial != .notFound(command.requestedPath) {
-                try await store.appendAudit(AuditEntry(at: clock(), actor: principal.auditName, action: .pushDenied,
+                try await store.audit.append(AuditEntry(at: clock(), actor: principal.auditName, action: .pushDenied,
                                                        object: repository.fullName, detail: denial.description,
-                                                       sourceIP: sourceIP, workspaceID: repository.workspaceID))
+                                                        sourceIP: sourceIP, workspaceID: repository.workspaceID), on: store.db)
             }
-            throw denial
+            throw GatehouseError.accessDenied(denial)
         }
     }
 
@@ -96,7 +116,7 @@ public struct AccessService: Sendable {
     public func greeting(for principal: Principal) async throws -> String {
         switch principal {
         case .account(let user, let key):
-            let repositories = try await store.grantedRepositories(user: user)
+            let repositories = try await store.directory.grantedRepositories(of: user.id, on: store.db)
             let readable = repositories.map(\.0.fullName).sorted()
             let writable = repositories.filter { $0.1 >= .write }.map(\.0.fullName).sorted()
             return """
@@ -124,16 +144,16 @@ public struct AccessService: Sendable {
         switch principal {
         case .account(_, let key):
             guard let key, uses.shouldRecord(KeyUse(key: key.id, attachment: nil), at: now) else { return }
-            update = try await store.recordKeyUse(keyID: key.id, attachmentID: nil, at: now, ifUnusedSince: uses.cutoff(at: now))
+            update = try await store.keys.recordUse(keyID: key.id, attachmentID: nil, at: now, ifUnusedSince: uses.cutoff(at: now), on: store.db)
         case .deployKey(let key):
             let attachment = key.grants(for: repository).first?.attachmentID
             guard uses.shouldRecord(KeyUse(key: key.keyID, attachment: attachment), at: now) else { return }
-            update = try await store.recordKeyUse(keyID: key.keyID, attachmentID: attachment, at: now, ifUnusedSince: uses.cutoff(at: now))
+            update = try await store.keys.recordUse(keyID: key.keyID, attachmentID: attachment, at: now, ifUnusedSince: uses.cutoff(at: now), on: store.db)
         }
         if update.isFirstUseOfDay(now) {
-            try await store.appendAudit(AuditEntry(at: now, actor: principal.auditName, action: .keyUsed, object: repository.fullName,
-                                                   detail: "first use today (\(service.rawValue))", sourceIP: sourceIP,
-                                                   workspaceID: repository.workspaceID))
+            try await store.audit.append(AuditEntry(at: now, actor: principal.auditName, action: .keyUsed, object: repository.fullName,
+                                                    detail: "first use today (\(service.rawValue))", sourceIP: sourceIP,
+                                                    workspaceID: repository.workspaceID), on: store.db)
         }
     }
 }

@@ -2,12 +2,16 @@ import Foundation
 
 /// Accounts, workspaces, repositories and permissions, with their rules.
 public struct DirectoryService: Sendable {
-    public let store: any Store
+    public let store: Store
     public let storage: any RepositoryStorage
+    public let authorizer: Authorizer
+    public let clock: @Sendable () -> Date
 
-    public init(store: any Store, storage: any RepositoryStorage) {
+    public init(store: Store, storage: any RepositoryStorage, clock: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
         self.storage = storage
+        self.authorizer = Authorizer(store: store)
+        self.clock = clock
     }
 
     public func addUser(username: String, email: String, displayName: String? = nil) async throws -> User {
@@ -15,34 +19,75 @@ public struct DirectoryService: Sendable {
         guard email.contains("@"), !email.contains(where: \.isWhitespace) else {
             throw GatehouseError.invalidArgument("\"\(email)\" is not an email address. Give one like name@example.com.")
         }
-        return try await store.createUser(username: username, email: email, displayName: displayName ?? username)
+        let user = User(id: UUID(), username: username, email: email, displayName: displayName ?? username)
+        try await store.unique(.alreadyExists("A user named '\(username)' already exists.")) {
+            try await store.accounts.create(user, on: store.db)
+        }
+        return user
+    }
+
+    /// Every account, by name (the operator's list).
+    public func users(actor: Actor) async throws -> [User] {
+        guard actor == .localOperator else { throw GatehouseError.accessDenied(.signInRequired) }
+        return try await store.accounts.users(on: store.db)
     }
 
     public func requireUser(_ username: String) async throws -> User {
-        guard let user = try await store.user(username: username) else {
+        guard let user = try await store.accounts.user(username: username, on: store.db) else {
             throw GatehouseError.notFound("No user named '\(username)'. Create it with `gatehouse user add \(username) --email EMAIL`.")
         }
         return user
     }
 
     public func requireWorkspace(_ slug: String) async throws -> Workspace {
-        guard let workspace = try await store.workspace(slug: slug) else {
+        guard let workspace = try await store.directory.workspace(slug: slug, on: store.db) else {
             throw GatehouseError.notFound("No workspace named '\(slug)'. Create it with `gatehouse workspace add \(slug) --owner NAME`.")
         }
         return workspace
     }
 
+    /// Creates a workspace; its owner is its first member and takes a seat.
     public func addWorkspace(slug: String, name: String? = nil, owner: String, seatLimit: Int) async throws -> Workspace {
         try Names.validateSlug(slug, of: "workspace")
         guard seatLimit >= 1 else { throw GatehouseError.invalidArgument("The seat limit must be at least 1 (the owner takes a seat).") }
         let owner = try await requireUser(owner)
-        return try await store.createWorkspace(slug: slug, name: name ?? slug, owner: owner, seatLimit: seatLimit)
+        let workspace = Workspace(id: UUID(), slug: slug, name: name ?? slug, ownerID: owner.id, seatLimit: seatLimit)
+        let store = store
+        try await store.unique(.alreadyExists("A workspace named '\(slug)' already exists.")) {
+            try await store.transaction { tx in
+                try await store.directory.create(workspace, on: tx)
+                try await store.directory.setRole(.owner, of: owner.id, in: workspace, on: tx)
+            }
+        }
+        return workspace
     }
 
+    /// Adds a member or changes a member's role. Seats are people: a new member beyond the plan's limit is
+    /// refused (deployment keys are never counted).
     public func setMember(workspace slug: String, username: String, role: WorkspaceRole) async throws {
         let workspace = try await requireWorkspace(slug)
         let user = try await requireUser(username)
-        try await store.setMember(workspace: workspace, user: user, role: role)
+        let store = store
+        try await store.transaction { tx in
+            if try await store.directory.role(of: user.id, in: workspace, on: tx) == nil,
+               try await store.directory.memberCount(of: workspace, on: tx) >= workspace.seatLimit {
+                throw GatehouseError.seatLimitReached(workspace: workspace.slug, limit: workspace.seatLimit)
+            }
+            try await store.directory.setRole(role, of: user.id, in: workspace, on: tx)
+        }
+    }
+
+    /// The workspace's members and their roles, by name: its administrators only.
+    public func members(actor: Actor, workspace slug: String) async throws -> (Workspace, [(User, WorkspaceRole)]) {
+        let workspace = try await administeredWorkspace(slug, actor: actor)
+        let members = try await store.directory.members(of: workspace, on: store.db).sorted { $0.0.username < $1.0.username }
+        return (workspace, members)
+    }
+
+    /// How many deployment key attachments the workspace's repositories have (they take no seat).
+    public func deployKeyCount(actor: Actor, workspace slug: String) async throws -> Int {
+        let workspace = try await administeredWorkspace(slug, actor: actor)
+        return try await store.keys.deployKeyCount(in: workspace, on: store.db)
     }
 
     public func createRepository(_ fullName: String, isPrivate: Bool) async throws -> Repository {
@@ -52,11 +97,15 @@ public struct DirectoryService: Sendable {
         }
         try Names.validateSlug(parts[1], of: "repository")
         let workspace = try await requireWorkspace(parts[0])
-        let repository = try await store.createRepository(workspace: workspace, slug: parts[1], isPrivate: isPrivate)
+        let repository = Repository(id: UUID(), workspaceID: workspace.id, workspaceSlug: workspace.slug, slug: parts[1], isPrivate: isPrivate)
+        try await store.unique(.alreadyExists("Repository \(repository.fullName) already exists.")) {
+            try await store.directory.create(repository, on: store.db)
+        }
         do {
             try await storage.create(repository)
         } catch {
-            try? await store.deleteRepository(repository)
+            // The row without its directory would be a repository nobody can clone.
+            try? await store.directory.delete(repository, on: store.db)
             throw error
         }
         return repository
@@ -64,7 +113,7 @@ public struct DirectoryService: Sendable {
 
     /// The repository at `fullName`, or `.notFound` saying how to create it.
     public func requireRepository(_ fullName: String) async throws -> Repository {
-        guard let path = RepositoryPath(parsing: fullName), let repository = try await store.repository(path) else {
+        guard let path = RepositoryPath(parsing: fullName), let repository = try await store.directory.repository(path, on: store.db) else {
             throw GatehouseError.notFound("Repository '\(fullName)' not found. Give it as WORKSPACE/REPOSITORY; `gatehouse repo create` creates one.")
         }
         return repository
@@ -73,7 +122,7 @@ public struct DirectoryService: Sendable {
     public func grant(repository fullName: String, username: String, level: AccessLevel) async throws {
         let repository = try await requireRepository(fullName)
         let user = try await requireUser(username)
-        try await store.setPermission(repository: repository, user: user, level: level)
+        try await store.directory.setPermission(level, of: user.id, on: repository, on: store.db)
     }
 
     /// Creates a repository for an API or web caller: workspace administrators only.
@@ -82,38 +131,49 @@ public struct DirectoryService: Sendable {
         return try await createRepository("\(workspace.slug)/\(repositorySlug)", isPrivate: isPrivate)
     }
 
+    /// The repository if the actor may perform `operation` on it; otherwise "not found" or the refusal.
+    public func repository(actor: Actor, _ fullName: String, operation: Operation = .read) async throws -> Repository {
+        try await authorizer.repository(fullName, actor: actor, operation: operation)
+    }
+
+    /// Whether the actor administers the repository (the web shows its settings then).
+    public func administers(_ actor: Actor, repository: Repository) async throws -> Bool {
+        try await authorizer.allows(actor, .administer, on: repository)
+    }
+
     /// The repositories of a workspace the actor may read, by slug.
     public func visibleRepositories(actor: Actor, workspace slug: String) async throws -> [Repository] {
-        try await readable(try await store.repositories(workspace: try await requireWorkspace(slug)), by: actor)
+        let workspace = try await requireWorkspace(slug)
+        return try await authorizer.permitted(actor, .read, among: try await store.directory.repositories(in: workspace, on: store.db))
     }
 
     /// Every repository the actor may read, in every workspace.
     public func visibleRepositories(actor: Actor) async throws -> [Repository] {
-        try await readable(try await store.repositories(), by: actor)
+        try await authorizer.permitted(actor, .read, among: try await store.directory.repositories(in: nil, on: store.db))
     }
 
     /// Whether the actor administers the workspace (creates repositories, reads its audit log).
-    public func administers(_ actor: Actor, workspace: Workspace) async throws -> Bool {
-        let role = if let user = actor.user { try await store.role(of: user, in: workspace) } else { WorkspaceRole?.none }
-        return Access.authorizeWorkspace(actor, workspace: workspace.slug, role: role) == nil
+    public func administers(_ actor: Actor, workspace slug: String) async throws -> Bool {
+        try await authorizer.administers(actor, workspace: try await requireWorkspace(slug))
     }
 
-    /// The repositories the actor may read; a token without the `repository` scope is refused outright.
-    private func readable(_ repositories: [Repository], by actor: Actor) async throws -> [Repository] {
-        try await store.permitted(actor, .read, among: repositories)
-    }
-
-    /// One page of a workspace's audit log, newest first, with the total count: workspace administrators only.
-    public func auditLog(actor: Actor, workspace slug: String, offset: Int, limit: Int) async throws -> (entries: [AuditEntry], total: Int) {
-        let workspace = try await administeredWorkspace(slug, actor: actor)
-        return (try await store.auditEntries(workspace: workspace, limit: limit, offset: offset),
-                try await store.auditEntryCount(workspace: workspace))
+    /// One page of the audit log, newest first, with the total count: a workspace's for its administrators,
+    /// everything (`workspace` nil) for the operator.
+    public func auditLog(actor: Actor, workspace slug: String?, offset: Int, limit: Int) async throws -> (entries: [AuditEntry], total: Int) {
+        let workspace: Workspace?
+        if let slug {
+            workspace = try await administeredWorkspace(slug, actor: actor)
+        } else {
+            guard actor == .localOperator else { throw GatehouseError.accessDenied(.signInRequired) }
+            workspace = nil
+        }
+        return (try await store.audit.entries(workspace: workspace, limit: limit, offset: offset, on: store.db),
+                try await store.audit.count(workspace: workspace, on: store.db))
     }
 
     private func administeredWorkspace(_ slug: String, actor: Actor) async throws -> Workspace {
         let workspace = try await requireWorkspace(slug)
-        let role = if let user = actor.user { try await store.role(of: user, in: workspace) } else { WorkspaceRole?.none }
-        if let denial = Access.authorizeWorkspace(actor, workspace: workspace.slug, role: role) { throw GatehouseError.accessDenied(denial) }
+        try await authorizer.administeredWorkspace(workspace, actor: actor)
         return workspace
     }
 }

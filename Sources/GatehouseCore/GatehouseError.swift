@@ -1,6 +1,24 @@
 import GatehouseKeys
 
-/// A refused request. Every case says what was wrong and what to do; nothing was changed.
+/// What kind of failure an error is; each door maps categories once (HTTP status, SSH exit, CLI exit code).
+public enum ErrorCategory: Sendable, Equatable {
+    /// The request itself is wrong: fix it and send it again.
+    case invalidInput
+    /// It does not exist, or the caller may not know that it does.
+    case notFound
+    /// It clashes with what exists (a key already registered, a name taken, a seat limit).
+    case conflict
+    /// The caller may not do this.
+    case denied
+    /// The caller has not said who they are.
+    case unauthenticated
+    /// The server cannot do it now (a database or git that is not there); trying later may work.
+    case unavailable
+    /// A fault in the server: never the caller's.
+    case `internal`
+}
+
+/// The one error type of every service. Every case says what was wrong and what to do; nothing was changed.
 public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidKey(KeyError)
     case invalidName(String)
@@ -23,12 +41,43 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
     case keyIsCertificateAuthority
     case keyIsNotCertificateAuthority
     case certificatePrincipalsDiffer
+    /// A part the server needs failed (git, the disk, the database); the message says which, for the log.
+    case unavailable(String)
+    /// A fault in the server; the message is for the log, never for the caller.
+    case internalFailure(String)
+
+    public var category: ErrorCategory {
+        switch self {
+        case .invalidKey, .invalidName, .invalidLabel, .invalidArgument, .keyCannotChange, .accountKeyCannotChange: .invalidInput
+        case .notFound: .notFound
+        case .accessDenied(let denial): denial.category
+        case .alreadyExists, .keyIsAccountKey, .keyIsDeployKey, .keyAlreadyRegistered, .keyAlreadyOnRepository, .seatLimitReached,
+             .keyIsCertificateAuthority, .keyIsNotCertificateAuthority, .certificatePrincipalsDiffer:
+            .conflict
+        case .unavailable: .unavailable
+        case .internalFailure: .internal
+        }
+    }
+
+    /// What the caller is told: the description, except for server faults, whose detail goes to the log only.
+    public var callerMessage: String {
+        switch category {
+        case .unavailable: "The server cannot do this right now; try again. If it persists, tell the operator (the server log has the cause)."
+        case .internal: "Something went wrong on the server. It has been logged; try again, and tell the operator if it persists."
+        default: description
+        }
+    }
+
+    /// Any error as a `GatehouseError`: unexpected ones become `internalFailure` with their detail for the log.
+    public init(_ error: any Error) {
+        if let error = error as? GatehouseError { self = error } else { self = .internalFailure(String(reflecting: error)) }
+    }
 
     public var description: String {
         switch self {
         case .invalidKey(let error): error.description
         case .invalidName(let message), .invalidLabel(let message), .notFound(let message),
-             .alreadyExists(let message), .invalidArgument(let message):
+             .alreadyExists(let message), .invalidArgument(let message), .unavailable(let message), .internalFailure(let message):
             message
         case .accessDenied(let denial): denial.description
         case .keyIsAccountKey:

@@ -22,6 +22,16 @@ public enum KeyNotices {
         return recipients.map { OutgoingMail(to: $0.email, subject: "[Gatehouse] Deployment key \"\(deployKey.label)\" added to \(repository)", body: body) }
     }
 
+    /// A deployment key's attachment as the change it is: its audit entry and the administrators' notices.
+    public static func deployKeyAddedChange(_ deployKey: DeployKey, by actor: Actor, sourceIP: String?, recipients: [User]) -> ChangeRecord {
+        let key = deployKey.key
+        let what = key.certificatePrincipals.map { "certificate authority for principals \($0.joined(separator: ",")), " } ?? ""
+        let audit = AuditEntry(at: deployKey.addedAt, actor: actor.auditName, action: .deployKeyAdded, object: deployKey.repository.fullName,
+                               detail: "deploy key \(deployKey.id) label \"\(deployKey.label)\", \(what)\(key.typeName) \(key.fingerprint)",
+                               sourceIP: sourceIP, workspaceID: deployKey.repository.workspaceID)
+        return ChangeRecord(audit: audit, mail: deployKeyAdded(deployKey, by: actor, recipients: recipients))
+    }
+
     public static func accountKeyAdded(_ key: StoredKey, owner: User, by actor: Actor) -> OutgoingMail {
         let label = key.label ?? ""
         let body = """

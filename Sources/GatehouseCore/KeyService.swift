@@ -2,13 +2,16 @@ import Foundation
 import GatehouseKeys
 
 /// Adds, renames and removes SSH keys with every rule, audit entry and notice, whoever calls it
-/// (CLI, API, web). The database constraints back the rules up against concurrent requests.
+/// (CLI, API, web). Each change is one unit of work; the schema's constraints back the rules up against
+/// concurrent requests.
 public struct KeyService: Sendable {
-    public let store: any Store
+    public let store: Store
+    public let authorizer: Authorizer
     public let clock: @Sendable () -> Date
 
-    public init(store: any Store, clock: @escaping @Sendable () -> Date = Date.init) {
+    public init(store: Store, clock: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
+        self.authorizer = Authorizer(store: store)
         self.clock = clock
     }
 
@@ -22,36 +25,62 @@ public struct KeyService: Sendable {
         let key = try Self.parse(keyText)
         let label = try Names.validateLabel(label)
         let principals = try certificatePrincipals.map(CertificatePrincipals.validate)
-        let what = principals.map { "certificate authority for principals \($0.joined(separator: ",")), " } ?? ""
         var repositories: [Repository] = []
         for name in fullNames {
-            let repository = try await administeredRepository(name, actor: actor)
+            let repository = try await authorizer.repository(name, actor: actor, operation: .administer)
             if !repositories.contains(repository) { repositories.append(repository) }
         }
-        // "Account key or deployment key, never both" and "once per repository" are database constraints;
-        // the store reports them as keyIsAccountKey / keyAlreadyOnRepository, and nothing is attached.
-        var administrators: [UUID: [User]] = [:]
-        for repository in repositories { administrators[repository.id] = try await store.administrators(of: repository) }
-        let recipients = administrators
         let now = clock()
-        return try await store.attachDeployKey(key, label: label, repositories: repositories, addedBy: actor.user,
-                                               certificatePrincipals: principals) { deployKey in
-            let repository = deployKey.repository
-            let audit = AuditEntry(at: now, actor: actor.auditName, action: .deployKeyAdded, object: repository.fullName,
-                                   detail: "deploy key \(deployKey.id) label \"\(label)\", \(what)\(key.type.rawValue) \(key.fingerprint)",
-                                   sourceIP: sourceIP, workspaceID: repository.workspaceID)
-            return ChangeRecord(audit: audit, mail: KeyNotices.deployKeyAdded(deployKey, by: actor, recipients: recipients[repository.id] ?? []))
+        let kind: KeyKind = principals == nil ? .deploy : .certificateAuthority
+        let store = store
+        let targets = repositories
+        return try await store.transaction { tx in
+            let keyID: UUID
+            if let existing = try await store.keys.key(fingerprint: key.fingerprint, on: tx) {
+                try Self.checkAttachable(existing, as: kind, principals: principals)
+                keyID = existing.id
+            } else {
+                let stored = StoredKey(id: UUID(), kind: kind, fingerprint: key.fingerprint, publicKey: key.openSSH, comment: key.comment,
+                                       userID: nil, label: nil, createdAt: now, lastUsed: nil, principals: principals ?? [])
+                // Another request may have registered the key since the read: the constraint says so.
+                try await store.unique(.keyIsAccountKey) { try await store.keys.insert(stored, on: tx) }
+                keyID = stored.id
+            }
+            var ids: [Int] = []
+            for repository in targets {
+                let attachment = NewAttachment(keyID: keyID, repositoryID: repository.id, label: label, access: .read,
+                                               addedBy: actor.user?.id, addedAt: now)
+                ids.append(try await store.unique(.keyAlreadyOnRepository(repository.fullName)) { try await store.keys.attach(attachment, on: tx) })
+            }
+            let attached = try await store.keys.deployKeys(.ids(ids), on: tx)
+            for deployKey in attached {
+                let administrators = try await store.directory.administrators(of: deployKey.repository, on: tx)
+                try await store.record(KeyNotices.deployKeyAddedChange(deployKey, by: actor, sourceIP: sourceIP, recipients: administrators), on: tx)
+            }
+            return attached
+        }
+    }
+
+    /// "A key is an account's key or a deployment key, never both"; "an authority has one set of principals".
+    static func checkAttachable(_ existing: StoredKey, as kind: KeyKind, principals: [String]?) throws {
+        switch (existing.kind, kind) {
+        case (.deploy, .deploy): return
+        case (.certificateAuthority, .certificateAuthority):
+            guard Set(existing.principals) == Set(principals ?? []) else { throw GatehouseError.certificatePrincipalsDiffer }
+        case (.certificateAuthority, _): throw GatehouseError.keyIsCertificateAuthority
+        case (.deploy, _): throw GatehouseError.keyIsNotCertificateAuthority
+        case (.account, _): throw GatehouseError.keyIsAccountKey
         }
     }
 
     public func listDeployKeys(actor: Actor, repository fullName: String) async throws -> [DeployKey] {
-        let repository = try await administeredRepository(fullName, actor: actor)
-        return try await store.deployKeys(repository: repository)
+        let repository = try await authorizer.repository(fullName, actor: actor, operation: .administer)
+        return try await store.keys.deployKeys(.repository(repository.id), on: store.db)
     }
 
     public func deployKey(actor: Actor, repository fullName: String, id: Int) async throws -> DeployKey {
-        let repository = try await administeredRepository(fullName, actor: actor)
-        guard let deployKey = try await store.deployKey(id: id, repository: repository) else {
+        let repository = try await authorizer.repository(fullName, actor: actor, operation: .administer)
+        guard let deployKey = try await store.keys.deployKeys(.one(id, repository: repository.id), on: store.db).first else {
             throw GatehouseError.notFound("No deployment key \(id) on \(repository.fullName). List them with `gatehouse deploy-key list \(repository.fullName)`.")
         }
         return deployKey
@@ -66,40 +95,68 @@ public struct KeyService: Sendable {
         let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .deployKeyRenamed, object: deployKey.repository.fullName,
                                detail: "deploy key \(id): \"\(deployKey.label)\" → \"\(label)\"", sourceIP: sourceIP,
                                workspaceID: deployKey.repository.workspaceID)
-        try await store.renameDeployKey(id: id, label: label, audit: entry)
+        let store = store
+        try await store.transaction { tx in
+            try await store.keys.setAttachmentLabel(label, id: id, on: tx)
+            try await store.audit.append(entry, on: tx)
+        }
         deployKey.label = label
         return deployKey
     }
 
+    /// Detaches the key from the repository; the key row goes too when nothing else uses it.
     public func removeDeployKey(actor: Actor, repository fullName: String, id: Int, sourceIP: String? = nil) async throws {
         let deployKey = try await deployKey(actor: actor, repository: fullName, id: id)
         let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .deployKeyRemoved, object: deployKey.repository.fullName,
                                detail: "deploy key \(id) \"\(deployKey.label)\" \(deployKey.key.fingerprint)", sourceIP: sourceIP,
                                workspaceID: deployKey.repository.workspaceID)
-        try await store.removeDeployKey(id: id, audit: entry)
+        let store = store
+        try await store.transaction { tx in
+            try await store.keys.detach(id: id, on: tx)
+            if try await store.keys.attachmentCount(keyID: deployKey.key.id, on: tx) == 0 {
+                try await store.keys.deleteKey(id: deployKey.key.id, on: tx)
+            }
+            try await store.audit.append(entry, on: tx)
+        }
     }
 
     /// Adds a key to an account. Only the account itself (or the operator) may do so.
     public func addAccountKey(actor: Actor, username: String, label: String, keyText: String, sourceIP: String? = nil) async throws -> (User, StoredKey) {
         let key = try Self.parse(keyText)
         let label = try Names.validateLabel(label)
-        let user = try await store.managedAccount(username, actor: actor, write: true)
-        let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .accountKeyAdded, object: user.username,
+        let user = try await authorizer.managedAccount(username, actor: actor, write: true)
+        let stored = StoredKey(id: UUID(), kind: .account, fingerprint: key.fingerprint, publicKey: key.openSSH, comment: key.comment,
+                               userID: user.id, label: label, createdAt: clock(), lastUsed: nil)
+        let entry = AuditEntry(at: stored.createdAt, actor: actor.auditName, action: .accountKeyAdded, object: user.username,
                                detail: "label \"\(label)\", \(key.type.rawValue) \(key.fingerprint)", sourceIP: sourceIP, workspaceID: nil)
-        let stored = try await store.addAccountKey(key, label: label, user: user) { stored in
-            ChangeRecord(audit: entry, mail: [KeyNotices.accountKeyAdded(stored, owner: user, by: actor)])
+        let store = store
+        try await store.transaction { tx in
+            if let existing = try await store.keys.key(fingerprint: key.fingerprint, on: tx) {
+                switch existing.kind {
+                case .deploy: throw GatehouseError.keyIsDeployKey
+                case .certificateAuthority: throw GatehouseError.keyIsCertificateAuthority
+                case .account: throw GatehouseError.keyAlreadyRegistered
+                }
+            }
+            try await store.unique(.keyAlreadyRegistered) { try await store.keys.insert(stored, on: tx) }
+            try await store.record(ChangeRecord(audit: entry, mail: [KeyNotices.accountKeyAdded(stored, owner: user, by: actor)]), on: tx)
         }
         return (user, stored)
     }
 
+    /// The account if the actor may add or change its keys; others' accounts are "not found".
+    public func accountForKeyChange(actor: Actor, username: String) async throws -> User {
+        try await authorizer.managedAccount(username, actor: actor, write: true)
+    }
+
     public func listAccountKeys(actor: Actor, username: String) async throws -> (User, [StoredKey]) {
-        let user = try await store.managedAccount(username, actor: actor, write: false)
-        return (user, try await store.accountKeys(user: user))
+        let user = try await authorizer.managedAccount(username, actor: actor, write: false)
+        return (user, try await store.keys.accountKeys(of: user.id, on: store.db))
     }
 
     public func accountKey(actor: Actor, username: String, id: UUID, write: Bool = false) async throws -> (User, StoredKey) {
-        let user = try await store.managedAccount(username, actor: actor, write: write)
-        guard let key = try await store.accountKeys(user: user).first(where: { $0.id == id }) else {
+        let user = try await authorizer.managedAccount(username, actor: actor, write: write)
+        guard let key = try await store.keys.key(id: id, on: store.db), key.kind == .account, key.userID == user.id else {
             throw GatehouseError.notFound("\(user.username) has no SSH key {\(id.uuidString.lowercased())}. List them with `gatehouse ssh-key list \(user.username)`.")
         }
         return (user, key)
@@ -113,7 +170,11 @@ public struct KeyService: Sendable {
         let label = try Names.validateLabel(label)
         let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .accountKeyRenamed, object: user.username,
                                detail: "\(key.fingerprint): \"\(key.label ?? "")\" → \"\(label)\"", sourceIP: sourceIP, workspaceID: nil)
-        try await store.renameAccountKey(id: id, label: label, audit: entry)
+        let store = store
+        try await store.transaction { tx in
+            try await store.keys.setAccountKeyLabel(label, keyID: id, on: tx)
+            try await store.audit.append(entry, on: tx)
+        }
         key.label = label
         return (user, key)
     }
@@ -122,16 +183,15 @@ public struct KeyService: Sendable {
         let (user, key) = try await accountKey(actor: actor, username: username, id: id, write: true)
         let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .accountKeyRemoved, object: user.username,
                                detail: "\"\(key.label ?? "")\" \(key.fingerprint)", sourceIP: sourceIP, workspaceID: nil)
-        try await store.removeAccountKey(id: id, audit: entry)
+        let store = store
+        try await store.transaction { tx in
+            try await store.keys.deleteKey(id: id, on: tx)
+            try await store.audit.append(entry, on: tx)
+        }
     }
 
     static func parse(_ text: String) throws(GatehouseError) -> PublicKey {
         do { return try PublicKey(parsing: text) } catch { throw .invalidKey(error) }
-    }
-
-    /// The repository if the actor administers it; "not found" if they cannot even read it.
-    private func administeredRepository(_ fullName: String, actor: Actor) async throws -> Repository {
-        try await store.authorizedRepository(fullName, actor: actor, operation: .administer)
     }
 }
 

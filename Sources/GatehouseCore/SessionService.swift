@@ -34,14 +34,14 @@ public struct SignInLimits: Sendable {
 /// Passwords, sign-in with rate limits, and browser sessions kept in the database (so they survive a
 /// restart and work across nodes).
 public struct SessionService: Sendable {
-    public let store: any Store
+    public let store: Store
     public let hasher: any PasswordHasher
     public let clock: @Sendable () -> Date
     public let limits: SignInLimits
     public static let sessionLifetime: TimeInterval = 14 * 86_400
     public static let minimumPasswordLength = 10
 
-    public init(store: any Store, hasher: any PasswordHasher, limits: SignInLimits = SignInLimits(),
+    public init(store: Store, hasher: any PasswordHasher, limits: SignInLimits = SignInLimits(),
                 clock: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
         self.hasher = hasher
@@ -53,10 +53,10 @@ public struct SessionService: Sendable {
         guard password.count >= Self.minimumPasswordLength else {
             throw GatehouseError.invalidArgument("The password is too short: use at least \(Self.minimumPasswordLength) characters.")
         }
-        guard let user = try await store.user(username: username) else {
+        guard let user = try await store.accounts.user(username: username, on: store.db) else {
             throw GatehouseError.notFound("No user named '\(username)'. Create it with `gatehouse user add \(username) --email EMAIL`.")
         }
-        try await store.setPasswordHash(hasher.hash(password), user: user)
+        try await store.accounts.setPasswordHash(hasher.hash(password), userID: user.id, on: store.db)
     }
 
     /// Checks the password and opens a session. Returns the cookie secret (shown to the browser only).
@@ -65,35 +65,36 @@ public struct SessionService: Sendable {
         let since = now.addingTimeInterval(-limits.window)
         let accountKey = "account:\(username.lowercased())"
         let addressKey = "address:\(sourceIP ?? "-")"
-        let accountFailures = try await store.signInFailures(key: accountKey, since: since)
-        let addressFailures = try await store.signInFailures(key: addressKey, since: since)
+        let accountFailures = try await store.webSessions.failures(key: accountKey, since: since, on: store.db)
+        let addressFailures = try await store.webSessions.failures(key: addressKey, since: since, on: store.db)
         if accountFailures >= limits.failuresPerAccount || addressFailures >= limits.failuresPerAddress {
             throw SignInError.tooManyAttempts(minutes: Int(limits.window / 60))
         }
-        let account = try await store.passwordHash(username: username)
+        let account = try await store.accounts.passwordHash(username: username, on: store.db)
         guard let (user, hash) = account, let hash, hasher.verify(password, hash: hash) else {
             // Unknown accounts cost as much as wrong passwords, so that timing does not tell which names exist.
             if account?.1 == nil { _ = hasher.hash(password) }
-            try await store.recordSignInFailure(keys: [accountKey, addressKey], at: now)
+            let store = store
+            try await store.transaction { tx in try await store.webSessions.recordFailure(keys: [accountKey, addressKey], at: now, on: tx) }
             throw SignInError.invalidCredentials
         }
         // Housekeeping rides on successful sign-ins: rare enough to cost nothing, frequent enough to keep tables small.
-        try? await store.pruneSignIns(now: now, failuresBefore: since)
+        try? await store.webSessions.prune(now: now, failuresBefore: since, on: store.db)
         let secret = TokenSecret.generate(prefix: "ghs_")
         let session = WebSession(id: UUID(), userID: user.id, createdAt: now, expiresAt: now.addingTimeInterval(Self.sessionLifetime))
-        try await store.createSession(session, hash: TokenSecret.hash(secret))
+        try await store.webSessions.insert(session, hash: TokenSecret.hash(secret), on: store.db)
         return (secret, user)
     }
 
     /// The signed-in account for a cookie secret; nil when unknown or expired.
     public func user(sessionSecret secret: String) async throws -> User? {
         guard secret.hasPrefix("ghs_"), secret.utf8.count < 200 else { return nil }
-        guard let (session, user) = try await store.session(hash: TokenSecret.hash(secret)), session.expiresAt > clock() else { return nil }
+        guard let (session, user) = try await store.webSessions.session(hash: TokenSecret.hash(secret), on: store.db), session.expiresAt > clock() else { return nil }
         return user
     }
 
     public func signOut(sessionSecret secret: String) async throws {
-        try await store.deleteSession(hash: TokenSecret.hash(secret))
+        try await store.webSessions.delete(hash: TokenSecret.hash(secret), on: store.db)
     }
 }
 

@@ -13,14 +13,16 @@ public struct APIServer: Sendable {
 
     /// The services every door shares: the API applies no rule of its own.
     public struct Services: Sendable {
-        public var store: any Store
+        /// The data version reads are cached at (`Store.dataVersion()`).
+        public var dataVersion: @Sendable () -> UInt64?
         public var directory: DirectoryService
         public var keys: KeyService
         public var tokens: TokenService
         public var sessions: SessionService
 
-        public init(store: any Store, directory: DirectoryService, keys: KeyService, tokens: TokenService, sessions: SessionService) {
-            self.store = store
+        public init(dataVersion: @escaping @Sendable () -> UInt64?, directory: DirectoryService, keys: KeyService, tokens: TokenService,
+                    sessions: SessionService) {
+            self.dataVersion = dataVersion
             self.directory = directory
             self.keys = keys
             self.tokens = tokens
@@ -77,7 +79,7 @@ public struct APIServer: Sendable {
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: ErrorMiddleware(templates: templates, routes: table))
         router.add(middleware: TokenAuthentication(tokens: services.tokens))
-        let routes = APIRouter(router, cache: ResponseCache(store: services.store), table: table)
+        let routes = APIRouter(router, cache: ResponseCache(dataVersion: services.dataVersion), table: table)
         addAccountRoutes(to: routes)
         addRepositoryRoutes(to: routes)
         addDeployKeyRoutes(to: routes)

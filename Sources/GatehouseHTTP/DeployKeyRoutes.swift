@@ -5,7 +5,7 @@ extension APIServer {
     /// `/2.0/repositories/{workspace}/{repo_slug}/deploy-keys[/{key_id}]`, as in Bitbucket Cloud.
     func addDeployKeyRoutes(to router: APIRouter) {
         let keys = services.keys
-        let store = services.store
+        let directory = services.directory
         let collection = "/2.0/repositories/{workspace}/{repo_slug}/deploy-keys"
 
         router.get(collection) { request, context in
@@ -17,7 +17,7 @@ extension APIServer {
         router.post(collection) { request, context in
             let actor = try context.signedIn()
             let input = try await JSON.decode(DeployKeyInput.self, from: request, limit: maximumBodySize) {
-                _ = try await store.authorizedRepository(context.repositoryName, actor: actor, operation: .administer)
+                _ = try await directory.repository(actor: actor, context.repositoryName, operation: .administer)
             }
             let added = try await keys.addDeployKey(actor: actor, repositories: [context.repositoryName], label: input.label,
                                                     keyText: input.key, certificatePrincipals: input.certificate_principals,

@@ -5,7 +5,6 @@ extension APIServer {
     /// `/2.0/repositories/{workspace}[/{repo_slug}]`: discover and create repositories.
     func addRepositoryRoutes(to router: APIRouter) {
         let directory = services.directory
-        let store = services.store
 
         router.get("/2.0/repositories/{workspace}") { request, context in
             let page = try PageRequest(request)
@@ -13,7 +12,7 @@ extension APIServer {
             return JSON.response(page.slice(list.map { RepositoryJSON($0, base: request.baseURL) }, url: request.urlWithoutQuery))
         }
         router.get("/2.0/repositories/{workspace}/{repo_slug}") { request, context in
-            let repository = try await store.authorizedRepository(context.repositoryName, actor: context.actor, operation: .read)
+            let repository = try await directory.repository(actor: context.actor, context.repositoryName)
             return JSON.response(RepositoryJSON(repository, base: request.baseURL))
         }
         router.post("/2.0/repositories/{workspace}/{repo_slug}") { request, context in

@@ -21,16 +21,16 @@ struct ResponseCache: Sendable {
 
     /// Larger bodies (long audit pages) are rare and not worth the memory.
     static let largestBody = 32 * 1024
-    let store: any Store
+    let dataVersion: @Sendable () -> UInt64?
     private let entries = DataVersionCache<Key, Entry>(capacity: 1024)
 
-    init(store: any Store) {
-        self.store = store
+    init(dataVersion: @escaping @Sendable () -> UInt64?) {
+        self.dataVersion = dataVersion
     }
 
     /// The response for `request`: cached, or `handler`'s, kept when it is a 200 of modest size.
     func respond(to request: Request, context: APIContext, with handler: APIRouter.Handler) async throws -> Response {
-        guard let version = store.dataVersion() else { return try await handler(request, context) }
+        guard let version = dataVersion() else { return try await handler(request, context) }
         let key = Key(actor: context.actor, url: request.baseURL + request.uri.description)
         if let entry = entries.value(for: key, at: version) {
             Counter(label: "gatehouse_api_cache_hits_total").increment()

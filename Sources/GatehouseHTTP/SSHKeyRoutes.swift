@@ -17,7 +17,7 @@ extension APIServer {
         router.post(collection) { request, context in
             let actor = try context.signedIn()
             let input = try await JSON.decode(KeyInput.self, from: request, limit: maximumBodySize) {
-                _ = try await services.store.managedAccount(context.selectedUser, actor: actor, write: true)
+                _ = try await keys.accountForKeyChange(actor: actor, username: context.selectedUser)
             }
             let (owner, key) = try await keys.addAccountKey(actor: actor, username: context.selectedUser, label: input.label,
                                                             keyText: input.key, sourceIP: context.sourceIP)

@@ -29,13 +29,13 @@ public struct MailRelay: Service {
         }
     }
 
-    let store: any Store
+    let outbox: OutboxService
     let smtp: SMTPConfiguration?
     let policy: Policy
     let logger: Logger
 
-    public init(store: any Store, smtp: SMTPConfiguration?, policy: Policy = Policy(), logger: Logger) {
-        self.store = store
+    public init(outbox: OutboxService, smtp: SMTPConfiguration?, policy: Policy = Policy(), logger: Logger) {
+        self.outbox = outbox
         self.smtp = smtp
         self.policy = policy
         self.logger = logger
@@ -44,7 +44,7 @@ public struct MailRelay: Service {
     /// Publishes how many messages wait, for `/metrics`, and returns it.
     @discardableResult
     func reportDepth() async throws -> Int {
-        let waiting = try await store.mailCount(status: .pending)
+        let waiting = try await outbox.count(status: .pending)
         Gauge(label: "gatehouse_mail_outbox_pending").record(waiting)
         return waiting
     }
@@ -62,7 +62,7 @@ public struct MailRelay: Service {
             if ContinuousClock.now >= nextPrune {
                 // Pruning is housekeeping: when it fails, delivery goes on and it is tried again later.
                 nextPrune = ContinuousClock.now + policy.pruneInterval
-                do { try await pruneOld(now: Date()) } catch { logger.error("Old mail could not be pruned from the outbox: \(error)") }
+                do { try await pruneOld() } catch { logger.error("Old mail could not be pruned from the outbox: \(error)") }
             }
             do {
                 try await deliverDue(with: client)
@@ -75,31 +75,31 @@ public struct MailRelay: Service {
     }
 
     /// Deletes what was sent or failed longer than `retention` ago, so that the outbox does not grow forever.
-    public func pruneOld(now: Date) async throws {
-        let pruned = try await store.pruneMail(before: now.addingTimeInterval(-policy.retention))
+    public func pruneOld() async throws {
+        let pruned = try await outbox.prune(olderThan: policy.retention)
         if pruned > 0 { logger.info("Deleted \(pruned) sent or failed messages older than \(Int(policy.retention / 86_400)) days from the outbox.") }
     }
 
     /// One pass over the due messages (`run` repeats it every `pollInterval`).
     public func deliverDue(with client: SMTPClient) async throws {
-        let claimed = try await store.claimDueMail(now: Date(), limit: 20, lease: policy.lease)
+        let claimed = try await outbox.claimDue(limit: 20, lease: policy.lease)
         for (index, queued) in claimed.enumerated() {
             do {
                 try Task.checkCancellation()
                 try await client.send(queued.mail)
-                try await store.markMailSent(id: queued.id, at: Date())
+                try await outbox.markSent(queued.id)
                 Counter(label: "gatehouse_mail_sent_total").increment()
                 logger.info("Sent mail \(queued.id) to \(queued.mail.to): \(queued.mail.subject)")
             } catch where Task.isCancelled {
                 // Stopping is no fault of the SMTP server: the unsent rest goes back uncounted instead of
                 // waiting out its lease. (One interrupted after the server's 250 may go out twice; none is lost.)
-                try? await store.releaseMail(claimed[index...].map { ($0.id, claimedUntil: $0.nextAttemptAt) }, at: Date())
+                try? await outbox.release(claimed[index...])
                 return
             } catch {
                 let permanent = (error as? SMTPError)?.isPermanent ?? false
                 let delay = permanent ? nil : policy.retryDelay(afterAttempts: queued.attempts + 1)
                 Counter(label: "gatehouse_mail_failures_total", dimensions: [("kind", delay == nil ? "final" : "retrying")]).increment()
-                try await store.markMailAttemptFailed(id: queued.id, error: String(describing: error), retryAt: delay.map { Date().addingTimeInterval($0) })
+                try await outbox.markAttemptFailed(queued.id, error: String(describing: error), retryDelay: delay)
                 logger.warning("Mail \(queued.id) to \(queued.mail.to) failed (attempt \(queued.attempts + 1)): \(error). \(delay.map { "Retrying in \(Int($0)) s." } ?? "Giving up.")")
             }
         }

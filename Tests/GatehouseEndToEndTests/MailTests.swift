@@ -160,12 +160,14 @@ struct MailTests {
             var policy = Self.quickPolicy
             policy.retention = 30 * day
             let relay = gatehouse.data.mailRelay(smtp: nil, policy: policy)
-            try await relay.pruneOld(now: Date())
+            try await relay.pruneOld()
             let kept = Set(try await store.mail(status: nil, limit: 10).map(\.mail.to))
             #expect(kept == ["recent@example.com", "failed@example.com", "waiting@example.com"], "only the one sent 40 days ago goes: \(kept)")
 
             // Seen from 45 days ahead, the recent and the failed message are old too; the pending one never is.
-            try await relay.pruneOld(now: Date().addingTimeInterval(45 * day))
+            let later = MailRelay(outbox: OutboxService(store: store, clock: { Date().addingTimeInterval(45 * day) }), smtp: nil,
+                                  policy: policy, logger: Logger(label: "test"))
+            try await later.pruneOld()
             let left = try await store.mail(status: nil, limit: 10).map(\.mail.to)
             #expect(left == ["waiting@example.com"], "\(left)")
         }

@@ -6,18 +6,18 @@ import Hummingbird
 extension WebRoutes {
     func addRepositoryPages(to pages: RouterGroup<APIContext>) {
         let templates = templates
-        let store = services.store
+        let directory = services.directory
         let ssh = ssh
 
         pages.get("/{workspace}/{repo_slug}") { request, context in
-            let repository = try await store.authorizedRepository(context.repositoryName, actor: context.actor, operation: .read)
+            let repository = try await directory.repository(actor: context.actor, context.repositoryName)
             let host = request.head.authority.map(APIServer.hostName) ?? "localhost"
             let hostName = KnownHosts.hostPattern(host: host, port: ssh.port)
             let portFlag = ssh.port == 22 ? "" : " -p \(ssh.port)"
             let hostKeys: [[String: Any]] = ssh.hostKeys.map { key in
                 ["type": String(key.publicKey.prefix { $0 != " " }), "fingerprint": key.fingerprint, "knownHosts": KnownHosts.line(host: host, port: ssh.port, key: key.publicKey)]
             }
-            let isAdmin = if case .allowed = try await store.decision(context.actor, .administer, on: repository) { true } else { false }
+            let isAdmin = try await directory.administers(context.actor, repository: repository)
             return templates.page("repository", title: repository.fullName, [
                 "fullName": repository.fullName, "isPrivate": repository.isPrivate, "isAdmin": isAdmin,
                 "cloneURL": "ssh://\(ssh.user)@\(host)\(ssh.port == 22 ? "" : ":\(ssh.port)")/\(repository.fullName).git",
@@ -26,7 +26,7 @@ extension WebRoutes {
         }
         pages.get("/{workspace}/{repo_slug}/admin") { request, context in
             _ = try Self.signedIn(request, context)
-            let repository = try await store.authorizedRepository(context.repositoryName, actor: context.actor, operation: .administer)
+            let repository = try await directory.repository(actor: context.actor, context.repositoryName, operation: .administer)
             return templates.page("repository_settings", title: "Settings · \(repository.fullName)", [
                 "fullName": repository.fullName, "isPrivate": repository.isPrivate, "onOverview": true,
             ], context: context)

@@ -39,7 +39,7 @@ extension WebRoutes {
             let visible = try await directory.visibleRepositories(actor: context.actor)
             var workspaces: [[String: Any]] = []
             for (slug, repositories) in Dictionary(grouping: visible, by: \.workspaceSlug).sorted(by: { $0.key < $1.key }) {
-                let isAdmin = try await directory.administers(context.actor, workspace: try await directory.requireWorkspace(slug))
+                let isAdmin = try await directory.administers(context.actor, workspace: slug)
                 workspaces.append(["slug": slug, "isAdmin": isAdmin,
                                    "repositories": repositories.map { ["fullName": $0.fullName, "isPrivate": $0.isPrivate] }])
             }

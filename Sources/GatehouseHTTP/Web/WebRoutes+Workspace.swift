@@ -7,20 +7,17 @@ extension WebRoutes {
     func addWorkspaceSettings(to pages: RouterGroup<APIContext>) {
         let templates = templates
         let directory = services.directory
-        let store = services.store
 
         pages.get("/workspaces/{workspace}/settings") { request, context in
             _ = try Self.signedIn(request, context)
             let slug = context.parameters.get("workspace") ?? ""
             // The audit log is for workspace administrators only: reading it is the permission check.
             let (entries, _) = try await directory.auditLog(actor: context.actor, workspace: slug, offset: 0, limit: 100)
-            let workspace = try await directory.requireWorkspace(slug)
-            let members = try await store.members(workspace: workspace)
-            var deployKeys = 0
-            for repository in try await store.repositories(workspace: workspace) { deployKeys += try await store.deployKeys(repository: repository).count }
+            let (workspace, members) = try await directory.members(actor: context.actor, workspace: slug)
+            let deployKeys = try await directory.deployKeyCount(actor: context.actor, workspace: slug)
             return templates.page("workspace_settings", title: "Workspace \(slug)", [
                 "slug": slug, "seatsUsed": members.count, "seatLimit": workspace.seatLimit, "deployKeyCount": deployKeys,
-                "members": members.sorted { $0.0.username < $1.0.username }.map { ["username": $0.0.username, "email": $0.0.email, "role": $0.1.rawValue] },
+                "members": members.map { ["username": $0.0.username, "email": $0.0.email, "role": $0.1.rawValue] },
                 "audit": entries.map { ["at": Self.date($0.at), "actor": $0.actor, "action": $0.action.rawValue, "object": $0.object,
                                          "detail": $0.detail, "sourceIP": $0.sourceIP ?? "-"] },
             ], context: context)

@@ -1,33 +1,42 @@
 import FluentKit
 import Foundation
 import GatehouseCore
+import SQLKit
 
-extension FluentStore {
-    public func createToken(_ token: APIToken, hash: String, audit: AuditEntry) async throws {
-        let model = TokenModel(token, hash: hash)
-        try await database.transaction { db in
-            try await model.create(on: db)
-            try await AuditModel(audit).create(on: db)
+struct FluentTokenStore: TokenStore {
+    func insert(_ token: APIToken, hash: String, on db: any StoreHandle) async throws {
+        try await unique { try await TokenModel(token, hash: hash).create(on: db.fluent) }
+    }
+
+    func token(hash: String, on db: any StoreHandle) async throws -> (APIToken, User)? {
+        // Every authenticated API request starts here: one indexed read in plain SQL.
+        guard let row = try await db.sql.raw("""
+            SELECT t.id, t.name, t.scopes, t.created_at, t.expires_at, t.last_used,
+                   u.id AS user_id, u.username, u.email, u.display_name
+            FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = \(bind: hash)
+            """).first() else { return nil }
+        let user = try Rows.user(row, id: "user_id")
+        let scopes = try row.decode(column: "scopes", as: String.self).split(separator: " ").compactMap { TokenScope(rawValue: String($0)) }
+        let token = APIToken(id: try row.decode(column: "id", as: UUID.self), userID: user.id, name: try row.decode(column: "name", as: String.self),
+                             scopes: TokenScopes(scopes), createdAt: try row.decode(column: "created_at", as: Date.self),
+                             expiresAt: try row.decode(column: "expires_at", as: Date?.self), lastUsed: try row.decode(column: "last_used", as: Date?.self))
+        return (token, user)
+    }
+
+    func tokens(of userID: UUID, on db: any StoreHandle) async throws -> [APIToken] {
+        try await TokenModel.query(on: db.fluent).filter(\.$userID == userID).sort(\.$createdAt).all().map(\.entity)
+    }
+
+    func delete(id: UUID, of userID: UUID, on db: any StoreHandle) async throws -> Bool {
+        guard let model = try await TokenModel.query(on: db.fluent).filter(\.$id == id).filter(\.$userID == userID).first() else {
+            return false
         }
+        try await model.delete(on: db.fluent)
+        return true
     }
 
-    public func tokens(user: User) async throws -> [APIToken] {
-        try await TokenModel.query(on: database).filter(\.$userID == user.id).sort(\.$createdAt).all().map(\.entity)
-    }
-
-    public func deleteToken(id: UUID, user: User, audit: AuditEntry) async throws -> Bool {
-        try await database.transaction { db in
-            guard let model = try await TokenModel.query(on: db).filter(\.$id == id).filter(\.$userID == user.id).first() else {
-                return false
-            }
-            try await model.delete(on: db)
-            try await AuditModel(audit).create(on: db)
-            return true
-        }
-    }
-
-    public func recordTokenUse(id: UUID, at date: Date, ifUnusedSince cutoff: Date) async throws {
-        try await TokenModel.query(on: database).filter(\.$id == id)
+    func recordUse(id: UUID, at date: Date, ifUnusedSince cutoff: Date, on db: any StoreHandle) async throws {
+        try await TokenModel.query(on: db.fluent).filter(\.$id == id)
             .group(.or) { $0.filter(\.$lastUsed == nil).filter(\.$lastUsed < cutoff) }
             .set(\.$lastUsed, to: date).update()
     }

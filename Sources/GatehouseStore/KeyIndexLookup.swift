@@ -1,12 +1,12 @@
 import GatehouseCore
 import VaporCSQLite
 
-/// The OpenSSH front end's key lookup, straight from the SQLite file: no Fluent, no event loops, no threads.
+/// The OpenSSH front end's key lookup, straight from the database file: no Fluent, no event loops, no threads.
 ///
 /// sshd runs `gatehouse authorized-keys` on every connection attempt, so its start-up cost is paid by every
 /// clone; this path reads one row through the unique fingerprint index with a read-only connection.
 /// It is SQLite-specific on purpose and used only for the embedded database.
-public enum SQLiteKeyLookup {
+public enum KeyIndexLookup {
     /// A stored key as sshd's question needs it.
     public struct Found: Sendable, Equatable {
         public var id: String
@@ -16,18 +16,24 @@ public enum SQLiteKeyLookup {
     }
 
     /// The stored key with this fingerprint (account key, deployment key or certificate authority), nil when unknown.
-    public static func key(fingerprint: String, databasePath: String) throws(SQLiteLookupError) -> Found? {
+    public static func key(fingerprint: String, in location: DatabaseLocation) throws(KeyLookupError) -> Found? {
+        switch location {
+        case .sqliteFile(let path): try sqliteKey(fingerprint: fingerprint, databasePath: path)
+        }
+    }
+
+    private static func sqliteKey(fingerprint: String, databasePath: String) throws(KeyLookupError) -> Found? {
         var database: OpaquePointer?
         guard sqlite_nio_sqlite3_open_v2(databasePath, &database, SQLITE_OPEN_READONLY, nil) == SQLITE_OK, let database else {
             sqlite_nio_sqlite3_close(database)
-            throw SQLiteLookupError("cannot open \(databasePath)")
+            throw KeyLookupError("cannot open \(databasePath)")
         }
         defer { sqlite_nio_sqlite3_close(database) }
         // The server may be writing (WAL); wait briefly rather than fail a login.
         sqlite_nio_sqlite3_busy_timeout(database, 2000)
         var statement: OpaquePointer?
         guard sqlite_nio_sqlite3_prepare_v2(database, "SELECT id, kind, principals FROM ssh_keys WHERE fingerprint = ?1", -1, &statement, nil) == SQLITE_OK else {
-            throw SQLiteLookupError(String(cString: sqlite_nio_sqlite3_errmsg(database)))
+            throw KeyLookupError(String(cString: sqlite_nio_sqlite3_errmsg(database)))
         }
         defer { sqlite_nio_sqlite3_finalize(statement) }
         let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -41,12 +47,12 @@ public enum SQLiteKeyLookup {
         case SQLITE_DONE:
             return nil
         default:
-            throw SQLiteLookupError(String(cString: sqlite_nio_sqlite3_errmsg(database)))
+            throw KeyLookupError(String(cString: sqlite_nio_sqlite3_errmsg(database)))
         }
     }
 }
 
-public struct SQLiteLookupError: Error, CustomStringConvertible {
+public struct KeyLookupError: Error, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
 }

@@ -3,57 +3,44 @@ import FluentSQL
 import Foundation
 import GatehouseCore
 
-extension FluentStore {
-    public func setPasswordHash(_ hash: String, user: User) async throws {
-        try await UserModel.query(on: database).filter(\.$id == user.id).set(\.$passwordHash, to: hash).update()
-    }
-
-    public func passwordHash(username: String) async throws -> (User, String?)? {
-        guard let model = try await UserModel.query(on: database).filter(\.$username == username).first() else { return nil }
-        return (model.entity, model.passwordHash)
-    }
-
-    public func createSession(_ session: WebSession, hash: String) async throws {
+struct FluentWebSessionStore: WebSessionStore {
+    func insert(_ session: WebSession, hash: String, on db: any StoreHandle) async throws {
         let model = SessionModel()
         model.id = session.id
         model.hash = hash
         model.userID = session.userID
         model.createdAt = session.createdAt
         model.expiresAt = session.expiresAt
-        try await model.create(on: database)
+        try await unique { try await model.create(on: db.fluent) }
     }
 
-    public func session(hash: String) async throws -> (WebSession, User)? {
-        guard let row = try await SessionModel.query(on: database).filter(\.$hash == hash)
+    func session(hash: String, on db: any StoreHandle) async throws -> (WebSession, User)? {
+        guard let row = try await SessionModel.query(on: db.fluent).filter(\.$hash == hash)
             .join(UserModel.self, on: \SessionModel.$userID == \UserModel.$id).first() else { return nil }
         let session = WebSession(id: row.id!, userID: row.userID, createdAt: row.createdAt, expiresAt: row.expiresAt)
         return (session, try row.joined(UserModel.self).entity)
     }
 
-    public func deleteSession(hash: String) async throws {
-        try await SessionModel.query(on: database).filter(\.$hash == hash).delete()
+    func delete(hash: String, on db: any StoreHandle) async throws {
+        try await SessionModel.query(on: db.fluent).filter(\.$hash == hash).delete()
     }
 
-    public func recordSignInFailure(keys: [String], at date: Date) async throws {
-        try await database.transaction { db in
-            for key in keys {
-                let failure = SignInFailureModel()
-                failure.key = key
-                failure.at = date
-                try await failure.create(on: db)
-            }
+    func recordFailure(keys: [String], at date: Date, on db: any StoreHandle) async throws {
+        for key in keys {
+            let failure = SignInFailureModel()
+            failure.key = key
+            failure.at = date
+            try await failure.create(on: db.fluent)
         }
     }
 
-    public func signInFailures(key: String, since: Date) async throws -> Int {
-        try await SignInFailureModel.query(on: database).filter(\.$key == key).filter(\.$at >= since).count()
+    func failures(key: String, since: Date, on db: any StoreHandle) async throws -> Int {
+        try await SignInFailureModel.query(on: db.fluent).filter(\.$key == key).filter(\.$at >= since).count()
     }
-}
 
-extension FluentStore {
-    public func pruneSignIns(now: Date, failuresBefore: Date) async throws {
-        try await SessionModel.query(on: database).filter(\.$expiresAt < now).delete()
-        try await SignInFailureModel.query(on: database).filter(\.$at < failuresBefore).delete()
+    func prune(now: Date, failuresBefore: Date, on db: any StoreHandle) async throws {
+        try await SessionModel.query(on: db.fluent).filter(\.$expiresAt < now).delete()
+        try await SignInFailureModel.query(on: db.fluent).filter(\.$at < failuresBefore).delete()
     }
 }
 

@@ -1,0 +1,93 @@
+import Foundation
+
+/// Loads what `Access` needs (the repository, the caller's grants, its workspace role) and asks it: the one
+/// place outside the pure decision that decides access. Every service uses it; nothing else decides.
+public struct Authorizer: Sendable {
+    let store: Store
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    /// The repository at `fullName` if the actor may perform `operation` on it; a repository that does not
+    /// exist and one the actor may not see are the same "not found".
+    public func repository(_ fullName: String, actor: Actor, operation: Operation) async throws -> Repository {
+        // Both paths load the caller's grants, so that a private repository and a missing one cost the same.
+        let repository: Repository? = if let path = RepositoryPath(parsing: fullName) { try await store.directory.repository(path, on: store.db) } else { nil }
+        let grants = try await accountGrants(of: actor)
+        let decision = Access.authorize(actor, operation: operation, on: repository, requestedPath: fullName,
+                                        accountGrants: repository.map(grants.grants(on:)) ?? AccountGrants())
+        switch decision {
+        case .allowed: return repository!
+        case .denied(let denial): throw GatehouseError.accessDenied(denial)
+        }
+    }
+
+    /// Whether the actor may perform `operation` on a repository it already holds.
+    public func allows(_ actor: Actor, _ operation: Operation, on repository: Repository) async throws -> Bool {
+        let grants = try await accountGrants(of: actor).grants(on: repository)
+        if case .allowed = Access.authorize(actor, operation: operation, on: repository, requestedPath: repository.fullName,
+                                            accountGrants: grants) { return true }
+        return false
+    }
+
+    /// The repositories among `repositories` the actor may perform `operation` on, with the grants loaded once;
+    /// a denial that is about the caller rather than a repository (a token's missing scope) is thrown.
+    public func permitted(_ actor: Actor, _ operation: Operation, among repositories: [Repository]) async throws -> [Repository] {
+        let grants = try await accountGrants(of: actor)
+        return try repositories.filter { repository in
+            switch Access.authorize(actor, operation: operation, on: repository, requestedPath: repository.fullName,
+                                    accountGrants: grants.grants(on: repository)) {
+            case .allowed: return true
+            case .denied(.missingScope(let scope)): throw GatehouseError.accessDenied(.missingScope(scope))
+            case .denied: return false
+            }
+        }
+    }
+
+    /// The decision for a Git command of an SSH principal (nil repository: none has that path).
+    public func decide(_ principal: Principal, _ operation: Operation, on repository: Repository?, requestedPath: String) async throws -> AccessDecision {
+        var grants = AccountGrants()
+        if case .account(let user, _) = principal {
+            let all = try await store.directory.accountGrants(of: user.id, on: store.db)
+            if let repository { grants = all.grants(on: repository) }
+        }
+        return Access.decide(principal, operation: operation, on: repository, requestedPath: requestedPath, accountGrants: grants)
+    }
+
+    /// The account named by `selector` (a username or `{uuid}`, as in Bitbucket's URLs) if the actor may manage
+    /// its keys and tokens. Unknown accounts and other people's get the same refusal.
+    public func managedAccount(_ selector: String, actor: Actor, write: Bool) async throws -> User {
+        let owner: User?
+        if selector.hasPrefix("{"), selector.hasSuffix("}"), let id = UUID(uuidString: String(selector.dropFirst().dropLast())) {
+            owner = try await store.accounts.user(id: id, on: store.db)
+        } else {
+            owner = try await store.accounts.user(username: selector, on: store.db)
+        }
+        guard let owner else {
+            throw GatehouseError.accessDenied(actor == .anonymous ? .signInRequired : .accountNotFound(selector))
+        }
+        if let denial = Access.authorizeAccount(actor, owner: owner, write: write) { throw GatehouseError.accessDenied(denial) }
+        return owner
+    }
+
+    /// The workspace if the actor administers it (creates repositories, reads its audit log).
+    public func administeredWorkspace(_ workspace: Workspace, actor: Actor) async throws {
+        if let denial = try await workspaceDenial(workspace, actor: actor) { throw GatehouseError.accessDenied(denial) }
+    }
+
+    /// Whether the actor administers the workspace.
+    public func administers(_ actor: Actor, workspace: Workspace) async throws -> Bool {
+        try await workspaceDenial(workspace, actor: actor) == nil
+    }
+
+    private func workspaceDenial(_ workspace: Workspace, actor: Actor) async throws -> AccessDenial? {
+        let role = if let user = actor.user { try await store.directory.role(of: user.id, in: workspace, on: store.db) } else { WorkspaceRole?.none }
+        return Access.authorizeWorkspace(actor, workspace: workspace.slug, role: role)
+    }
+
+    private func accountGrants(of actor: Actor) async throws -> AccountGrantsByRepository {
+        guard let user = actor.user else { return AccountGrantsByRepository() }
+        return try await store.directory.accountGrants(of: user.id, on: store.db)
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+
+/// Accounts and their web passwords.
+public protocol AccountStore: Sendable {
+    /// Throws `UniqueViolation` when the name is taken.
+    func create(_ user: User, on db: any StoreHandle) async throws
+    func user(username: String, on db: any StoreHandle) async throws -> User?
+    func user(id: UUID, on db: any StoreHandle) async throws -> User?
+    func users(on db: any StoreHandle) async throws -> [User]
+    func setPasswordHash(_ hash: String, userID: UUID, on db: any StoreHandle) async throws
+    /// The account and its password hash (nil when it has no password), by user name.
+    func passwordHash(username: String, on db: any StoreHandle) async throws -> (User, String?)?
+}
+
+/// Workspaces, their members, repositories and explicit permissions.
+public protocol DirectoryStore: Sendable {
+    /// Throws `UniqueViolation` when the slug is taken.
+    func create(_ workspace: Workspace, on db: any StoreHandle) async throws
+    func workspace(slug: String, on db: any StoreHandle) async throws -> Workspace?
+    func role(of userID: UUID, in workspace: Workspace, on db: any StoreHandle) async throws -> WorkspaceRole?
+    /// Adds a member, or changes the role of an existing one.
+    func setRole(_ role: WorkspaceRole, of userID: UUID, in workspace: Workspace, on db: any StoreHandle) async throws
+    func members(of workspace: Workspace, on db: any StoreHandle) async throws -> [(User, WorkspaceRole)]
+    func memberCount(of workspace: Workspace, on db: any StoreHandle) async throws -> Int
+
+    /// Throws `UniqueViolation` when the workspace already has the slug.
+    func create(_ repository: Repository, on db: any StoreHandle) async throws
+    func delete(_ repository: Repository, on db: any StoreHandle) async throws
+    func repository(_ path: RepositoryPath, on db: any StoreHandle) async throws -> Repository?
+    /// Every repository, by workspace and slug; only those of `workspace` when given.
+    func repositories(in workspace: Workspace?, on db: any StoreHandle) async throws -> [Repository]
+    /// Sets an account's explicit level on a repository; `.none` removes it.
+    func setPermission(_ level: AccessLevel, of userID: UUID, on repository: Repository, on db: any StoreHandle) async throws
+    /// The account's explicit permissions and workspace roles everywhere, in one round trip.
+    func accountGrants(of userID: UUID, on db: any StoreHandle) async throws -> AccountGrantsByRepository
+    /// Every repository the account can reach through explicit permissions or workspace roles, with the level.
+    func grantedRepositories(of userID: UUID, on db: any StoreHandle) async throws -> [(Repository, AccessLevel)]
+    /// Everyone who administers the repository: workspace owners and admins, and explicit repository admins.
+    func administrators(of repository: Repository, on db: any StoreHandle) async throws -> [User]
+}
+
+/// Stored SSH keys (one row per distinct key) and deployment key attachments.
+public protocol KeyStore: Sendable {
+    /// The stored key with this fingerprint, in one indexed lookup.
+    func key(fingerprint: String, on db: any StoreHandle) async throws -> StoredKey?
+    func key(id: UUID, on db: any StoreHandle) async throws -> StoredKey?
+    /// Throws `UniqueViolation` when a key with the fingerprint exists.
+    func insert(_ key: StoredKey, on db: any StoreHandle) async throws
+    func accountKeys(of userID: UUID, on db: any StoreHandle) async throws -> [StoredKey]
+    func setAccountKeyLabel(_ label: String, keyID: UUID, on db: any StoreHandle) async throws
+    func deleteKey(id: UUID, on db: any StoreHandle) async throws
+
+    /// Attaches a key to a repository and returns the attachment's id; `UniqueViolation` when it is already there.
+    func attach(_ attachment: NewAttachment, on db: any StoreHandle) async throws -> Int
+    /// Deployment keys with their key, repository and adder, in one query each.
+    func deployKeys(_ filter: AttachmentFilter, on db: any StoreHandle) async throws -> [DeployKey]
+    func deployKeyCount(in workspace: Workspace, on db: any StoreHandle) async throws -> Int
+    func setAttachmentLabel(_ label: String, id: Int, on db: any StoreHandle) async throws
+    func detach(id: Int, on db: any StoreHandle) async throws
+    func attachmentCount(keyID: UUID, on db: any StoreHandle) async throws -> Int
+
+    /// Sets last-used times unless they were set less than `throttle` ago (checked in the database).
+    /// Returns whether the key's time was written, and what it was before.
+    func recordUse(keyID: UUID, attachmentID: Int?, at: Date, ifUnusedSince cutoff: Date, on db: any StoreHandle) async throws -> KeyUseUpdate
+}
+
+/// A new deployment key attachment.
+public struct NewAttachment: Sendable {
+    public var keyID: UUID
+    public var repositoryID: UUID
+    public var label: String
+    public var access: AccessLevel
+    public var addedBy: UUID?
+    public var addedAt: Date
+
+    public init(keyID: UUID, repositoryID: UUID, label: String, access: AccessLevel, addedBy: UUID?, addedAt: Date) {
+        self.keyID = keyID
+        self.repositoryID = repositoryID
+        self.label = label
+        self.access = access
+        self.addedBy = addedBy
+        self.addedAt = addedAt
+    }
+}
+
+/// Which deployment key attachments to load.
+public enum AttachmentFilter: Sendable {
+    case key(UUID)
+    case ids([Int])
+    case repository(UUID)
+    case one(Int, repository: UUID)
+}
+
+/// API tokens, by the hash of their secret.
+public protocol TokenStore: Sendable {
+    /// Throws `UniqueViolation` for a hash that exists (never in practice: secrets are random).
+    func insert(_ token: APIToken, hash: String, on db: any StoreHandle) async throws
+    /// The token with this secret hash and its owner, in one indexed lookup.
+    func token(hash: String, on db: any StoreHandle) async throws -> (APIToken, User)?
+    func tokens(of userID: UUID, on db: any StoreHandle) async throws -> [APIToken]
+    /// False when the user has no such token.
+    func delete(id: UUID, of userID: UUID, on db: any StoreHandle) async throws -> Bool
+    func recordUse(id: UUID, at: Date, ifUnusedSince cutoff: Date, on db: any StoreHandle) async throws
+}
+
+/// Browser sessions (by the hash of the cookie's secret) and failed sign-ins.
+public protocol WebSessionStore: Sendable {
+    func insert(_ session: WebSession, hash: String, on db: any StoreHandle) async throws
+    /// The session with this secret hash and its account, in one indexed lookup.
+    func session(hash: String, on db: any StoreHandle) async throws -> (WebSession, User)?
+    func delete(hash: String, on db: any StoreHandle) async throws
+    /// Counts a failed sign-in under each key (an account, an address).
+    func recordFailure(keys: [String], at: Date, on db: any StoreHandle) async throws
+    func failures(key: String, since: Date, on db: any StoreHandle) async throws -> Int
+    /// Deletes sessions expired before `now` and failed sign-ins older than `failuresBefore`.
+    func prune(now: Date, failuresBefore: Date, on db: any StoreHandle) async throws
+}
+
+/// The audit log.
+public protocol AuditStore: Sendable {
+    func append(_ entry: AuditEntry, on db: any StoreHandle) async throws
+    /// Newest first; `offset` skips that many; every workspace's when `workspace` is nil.
+    func entries(workspace: Workspace?, limit: Int, offset: Int, on db: any StoreHandle) async throws -> [AuditEntry]
+    func count(workspace: Workspace?, on db: any StoreHandle) async throws -> Int
+}
+
+/// The persistent mail outbox.
+public protocol OutboxStore: Sendable {
+    func enqueue(_ mail: OutgoingMail, at: Date, on db: any StoreHandle) async throws
+    /// Claims up to `limit` pending messages due at `now`, hiding them from other senders for `lease`; each
+    /// comes back with `nextAttemptAt` set to the end of its lease. Run it in a transaction.
+    func claimDue(now: Date, limit: Int, lease: TimeInterval, on db: any StoreHandle) async throws -> [QueuedMail]
+    func markSent(id: UUID, at: Date, on db: any StoreHandle) async throws
+    /// Hands claimed messages back, due at `at`, without counting an attempt; each only while it is still this
+    /// sender's claim (`claimedUntil` is the lease `claimDue` set).
+    func release(_ claims: [(id: UUID, claimedUntil: Date)], at: Date, on db: any StoreHandle) async throws
+    /// Records a failed attempt: retried at `retryAt`, or failed for good (at `now`) when it is nil.
+    func markAttemptFailed(id: UUID, error: String, retryAt: Date?, now: Date, on db: any StoreHandle) async throws
+    /// Deletes messages sent, or failed for good, before `before`; returns how many. Pending ones are kept.
+    func prune(before: Date, on db: any StoreHandle) async throws -> Int
+    /// Newest first.
+    func messages(status: MailStatus?, limit: Int, on db: any StoreHandle) async throws -> [QueuedMail]
+    func count(status: MailStatus, on db: any StoreHandle) async throws -> Int
+}

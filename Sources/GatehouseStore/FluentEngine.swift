@@ -1,0 +1,110 @@
+import FluentKit
+import FluentSQLiteDriver
+import Foundation
+import GatehouseCore
+import Logging
+import NIOCore
+import NIOPosix
+import SQLKit
+
+/// Where the database is.
+public enum DatabaseLocation: Sendable, Equatable {
+    /// An SQLite file (the embedded default: `gatehouse.sqlite` in the data directory).
+    case sqliteFile(String)
+    /// A private SQLite database in memory, gone when the store shuts down (for tests).
+    case sqliteMemory
+}
+
+/// Opens the role stores on a database.
+public enum StoreFactory {
+    /// Opens (and with `migrate`, creates and migrates) the database. `watchChanges` opens the connection behind
+    /// `Store.dataVersion()`, which only long-running processes (the server) need.
+    public static func open(_ location: DatabaseLocation, logger: Logger, migrate: Bool = true, watchChanges: Bool = true) async throws -> Store {
+        let engine = switch location {
+        case .sqliteFile(let path): try await FluentEngine.sqlite(.file(path), logger: logger, migrate: migrate, watchChanges: watchChanges)
+        case .sqliteMemory: try await FluentEngine.sqlite(.memory, logger: logger, migrate: migrate, watchChanges: false)
+        }
+        return Store(engine: engine, accounts: FluentAccountStore(), directory: FluentDirectoryStore(), keys: FluentKeyStore(),
+                         tokens: FluentTokenStore(), webSessions: FluentWebSessionStore(), audit: FluentAuditStore(),
+                     outbox: FluentOutboxStore())
+    }
+}
+
+/// A Fluent database (or transaction) as the handle role stores run on.
+struct FluentHandle: StoreHandle {
+    let database: any Database
+}
+
+extension StoreHandle {
+    /// The Fluent database behind a handle; only this target makes handles, so the cast always holds.
+    var fluent: any Database { (self as! FluentHandle).database }
+    /// The same as SQLKit's database, for the hot reads written in plain SQL.
+    var sql: any SQLDatabase { fluent as! any SQLDatabase }
+}
+
+/// Runs `body`; a violated uniqueness constraint becomes `UniqueViolation`, which services turn into the rule.
+func unique<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as any DatabaseError where error.isConstraintFailure {
+        throw UniqueViolation()
+    }
+}
+
+/// The engine on Fluent: SQLite in the data directory by default; the queries use no SQLite-only SQL.
+final class FluentEngine: StoreEngine, @unchecked Sendable {
+    let databases: Databases
+    let database: any Database
+    /// SQLite's commit counter, when the store is SQLite.
+    let changes: SQLiteDataVersion?
+
+    static func sqlite(_ configuration: SQLiteConfiguration.Storage, logger: Logger, migrate: Bool, watchChanges: Bool) async throws -> FluentEngine {
+        let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
+        // SQLite's blocking calls share NIO's thread pool (one thread per core). In a burst — many data directories
+        // migrating at once, as when the test suite starts — a query can wait its turn longer than the default
+        // 10 s for a connection; waiting is better than failing a request that would have succeeded.
+        databases.use(.sqlite(configuration, connectionPoolTimeout: .seconds(60), sqlLogLevel: .trace), as: .sqlite)
+        let engine = FluentEngine(databases: databases, logger: logger)
+        do {
+            if migrate { try await engine.migrate(logger: logger) }
+        } catch {
+            await engine.shutdown()
+            throw error
+        }
+        // Opened after the migrations, so that the file exists and is in WAL mode.
+        let changes: SQLiteDataVersion? = if watchChanges, case .file(let path) = configuration { SQLiteDataVersion(path: path) } else { nil }
+        return FluentEngine(databases: databases, logger: logger, changes: changes)
+    }
+
+    init(databases: Databases, logger: Logger, changes: SQLiteDataVersion? = nil) {
+        self.databases = databases
+        self.database = databases.database(logger: logger, on: databases.eventLoopGroup.any())!
+        self.changes = changes
+    }
+
+    var handle: any StoreHandle { FluentHandle(database: database) }
+
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreHandle) async throws -> T) async throws -> T {
+        try await database.transaction { db in try await body(FluentHandle(database: db)) }
+    }
+
+    func dataVersion() -> UInt64? {
+        changes?.current()
+    }
+
+    func migrate(logger: Logger) async throws {
+        if let sql = database as? any SQLDatabase {
+            // WAL lets the CLI and a running server use the file at the same time; it persists in the file.
+            try await sql.raw("PRAGMA journal_mode=WAL").run()
+        }
+        let migrations = Migrations()
+        migrations.add(CreateSchema(), CreateTokens(), CreateMailOutbox(), CreateWebSignIn(), AddCertificateAuthorities())
+        let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: databases.eventLoopGroup.any())
+        try await migrator.setupIfNeeded().get()
+        try await migrator.prepareBatch().get()
+    }
+
+    func shutdown() async {
+        await databases.shutdownAsync()
+    }
+}

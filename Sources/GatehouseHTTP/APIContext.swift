@@ -3,25 +3,75 @@ import Hummingbird
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Per-request state: who is calling (set by `TokenAuthentication`) and from where.
-public struct APIContext: RequestContext {
+/// What every request carries before it reaches the API or a page: where it came from, the body limit, and a
+/// box for the request log (contexts are values; the box is shared by every copy of one request's context).
+public struct RequestOrigin: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    public var actor: Actor = .anonymous {
-        didSet { requestLog.withLockedValue { $0 = actor.auditName } }
-    }
     public let sourceIP: String?
-    /// Who the request turned out to be, for the request log written outside the authentication middleware
-    /// (contexts are values; this box is shared by every copy of one request's context).
     let requestLog = NIOLockedValueBox("anonymous")
-    /// Web pages: the browser's CSRF token (double-submit cookie) and the fields of a posted form.
-    var csrfToken = ""
-    var form: [String: String] = [:]
+    /// `http.max-body-kib`, set by `BodyLimitMiddleware`.
+    var bodyLimit = APIServer.defaultMaximumBodySize
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         sourceIP = source.channel.remoteAddress?.ipAddress
     }
 
-    /// Hummingbird's own ceiling; our handlers read bodies with the server's `maximumBodySize`.
-    public var maxUploadSize: Int { APIServer.largestMaximumBodySize }
+    public var maxUploadSize: Int { bodyLimit }
+}
+
+/// An API request: the caller (set by `TokenAuthentication`) and JSON bodies read by `APIRequestDecoder`.
+public struct APIContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let sourceIP: String?
+    let requestLog: NIOLockedValueBox<String>
+    public let maxUploadSize: Int
+    public var actor: Actor = .anonymous {
+        didSet { requestLog.withLockedValue { $0 = actor.auditName } }
+    }
+
+    public init(context: RequestOrigin) {
+        coreContext = context.coreContext
+        sourceIP = context.sourceIP
+        requestLog = context.requestLog
+        maxUploadSize = context.bodyLimit
+    }
+
+    public var requestDecoder: APIRequestDecoder { APIRequestDecoder() }
+}
+
+/// A browser page: the signed-in account and the CSRF token (set by `WebSessionMiddleware`), and forms read by
+/// Hummingbird's URL-encoded form decoder.
+public struct WebContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let sourceIP: String?
+    let requestLog: NIOLockedValueBox<String>
+    public let maxUploadSize: Int
+    /// The signed-in account with all of its own permissions, or anonymous.
+    public var actor: Actor = .anonymous {
+        didSet { requestLog.withLockedValue { $0 = actor.auditName } }
+    }
+    /// The token every form must carry back.
+    var csrfToken = ""
+
+    public init(context: RequestOrigin) {
+        coreContext = context.coreContext
+        sourceIP = context.sourceIP
+        requestLog = context.requestLog
+        maxUploadSize = context.bodyLimit
+    }
+
+    public var requestDecoder: URLEncodedFormDecoder { URLEncodedFormDecoder() }
+}
+
+/// Sets the body limit (`http.max-body-kib`) that the API's and the pages' decoders enforce.
+struct BodyLimitMiddleware: RouterMiddleware {
+    typealias Context = RequestOrigin
+    let limit: Int
+
+    func handle(_ request: Request, context: RequestOrigin, next: (Request, RequestOrigin) async throws -> Response) async throws -> Response {
+        var context = context
+        context.bodyLimit = limit
+        return try await next(request, context)
+    }
 }

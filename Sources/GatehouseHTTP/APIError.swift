@@ -1,5 +1,6 @@
 import GatehouseCore
 import Hummingbird
+import NIOCore
 
 /// A refusal as the API sends it, in Bitbucket Cloud's shape: `{"type": "error", "error": {"message", "detail"}}`.
 struct APIError: Error {
@@ -52,36 +53,30 @@ struct APIError: Error {
 }
 
 extension APIError {
-    /// The status and words for any error a handler throws; unexpected errors become a 500 without internals.
-    init(_ error: any Error) {
+    /// The status and words for any error a handler throws, by the error's category; server faults become a 5xx
+    /// that names no internals. `bodyLimit` is the limit a too-large body broke.
+    init(_ error: any Error, bodyLimit: Int) {
         switch error {
         case let error as APIError:
             self = error
-        case let error as GatehouseError:
-            self.init(gatehouse: error)
-        case let denial as AccessDenial:
-            self.init(denial: denial)
+        case is NIOTooManyBytesError:
+            self.init(.contentTooLarge, "The request body is larger than \(bodyLimit / 1024) KiB. Send a smaller document.",
+                      detail: "The server's limit is the setting http.max-body-kib.")
         case let error as any HTTPResponseError:
             self.init(error.status, Self.reason(for: error.status))
         default:
-            self.init(.internalServerError, "Something went wrong on the server.", detail: "It has been logged; try again, and tell the operator if it persists.")
+            self.init(gatehouse: GatehouseError(error))
         }
     }
 
     private init(gatehouse error: GatehouseError) {
-        switch error {
-        case .accessDenied(let denial): self.init(denial: denial)
+        switch error.category {
+        case .invalidInput, .conflict: self.init(.badRequest, explaining: error.description)
         case .notFound: self.init(.notFound, explaining: error.description)
-        default: self.init(.badRequest, explaining: error.description)
-        }
-    }
-
-    private init(denial: AccessDenial) {
-        switch denial {
-        case .notFound, .accountNotFound: self.init(.notFound, explaining: denial.description)
-        case .signInRequired: self = .unauthorized()
-        case .readOnlyDeployKey, .readOnlyAccount, .notAdministrator, .missingScope, .notWorkspaceAdministrator:
-            self.init(.forbidden, explaining: denial.description)
+        case .denied: self.init(.forbidden, explaining: error.description)
+        case .unauthenticated: self = .unauthorized()
+        case .unavailable: self.init(.serviceUnavailable, explaining: error.callerMessage)
+        case .internal: self.init(.internalServerError, explaining: error.callerMessage)
         }
     }
 
@@ -95,54 +90,51 @@ extension APIError {
     }
 }
 
-/// Turns every error into a response: Bitbucket's error body for the API, an HTML page for the browser pages
-/// (where every refusal about access is "not found", so that no page reveals what exists).
-struct ErrorMiddleware: RouterMiddleware {
+/// Every error of an API route as Bitbucket's error body; server faults are logged with their detail.
+struct APIErrorMiddleware: RouterMiddleware {
     typealias Context = APIContext
-    let templates: Templates
-    let routes: RouteTable
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
+            let apiError = APIError(error, bodyLimit: context.maxUploadSize)
+            if apiError.status.code >= 500 { context.logger.error("\(request.method) \(request.uri.path) failed: \(String(reflecting: error))") }
+            return apiError.response()
+        }
+    }
+}
+
+/// Requests no route matched: 404 in the API's shape under `/2.0/` (or 405 with `Allow` for a known path asked
+/// with another method), the "not found" page elsewhere.
+struct UnmatchedRouteMiddleware: RouterMiddleware {
+    typealias Context = RequestOrigin
+    let templates: Templates
+    let routes: RouteTable
+
+    func handle(_ request: Request, context: RequestOrigin, next: (Request, RequestOrigin) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
             let path = request.uri.path
-            let isAPI = path.hasPrefix("/2.0/") || path == "/2.0" || path == "/metrics"
-            if !isAPI, let response = page(for: error, context: context) { return response }
-            if isAPI, let response = methodNotAllowed(error, path: path, context: context) { return response }
-            let apiError = APIError(error)
-            if apiError.status == .internalServerError {
-                context.logger.error("\(request.method) \(path) failed: \(String(reflecting: error))")
+            guard path.hasPrefix("/2.0/") || path == "/2.0" || path == "/metrics" else {
+                let status = (error as? any HTTPResponseError)?.status ?? .internalServerError
+                if status.code >= 500 { context.logger.error("\(request.method) \(path) failed: \(String(reflecting: error))") }
+                return templates.error(status, message: status == .notFound ? Templates.notFound : status.reasonPhrase, user: nil, csrf: "")
             }
-            return isAPI ? apiError.response() : templates.error(apiError.status, message: apiError.message, context: context)
+            if let response = methodNotAllowed(error, path: path) { return response }
+            return APIError(error, bodyLimit: context.maxUploadSize).response()
         }
     }
 
     /// A path the API has, asked with a method it does not take: 405 with the methods it does take.
-    private func methodNotAllowed(_ error: any Error, path: String, context: APIContext) -> Response? {
-        // The router names unmatched requests "NotFound"; a handler's own 404 (a missing key) is left alone.
-        guard context.endpointPath == nil || context.endpointPath == "NotFound",
-              let error = error as? any HTTPResponseError, error.status == .notFound else { return nil }
+    private func methodNotAllowed(_ error: any Error, path: String) -> Response? {
+        guard let error = error as? any HTTPResponseError, error.status == .notFound else { return nil }
         let allowed = routes.methods(allowedOn: path)
         guard !allowed.isEmpty else { return nil }
         var refusal = APIError(.methodNotAllowed, "This path takes \(allowed.joined(separator: ", ")) only.",
                                detail: "See /2.0/openapi.json for the operations on each path.")
         refusal.headers[.allow] = allowed.joined(separator: ", ")
         return refusal.response()
-    }
-
-    private func page(for error: any Error, context: APIContext) -> Response? {
-        let notFound = "There is nothing here, or you do not have access to it. Check the address, or sign in with another account."
-        switch error {
-        case WebError.redirect(let location): return redirect(location)
-        case WebError.notFound: return templates.error(.notFound, message: notFound, context: context)
-        case GatehouseError.accessDenied(let denial), let denial as AccessDenial:
-            if denial == .signInRequired { return redirect("/login") }
-            return templates.error(.notFound, message: notFound, context: context)
-        case GatehouseError.notFound: return templates.error(.notFound, message: notFound, context: context)
-        case let error as any HTTPResponseError where error.status == .notFound:
-            return templates.error(.notFound, message: notFound, context: context)
-        default: return nil
-        }
     }
 }

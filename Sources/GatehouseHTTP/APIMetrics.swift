@@ -4,9 +4,9 @@ import Metrics
 /// One log line and one counter per API request: route (the pattern, not the concrete path), method,
 /// final status, duration, caller and source address.
 struct RequestLogMiddleware: RouterMiddleware {
-    typealias Context = APIContext
+    typealias Context = RequestOrigin
 
-    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: RequestOrigin, next: (Request, RequestOrigin) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         let response = try await next(request, context)
         let route = context.endpointPath ?? "unmatched"

@@ -6,11 +6,11 @@ import Synchronization
 /// OpenAPI document to every route that exists. Reads go through the response cache unless told otherwise.
 final class APIRouter {
     typealias Handler = @Sendable (Request, APIContext) async throws -> Response
-    let router: Router<APIContext>
+    let router: RouterGroup<APIContext>
     let cache: ResponseCache?
     let table: RouteTable
 
-    init(_ router: Router<APIContext>, cache: ResponseCache?, table: RouteTable) {
+    init(_ router: RouterGroup<APIContext>, cache: ResponseCache?, table: RouteTable) {
         self.router = router
         self.cache = cache
         self.table = table

@@ -69,17 +69,21 @@ public struct APIServer: Sendable {
                     logger: logger)
     }
 
-    func router() -> Router<APIContext> {
+    func router() -> Router<RequestOrigin> {
         routes().router
     }
 
-    func routes() -> APIRouter {
-        let router = Router(context: APIContext.self)
+    /// Two parts on one router, each with its own context: the API (token, caller, JSON) and the pages
+    /// (session, CSRF token, forms). What no route matches is answered in the shape of the part it was meant for.
+    func routes() -> (router: Router<RequestOrigin>, table: RouteTable) {
+        let router = Router(context: RequestOrigin.self)
         let table = RouteTable()
         router.add(middleware: RequestLogMiddleware())
-        router.add(middleware: ErrorMiddleware(templates: templates, routes: table))
-        router.add(middleware: TokenAuthentication(tokens: services.tokens))
-        let routes = APIRouter(router, cache: ResponseCache(dataVersion: services.dataVersion), table: table)
+        router.add(middleware: BodyLimitMiddleware(limit: maximumBodySize))
+        router.add(middleware: UnmatchedRouteMiddleware(templates: templates, routes: table))
+        let api = router.group(context: APIContext.self).add(middleware: APIErrorMiddleware())
+            .add(middleware: TokenAuthentication(tokens: services.tokens))
+        let routes = APIRouter(api, cache: ResponseCache(dataVersion: services.dataVersion), table: table)
         addAccountRoutes(to: routes)
         addRepositoryRoutes(to: routes)
         addDeployKeyRoutes(to: routes)
@@ -95,8 +99,8 @@ public struct APIServer: Sendable {
                          body: .init(byteBuffer: ByteBuffer(bytes: metrics())))
             }
         }
-        WebRoutes(services: services, sessions: services.sessions, templates: templates, ssh: ssh, maximumBodySize: maximumBodySize).add(to: router)
-        return routes
+        WebRoutes(services: services, sessions: services.sessions, templates: templates, ssh: ssh).add(to: router)
+        return (router, table)
     }
 
     /// Every route the API serves, as `METHOD /path/{parameter}`.

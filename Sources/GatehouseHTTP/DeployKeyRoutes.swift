@@ -16,7 +16,7 @@ extension APIServer {
         }
         router.post(collection) { request, context in
             let actor = try context.signedIn()
-            let input = try await JSON.decode(DeployKeyInput.self, from: request, limit: maximumBodySize) {
+            let input = try await request.decode(as: DeployKeyInput.self, context: context) {
                 _ = try await directory.repository(actor: actor, context.repositoryName, operation: .administer)
             }
             let added = try await keys.addDeployKey(actor: actor, repositories: [context.repositoryName], label: input.label,
@@ -33,7 +33,7 @@ extension APIServer {
         router.put(collection + "/{key_id}") { request, context in
             let actor = try context.signedIn()
             let id = try context.deployKeyID()
-            let input = try await JSON.decode(LabelInput.self, from: request, limit: maximumBodySize) {
+            let input = try await request.decode(as: LabelInput.self, context: context) {
                 _ = try await keys.deployKey(actor: actor, repository: context.repositoryName, id: id)
             }
             let renamed = try await keys.renameDeployKey(actor: actor, repository: context.repositoryName, id: id, label: input.label,
@@ -48,12 +48,14 @@ extension APIServer {
     }
 }
 
-extension APIContext {
-    /// `workspace/repo_slug` from the path.
+extension RequestContext {
+    /// `workspace/repo_slug` from the path (API routes and pages name repositories alike).
     var repositoryName: String {
         "\(parameters.get("workspace") ?? "")/\(parameters.get("repo_slug") ?? "")"
     }
+}
 
+extension APIContext {
     /// A key id that is not a number names no key: 404, like any other missing key.
     func deployKeyID() throws -> Int {
         guard let id = parameters.get("key_id", as: Int.self) else {

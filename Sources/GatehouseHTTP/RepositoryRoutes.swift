@@ -18,7 +18,7 @@ extension APIServer {
         router.post("/2.0/repositories/{workspace}/{repo_slug}") { request, context in
             let actor = try context.signedIn()
             // An empty body creates a private repository, as the safe default.
-            let input = request.headers[.contentLength] == "0" ? RepositoryInput() : try await JSON.decode(RepositoryInput.self, from: request, limit: maximumBodySize)
+            let input = request.headers[.contentLength] == "0" ? RepositoryInput() : try await request.decode(as: RepositoryInput.self, context: context)
             let repository = try await directory.createRepository(actor: actor, workspace: context.parameters.get("workspace") ?? "",
                                                                   slug: context.parameters.get("repo_slug") ?? "",
                                                                   isPrivate: input.is_private ?? true)

@@ -16,7 +16,7 @@ extension APIServer {
         }
         router.post(collection) { request, context in
             let actor = try context.signedIn()
-            let input = try await JSON.decode(KeyInput.self, from: request, limit: maximumBodySize) {
+            let input = try await request.decode(as: KeyInput.self, context: context) {
                 _ = try await keys.accountForKeyChange(actor: actor, username: context.selectedUser)
             }
             let (owner, key) = try await keys.addAccountKey(actor: actor, username: context.selectedUser, label: input.label,
@@ -32,7 +32,7 @@ extension APIServer {
         router.put(collection + "/{key_id}") { request, context in
             let actor = try context.signedIn()
             let id = try context.sshKeyID()
-            let input = try await JSON.decode(LabelInput.self, from: request, limit: maximumBodySize) {
+            let input = try await request.decode(as: LabelInput.self, context: context) {
                 _ = try await keys.accountKey(actor: actor, username: context.selectedUser, id: id, write: true)
             }
             let (owner, key) = try await keys.renameAccountKey(actor: actor, username: context.selectedUser, id: id, label: input.label,

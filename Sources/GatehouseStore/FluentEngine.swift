@@ -22,7 +22,7 @@ public enum StoreFactory {
     public static func open(_ location: DatabaseLocation, logger: Logger, migrate: Bool = true, watchChanges: Bool = true) async throws -> Store {
         let engine = switch location {
         case .sqliteFile(let path): try await FluentEngine.sqlite(.file(path), logger: logger, migrate: migrate, watchChanges: watchChanges)
-        case .sqliteMemory: try await FluentEngine.sqlite(.memory, logger: logger, migrate: migrate, watchChanges: false)
+        case .sqliteMemory: try await FluentEngine.sqlite(.init(storage: .memory), logger: logger, migrate: migrate, watchChanges: false)
         }
         return Store(engine: engine, accounts: FluentAccountStore(), directory: FluentDirectoryStore(), keys: FluentKeyStore(),
                          tokens: FluentTokenStore(), webSessions: FluentWebSessionStore(), audit: FluentAuditStore(),
@@ -58,7 +58,7 @@ final class FluentEngine: StoreEngine, @unchecked Sendable {
     /// SQLite's commit counter, when the store is SQLite.
     let changes: SQLiteDataVersion?
 
-    static func sqlite(_ configuration: SQLiteConfiguration.Storage, logger: Logger, migrate: Bool, watchChanges: Bool) async throws -> FluentEngine {
+    static func sqlite(_ configuration: SQLiteConfiguration, logger: Logger, migrate: Bool, watchChanges: Bool) async throws -> FluentEngine {
         let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
         // SQLite's blocking calls share NIO's thread pool (one thread per core). In a burst — many data directories
         // migrating at once, as when the test suite starts — a query can wait its turn longer than the default
@@ -72,7 +72,7 @@ final class FluentEngine: StoreEngine, @unchecked Sendable {
             throw error
         }
         // Opened after the migrations, so that the file exists and is in WAL mode.
-        let changes: SQLiteDataVersion? = if watchChanges, case .file(let path) = configuration { SQLiteDataVersion(path: path) } else { nil }
+        let changes: SQLiteDataVersion? = if watchChanges, case .file(let path) = configuration.storage { SQLiteDataVersion(path: path) } else { nil }
         return FluentEngine(databases: databases, logger: logger, changes: changes)
     }
 

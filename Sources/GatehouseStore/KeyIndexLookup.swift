@@ -19,6 +19,7 @@ public enum KeyIndexLookup {
     public static func key(fingerprint: String, in location: DatabaseLocation) throws(KeyLookupError) -> Found? {
         switch location {
         case .sqliteFile(let path): try sqliteKey(fingerprint: fingerprint, databasePath: path)
+        case .sqliteMemory: throw KeyLookupError("an in-memory database has no file for sshd to read")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GatehouseCore
 import HTTPTypes
 import Hummingbird
 import Mustache
@@ -18,11 +19,15 @@ struct Templates: Sendable {
     }
 
     /// Renders `name` with `values` plus what every page needs: who is signed in and the CSRF token.
-    func page(_ name: String, title: String, _ values: [String: Any], context: APIContext, status: HTTPResponse.Status = .ok) -> Response {
+    func page(_ name: String, title: String, _ values: [String: Any], context: WebContext, status: HTTPResponse.Status = .ok) -> Response {
+        page(name, title: title, values, user: context.actor.user, csrf: context.csrfToken, status: status)
+    }
+
+    private func page(_ name: String, title: String, _ values: [String: Any], user: User?, csrf: String, status: HTTPResponse.Status) -> Response {
         var values = values
         values["title"] = title
-        values["csrf"] = context.csrfToken
-        if let user = context.actor.user {
+        values["csrf"] = csrf
+        if let user {
             values["signedIn"] = true
             values["username"] = user.username
         }
@@ -31,7 +36,14 @@ struct Templates: Sendable {
     }
 
     /// An error page that names nothing the caller may not see.
-    func error(_ status: HTTPResponse.Status, message: String, context: APIContext) -> Response {
+    func error(_ status: HTTPResponse.Status, message: String, context: WebContext) -> Response {
+        error(status, message: message, user: context.actor.user, csrf: context.csrfToken)
+    }
+
+    /// What every page says about something the caller may not see, or that does not exist: the same words.
+    static let notFound = "There is nothing here, or you do not have access to it. Check the address, or sign in with another account."
+
+    func error(_ status: HTTPResponse.Status, message: String, user: User?, csrf: String) -> Response {
         let heading = switch status {
         case .notFound: "Page not found"
         case .forbidden: "Not allowed"
@@ -39,7 +51,7 @@ struct Templates: Sendable {
         case .internalServerError: "Something went wrong"
         default: status.reasonPhrase
         }
-        return page("error", title: heading, ["heading": heading, "message": message], context: context, status: status)
+        return page("error", title: heading, ["heading": heading, "message": message], user: user, csrf: csrf, status: status)
     }
 
     /// No inline scripts or styles, nothing from elsewhere, not framed.
@@ -50,11 +62,6 @@ struct Templates: Sendable {
         HTTPField.Name("Referrer-Policy")!: "same-origin",
         .cacheControl: "no-store",
     ]
-}
-
-struct TemplateError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Files under `Assets/static`, served at `/static/NAME`.

@@ -4,11 +4,11 @@ import Hummingbird
 
 extension WebRoutes {
     /// Account settings → SSH keys: the same list, dialog, label edit and delete as deployment keys.
-    func addAccountKeys(to pages: RouterGroup<APIContext>) {
+    func addAccountKeys(to pages: RouterGroup<WebContext>) {
         let templates = templates
         let keys = services.keys
 
-        @Sendable func listPage(_ user: User, _ context: APIContext, notice: String? = nil, dialog: [String: Any] = [:],
+        @Sendable func listPage(_ user: User, _ context: WebContext, notice: String? = nil, dialog: [String: Any] = [:],
                                 status: HTTPResponse.Status = .ok) async throws -> Response {
             let (_, list) = try await keys.listAccountKeys(actor: context.actor, username: user.username)
             let rows: [[String: Any]] = list.map { key in
@@ -29,12 +29,13 @@ extension WebRoutes {
         }
         pages.post("/account/ssh-keys") { request, context in
             let user = try Self.signedIn(request, context)
-            let label = context.form["label"] ?? ""
-            let text = context.form["key"] ?? ""
+            let form = try await request.decode(as: KeyForm.self, context: context)
+            let label = form.label ?? ""
+            let text = form.key ?? ""
             do {
                 _ = try await keys.addAccountKey(actor: context.actor, username: user.username, label: label, keyText: text, sourceIP: context.sourceIP)
                 return redirect("/account/ssh-keys?notice=added-account")
-            } catch let error as GatehouseError where !error.isAccessDenial {
+            } catch let error as GatehouseError where error.isAboutInput {
                 return try await listPage(user, context, dialog: ["dialogOpen": true, "error": error.description, "typedLabel": label,
                                                                     "typedKey": Self.retyped(key: text, after: error)],
                                           status: .badRequest)
@@ -44,9 +45,9 @@ extension WebRoutes {
             let user = try Self.signedIn(request, context)
             do {
                 _ = try await keys.renameAccountKey(actor: context.actor, username: user.username, id: try Self.accountKeyID(context),
-                                                    label: context.form["label"] ?? "", sourceIP: context.sourceIP)
+                                                    label: try await request.decode(as: LabelForm.self, context: context).label ?? "", sourceIP: context.sourceIP)
                 return redirect("/account/ssh-keys?notice=renamed")
-            } catch let error as GatehouseError where !error.isAccessDenial {
+            } catch let error as GatehouseError where error.isAboutInput {
                 return try await listPage(user, context, notice: error.description, status: .badRequest)
             }
         }
@@ -66,7 +67,7 @@ extension WebRoutes {
         }
     }
 
-    static func accountKeyID(_ context: APIContext) throws -> UUID {
+    static func accountKeyID(_ context: WebContext) throws -> UUID {
         guard let id = context.parameters.get("key_id").flatMap(UUID.init(uuidString:)) else { throw WebError.notFound }
         return id
     }

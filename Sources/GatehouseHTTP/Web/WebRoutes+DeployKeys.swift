@@ -4,12 +4,12 @@ import Hummingbird
 
 extension WebRoutes {
     /// Repository settings → Deployment keys: list, the Add key dialog, edit a label in place, delete with a confirmation.
-    func addDeployKeys(to pages: RouterGroup<APIContext>) {
+    func addDeployKeys(to pages: RouterGroup<WebContext>) {
         let templates = templates
         let keys = services.keys
         let base = "/{workspace}/{repo_slug}/admin/deploy-keys"
 
-        @Sendable func listPage(_ context: APIContext, notice: String? = nil, dialog: [String: Any] = [:],
+        @Sendable func listPage(_ context: WebContext, notice: String? = nil, dialog: [String: Any] = [:],
                                 status: HTTPResponse.Status = .ok) async throws -> Response {
             let name = context.repositoryName
             let list = try await keys.listDeployKeys(actor: context.actor, repository: name)
@@ -33,20 +33,21 @@ extension WebRoutes {
         }
         pages.post(RouterPath(base)) { request, context in
             _ = try Self.signedIn(request, context)
-            let label = context.form["label"] ?? ""
-            let text = context.form["key"] ?? ""
-            let principals = (context.form["principals"] ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
+            let form = try await request.decode(as: KeyForm.self, context: context)
+            let label = form.label ?? ""
+            let text = form.key ?? ""
+            let principals = (form.principals ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
             do {
                 let added = try await keys.addDeployKey(actor: context.actor, repositories: [context.repositoryName], label: label,
                                                         keyText: text, certificatePrincipals: principals.isEmpty ? nil : principals,
                                                         sourceIP: context.sourceIP)
                 let notice = added.first?.key.frontEndNote == nil ? "added" : "added-openssh"
                 return redirect("/\(context.repositoryName)/admin/deploy-keys?notice=\(notice)")
-            } catch let error as GatehouseError where !error.isAccessDenial {
+            } catch let error as GatehouseError where error.isAboutInput {
                 // The dialog stays open with the precise reason and what was typed.
                 return try await listPage(context, dialog: ["dialogOpen": true, "error": error.description, "typedLabel": label,
                                                               "typedKey": Self.retyped(key: text, after: error),
-                                                              "typedPrincipals": context.form["principals"] ?? ""],
+                                                              "typedPrincipals": form.principals ?? ""],
                                           status: .badRequest)
             }
         }
@@ -55,9 +56,9 @@ extension WebRoutes {
             let id = try Self.keyID(context)
             do {
                 _ = try await keys.renameDeployKey(actor: context.actor, repository: context.repositoryName, id: id,
-                                                   label: context.form["label"] ?? "", sourceIP: context.sourceIP)
+                                                   label: try await request.decode(as: LabelForm.self, context: context).label ?? "", sourceIP: context.sourceIP)
                 return redirect("/\(context.repositoryName)/admin/deploy-keys?notice=renamed")
-            } catch let error as GatehouseError where !error.isAccessDenial {
+            } catch let error as GatehouseError where error.isAboutInput {
                 return try await listPage(context, dialog: ["notice": error.description], status: .badRequest)
             }
         }
@@ -87,18 +88,14 @@ extension WebRoutes {
         "added-openssh": "Key added. Every administrator of this repository gets an email about it. The built-in SSH server accepts Ed25519 and ECDSA keys only: this key works through the OpenSSH front end.",
     ]
 
-    static func keyID(_ context: APIContext) throws -> Int {
+    static func keyID(_ context: WebContext) throws -> Int {
         guard let id = context.parameters.get("key_id", as: Int.self) else { throw WebError.notFound }
         return id
     }
 }
 
 extension GatehouseError {
-    /// Refusals about who may do what (shown as "not found" pages), as opposed to bad input (shown in the form).
-    var isAccessDenial: Bool {
-        switch self {
-        case .accessDenied, .notFound: true
-        default: false
-        }
-    }
+    /// Refusals of what was typed (shown in the form again), as opposed to refusals about who may do what
+    /// (shown as "not found" pages) and server faults.
+    var isAboutInput: Bool { category == .invalidInput || category == .conflict }
 }

@@ -4,7 +4,7 @@ import GatehouseKeys
 import Hummingbird
 
 extension WebRoutes {
-    func addRepositoryPages(to pages: RouterGroup<APIContext>) {
+    func addRepositoryPages(to pages: RouterGroup<WebContext>) {
         let templates = templates
         let directory = services.directory
         let ssh = ssh

@@ -3,7 +3,7 @@ import GatehouseCore
 import Hummingbird
 
 extension WebRoutes {
-    func addSignIn(to pages: RouterGroup<APIContext>) {
+    func addSignIn(to pages: RouterGroup<WebContext>) {
         let sessions = sessions
         let templates = templates
         let directory = services.directory
@@ -13,10 +13,11 @@ extension WebRoutes {
             return templates.page("login", title: "Sign in", ["next": Self.safeNext(request.uri.queryParameters.get("next"))], context: context)
         }
         pages.post("/login") { request, context in
-            let username = context.form["username"] ?? ""
-            let next = Self.safeNext(context.form["next"])
+            let form = try await request.decode(as: SignInForm.self, context: context)
+            let username = form.username ?? ""
+            let next = Self.safeNext(form.next)
             do {
-                let (secret, _) = try await sessions.signIn(username: username, password: context.form["password"] ?? "", sourceIP: context.sourceIP)
+                let (secret, _) = try await sessions.signIn(username: username, password: form.password ?? "", sourceIP: context.sourceIP)
                 var response = redirect(next)
                 response.setCookie(Cookie(name: WebSessionMiddleware.sessionCookie, value: secret, maxAge: Int(SessionService.sessionLifetime),
                                           path: "/", secure: request.isSecure, httpOnly: true, sameSite: .lax))

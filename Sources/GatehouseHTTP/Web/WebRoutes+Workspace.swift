@@ -4,7 +4,7 @@ import Hummingbird
 
 extension WebRoutes {
     /// Workspace settings (administrators): members and roles, seats used, and the audit log.
-    func addWorkspaceSettings(to pages: RouterGroup<APIContext>) {
+    func addWorkspaceSettings(to pages: RouterGroup<WebContext>) {
         let templates = templates
         let directory = services.directory
 

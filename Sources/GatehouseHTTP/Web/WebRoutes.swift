@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseCore
 import Hummingbird
+import NIOCore
 
 /// The browser pages, server-rendered next to the API: sign-in, dashboard, repository pages, repository and
 /// account key settings, workspace settings. Every rule comes from the same services as the API.
@@ -9,14 +10,15 @@ struct WebRoutes {
     let sessions: SessionService
     let templates: Templates
     let ssh: APIServer.SSHEndpoint
-    let maximumBodySize: Int
 
-    func add(to router: Router<APIContext>) {
-        router.get("/static/{name}") { _, context in
+    func add(to router: Router<RequestOrigin>) {
+        let files = router.group(context: WebContext.self).add(middleware: WebErrorMiddleware(templates: templates))
+        files.get("/static/{name}") { _, context in
             guard let response = StaticFiles.response(context.parameters.get("name") ?? "") else { throw WebError.notFound }
             return response
         }
-        let pages = router.group().add(middleware: WebSessionMiddleware(sessions: sessions, templates: templates, maximumBodySize: maximumBodySize))
+        let pages = router.group(context: WebContext.self).add(middleware: WebErrorMiddleware(templates: templates))
+            .add(middleware: WebSessionMiddleware(sessions: sessions, templates: templates))
         addSignIn(to: pages)
         addAccountKeys(to: pages)
         addRepositoryPages(to: pages)
@@ -33,7 +35,7 @@ struct WebRoutes {
     }
 
     /// The signed-in account, or a redirect to the sign-in page that comes back here.
-    static func signedIn(_ request: Request, _ context: APIContext) throws -> User {
+    static func signedIn(_ request: Request, _ context: WebContext) throws -> User {
         guard let user = context.actor.user else {
             let next = request.uri.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-_.~"))) ?? "/"
             throw WebError.redirect("/login?next=\(next)")
@@ -48,8 +50,65 @@ struct WebRoutes {
     }
 }
 
+/// The fields of the add-key dialogs (account and deployment keys).
+struct KeyForm: Decodable {
+    var label: String?
+    var key: String?
+    /// Deployment keys only: a certificate authority's principals, separated by commas or spaces.
+    var principals: String?
+}
+
+/// The field of the in-place label edit.
+struct LabelForm: Decodable {
+    var label: String?
+}
+
+/// The sign-in form.
+struct SignInForm: Decodable {
+    var username: String?
+    var password: String?
+    var next: String?
+}
+
 /// Outcomes of page handlers that are not pages.
 enum WebError: Error {
     case redirect(String)
     case notFound
+}
+
+/// Every error of a page as a page: refusals about access are "not found" (so that no page reveals what
+/// exists), signing in is a redirect, bad input is shown, server faults are logged and named only in general.
+struct WebErrorMiddleware: RouterMiddleware {
+    typealias Context = WebContext
+    let templates: Templates
+
+    func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch WebError.redirect(let location) {
+            return redirect(location)
+        } catch is DecodingError {
+            return templates.error(.badRequest, message: "The form could not be read. Reload the page and try again.", context: context)
+        } catch WebError.notFound {
+            return templates.error(.notFound, message: Templates.notFound, context: context)
+        } catch let error as any HTTPResponseError where !(error is NIOTooManyBytesError) {
+            let message = error.status == .notFound ? Templates.notFound : error.status.reasonPhrase
+            return templates.error(error.status, message: message, context: context)
+        } catch {
+            if error is NIOTooManyBytesError {
+                return templates.error(.contentTooLarge, message: "The form is larger than \(context.maxUploadSize / 1024) KiB (the setting http.max-body-kib).",
+                                       context: context)
+            }
+            let refusal = GatehouseError(error)
+            switch refusal.category {
+            case .notFound, .denied: return templates.error(.notFound, message: Templates.notFound, context: context)
+            case .unauthenticated: return redirect("/login")
+            case .invalidInput, .conflict: return templates.error(.badRequest, message: refusal.description, context: context)
+            case .unavailable, .internal:
+                context.logger.error("\(request.method) \(request.uri.path) failed: \(String(reflecting: error))")
+                let status: HTTPResponse.Status = refusal.category == .unavailable ? .serviceUnavailable : .internalServerError
+                return templates.error(status, message: refusal.callerMessage, context: context)
+            }
+        }
+    }
 }

@@ -9,15 +9,15 @@ import Hummingbird
 /// in; before that, a double-submit cookie set on first visit), and for POSTs the form fields, refused with 403
 /// unless they carry that token.
 struct WebSessionMiddleware: RouterMiddleware {
-    typealias Context = APIContext
+    typealias Context = WebContext
     static let sessionCookie = "gatehouse_session"
     static let csrfCookie = "gatehouse_csrf"
     let sessions: SessionService
     let templates: Templates
-    let maximumBodySize: Int
 
-    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response) async throws -> Response {
         var context = context
+        var request = request
         var expected: String?
         if let secret = request.cookies[Self.sessionCookie]?.value, let user = try await sessions.user(sessionSecret: secret) {
             context.actor = .user(user)
@@ -28,8 +28,10 @@ struct WebSessionMiddleware: RouterMiddleware {
         expected = expected ?? existing
         context.csrfToken = expected ?? TokenSecret.generate(prefix: "")
         if request.method == .post {
-            context.form = try await Self.form(request, limit: maximumBodySize)
-            guard let expected, let sent = context.form["csrf"], Self.constantTimeEqual(sent, expected) else {
+            // Collected once here, so that the handler decodes its typed form from the same bytes.
+            _ = try await request.collectBody(upTo: context.maxUploadSize)
+            let sent = (try? await request.decode(as: CSRFField.self, context: context))?.csrf
+            guard let expected, let sent, Self.constantTimeEqual(sent, expected) else {
                 var response = templates.error(.forbidden, message: "This form has expired or came from another site. Reload the page and try again.", context: context)
                 if existing == nil { response.setCookie(csrfCookie(context.csrfToken, request: request)) }
                 return response
@@ -44,20 +46,6 @@ struct WebSessionMiddleware: RouterMiddleware {
         Cookie(name: Self.csrfCookie, value: token, path: "/", secure: request.isSecure, httpOnly: true, sameSite: .lax)
     }
 
-    /// `application/x-www-form-urlencoded` fields, at most `limit` bytes.
-    static func form(_ request: Request, limit: Int) async throws -> [String: String] {
-        let buffer = try await JSON.body(of: request, limit: limit)
-        let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
-                $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            if let name = parts.first, !name.isEmpty { fields[name] = parts.count > 1 ? parts[1] : "" }
-        }
-        return fields
-    }
-
     /// The CSRF token of a signed-in browser: an HMAC of its session secret.
     static func sessionToken(_ secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("gatehouse csrf".utf8), using: SymmetricKey(data: Data(secret.utf8)))
@@ -69,6 +57,11 @@ struct WebSessionMiddleware: RouterMiddleware {
         guard x.count == y.count else { return false }
         return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
+}
+
+/// The field every posted form carries.
+struct CSRFField: Decodable {
+    var csrf: String?
 }
 
 extension Request {

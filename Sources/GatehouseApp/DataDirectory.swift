@@ -29,9 +29,10 @@ public struct DataDirectory: Sendable {
     /// Opens the directory, creating it, the database and the repository root on first use.
     public static func open(_ path: String, logger: Logger, signInLimits: SignInLimits = SignInLimits()) async throws -> DataDirectory {
         let url = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
-        try FileManager.default.createDirectory(at: url.appendingPathComponent("repositories", isDirectory: true),
-                                                withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            at: url.appendingPathComponent("repositories", isDirectory: true),
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         let store = try await StoreFactory.open(databaseLocation(url), logger: logger)
         return DataDirectory(url: url, store: store, logger: logger, signInLimits: signInLimits)
     }
@@ -69,16 +70,19 @@ public struct DataDirectory: Sendable {
 
     /// The built-in SSH server on this directory.
     public func sshServer(_ configuration: SSHServer.Configuration) throws -> SSHServer {
-        SSHServer(configuration: configuration, hostKeys: try hostKeys(), access: access,
-                  git: GitProcess(repositories: repositories), logger: logger)
+        SSHServer(
+            configuration: configuration, hostKeys: try hostKeys(), access: access,
+            git: GitProcess(repositories: repositories), logger: logger)
     }
 
     /// The REST API on this directory, telling clients how to reach `ssh`.
     public func apiServer(ssh: APIServer.SSHEndpoint, maximumBodySize: Int = APIServer.defaultMaximumBodySize) throws -> APIServer {
         // Metrics recorded before the bootstrap would go nowhere: make sure it happened.
         _ = GatehouseMetrics.registry
-        return try APIServer(services: .init(dataVersion: { store.dataVersion() }, directory: directory, keys: keys, tokens: tokens, sessions: sessions), ssh: ssh, logger: logger,
-                  metrics: GatehouseMetrics.exposition, maximumBodySize: maximumBodySize)
+        return try APIServer(
+            services: .init(dataVersion: { store.dataVersion() }, directory: directory, keys: keys, tokens: tokens, sessions: sessions), ssh: ssh,
+            logger: logger,
+            metrics: GatehouseMetrics.exposition, maximumBodySize: maximumBodySize)
     }
 
     /// Host keys as the API lists them.

@@ -1,10 +1,12 @@
-import Foundation
 import ArgumentParser
+import Foundation
 import GatehouseCore
+import GatehouseHTTP
 
 struct UserCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage accounts.",
-                                                    subcommands: [Add.self, List.self, Passwd.self])
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Manage accounts.",
+        subcommands: [Add.self, List.self, Passwd.self])
 
     struct Passwd: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set an account's password for the web interface, read from standard input.")
@@ -41,15 +43,16 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let users = try await options.withDirectory { try await $0.directory.users(actor: .localOperator) }
-            if json { return try printJSON(users.map { ["username": $0.username, "email": $0.email, "display_name": $0.displayName] }) }
+            if json { return print(CommandLineJSON.users(users)) }
             for user in users { print("\(user.username)\t\(user.email)") }
         }
     }
 }
 
 struct WorkspaceCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "workspace", abstract: "Manage workspaces and their members.",
-                                                    subcommands: [Add.self, Member.self])
+    static let configuration = CommandConfiguration(
+        commandName: "workspace", abstract: "Manage workspaces and their members.",
+        subcommands: [Add.self, Member.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a workspace owned by an account.")
@@ -86,8 +89,9 @@ struct WorkspaceCommand: AsyncParsableCommand {
 }
 
 struct RepoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "repo", abstract: "Manage repositories.",
-                                                    subcommands: [Create.self, Grant.self, List.self])
+    static let configuration = CommandConfiguration(
+        commandName: "repo", abstract: "Manage repositories.",
+        subcommands: [Create.self, Grant.self, List.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an empty repository.")
@@ -121,7 +125,7 @@ struct RepoCommand: AsyncParsableCommand {
 
         func run() async throws {
             let repositories = try await options.withDirectory { try await $0.directory.visibleRepositories(actor: .localOperator) }
-            if json { return try printJSON(repositories.map { ["full_name": $0.fullName, "is_private": $0.isPrivate ? "true" : "false"] }) }
+            if json { return print(CommandLineJSON.repositories(repositories)) }
             for repository in repositories { print("\(repository.fullName)\t\(repository.isPrivate ? "private" : "public")") }
         }
     }

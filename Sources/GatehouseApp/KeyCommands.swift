@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatehouseCore
+import GatehouseHTTP
 import GatehouseKeys
 
 struct DeployKeyCommand: AsyncParsableCommand {
@@ -14,15 +15,17 @@ struct DeployKeyCommand: AsyncParsableCommand {
         @Argument(help: "WORKSPACE/REPOSITORY, one or more.") var repositories: [String]
         @Option(help: "A name for the key, e.g. the machine that uses it.") var label: String
         @Option(help: "The public key file (.pub), or - for standard input.") var keyFile: String
-        @Option(name: .customLong("certificate-principal"),
-                help: "Make the key a certificate authority: OpenSSH certificates it signs naming this principal clone (repeatable).")
+        @Option(
+            name: .customLong("certificate-principal"),
+            help: "Make the key a certificate authority: OpenSSH certificates it signs naming this principal clone (repeatable).")
         var certificatePrincipals: [String] = []
 
         func run() async throws {
             let text = try readKeyFile(keyFile)
             let added = try await options.withDirectory {
-                try await $0.keys.addDeployKey(actor: .localOperator, repositories: repositories, label: label, keyText: text,
-                                               certificatePrincipals: certificatePrincipals.isEmpty ? nil : certificatePrincipals)
+                try await $0.keys.addDeployKey(
+                    actor: .localOperator, repositories: repositories, label: label, keyText: text,
+                    certificatePrincipals: certificatePrincipals.isEmpty ? nil : certificatePrincipals)
             }
             let what = certificatePrincipals.isEmpty ? "deployment key" : "certificate authority"
             for deployKey in added {
@@ -40,11 +43,14 @@ struct DeployKeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             let keys = try await options.withDirectory { try await $0.keys.listDeployKeys(actor: .localOperator, repository: repository) }
-            if json { return try printJSON(keys.map(DeployKeyJSON.init)) }
-            if keys.isEmpty { print("\(repository) has no deployment keys. Add one with `gatehouse deploy-key add \(repository) --label LABEL --key-file FILE`.") }
+            if json { return print(CommandLineJSON.deployKeys(keys)) }
+            if keys.isEmpty {
+                print("\(repository) has no deployment keys. Add one with `gatehouse deploy-key add \(repository) --label LABEL --key-file FILE`.")
+            }
             for key in keys {
                 let used = key.lastUsed.map { ISO8601DateFormatter().string(from: $0) } ?? "never used"
-                let type = key.key.certificatePrincipals.map { "certificate authority (\(key.key.typeName)) for \($0.joined(separator: ","))" }
+                let type =
+                    key.key.certificatePrincipals.map { "certificate authority (\(key.key.typeName)) for \($0.joined(separator: ","))" }
                     ?? key.key.typeName
                 print("\(key.id)\t\(key.label)\t\(type)\t\(key.key.fingerprint)\t\(used)")
             }
@@ -80,8 +86,9 @@ struct DeployKeyCommand: AsyncParsableCommand {
 }
 
 struct SSHKeyCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ssh-key", abstract: "Manage accounts' SSH keys.",
-                                                    subcommands: [Add.self, List.self, Remove.self])
+    static let configuration = CommandConfiguration(
+        commandName: "ssh-key", abstract: "Manage accounts' SSH keys.",
+        subcommands: [Add.self, List.self, Remove.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add an SSH key to an account.")
@@ -107,10 +114,8 @@ struct SSHKeyCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let (_, keys) = try await options.withDirectory { try await $0.keys.listAccountKeys(actor: .localOperator, username: name) }
-            if json {
-                return try printJSON(keys.map { ["uuid": $0.id.uuidString, "label": $0.label ?? "", "key": $0.publicKey, "fingerprint": $0.fingerprint] })
-            }
+            let (owner, keys) = try await options.withDirectory { try await $0.keys.listAccountKeys(actor: .localOperator, username: name) }
+            if json { return print(CommandLineJSON.accountKeys(keys, owner: owner)) }
             for key in keys { print("\(key.id)\t\(key.label ?? "")\t\(key.typeName)\t\(key.fingerprint)") }
         }
     }
@@ -128,33 +133,5 @@ struct SSHKeyCommand: AsyncParsableCommand {
             try await options.withDirectory { try await $0.keys.removeAccountKey(actor: .localOperator, username: name, id: uuid) }
             print("Removed SSH key \(uuid.uuidString.lowercased()) from \(name).")
         }
-    }
-}
-
-/// A deployment key as `--json` prints it (field names follow Bitbucket's deploy key object).
-struct DeployKeyJSON: Encodable {
-    var id: Int
-    var label: String
-    var key: String
-    var fingerprint: String
-    var comment: String?
-    var added_on: Date
-    var added_by: String?
-    var last_used: Date?
-    var repository: String
-    /// Set for certificate authorities: the principals their certificates must name.
-    var certificate_principals: [String]?
-
-    init(_ deployKey: DeployKey) {
-        certificate_principals = deployKey.key.certificatePrincipals
-        id = deployKey.id
-        label = deployKey.label
-        key = deployKey.key.publicKey
-        fingerprint = deployKey.key.fingerprint
-        comment = deployKey.key.comment
-        added_on = deployKey.addedAt
-        added_by = deployKey.addedBy
-        last_used = deployKey.lastUsed
-        repository = deployKey.repository.fullName
     }
 }

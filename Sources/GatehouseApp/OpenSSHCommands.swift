@@ -48,14 +48,17 @@ struct AuthorizedKeysCommand: AsyncParsableCommand {
         }
         if SSHCertificate.types[type] != nil {
             guard let certificate = try? SSHCertificate(type: type, base64: key),
-                  let found = try? KeyIndexLookup.key(fingerprint: certificate.signingKey.fingerprint, in: database),
-                  found.kind == .certificateAuthority else { return nil }
-            return try? AuthorizedKeysLine.certificateAuthorityLine(forcedCommand: command(found), principals: found.principals,
-                                                                    authority: certificate.signingKey)
+                let found = try? KeyIndexLookup.key(fingerprint: certificate.signingKey.fingerprint, in: database),
+                found.kind == .certificateAuthority
+            else { return nil }
+            return try? AuthorizedKeysLine.certificateAuthorityLine(
+                forcedCommand: command(found), principals: found.principals,
+                authority: certificate.signingKey)
         }
         guard let publicKey = try? PublicKey(parsing: "\(type) \(key)"),
-              let found = try? KeyIndexLookup.key(fingerprint: publicKey.fingerprint, in: database),
-              found.kind?.logsInWithItsOwnKey == true else { return nil }
+            let found = try? KeyIndexLookup.key(fingerprint: publicKey.fingerprint, in: database),
+            found.kind?.logsInWithItsOwnKey == true
+        else { return nil }
         return try? AuthorizedKeysLine.line(forcedCommand: command(found), key: publicKey)
     }
 }
@@ -103,11 +106,12 @@ struct ShellCommand: AsyncParsableCommand {
             Self.finish(.refusal("Gatehouse has no data at \(options.data); check the AuthorizedKeysCommand line in sshd_config."))
         }
         let principal = try await data.access.principal(keyID: keyID)
-        let outcome: SessionOutcome = if let principal {
-            await data.access.outcome(of: environment["SSH_ORIGINAL_COMMAND"], principal: principal, sourceIP: sourceIP)
-        } else {
-            .keyRemoved
-        }
+        let outcome: SessionOutcome =
+            if let principal {
+                await data.access.outcome(of: environment["SSH_ORIGINAL_COMMAND"], principal: principal, sourceIP: sourceIP)
+            } else {
+                .keyRemoved
+            }
         await data.close()
         guard case .git(let command) = outcome else { Self.finish(outcome) }
         guard let directory = try? data.repositories.resolvedDirectory(of: command.repository) else { Self.finish(.gitFailed(command.repository)) }
@@ -136,21 +140,21 @@ struct SSHDConfigCommand: AsyncParsableCommand {
     static func snippet(executable: String, dataDirectory: String, user: String) -> String {
         let command = [executable, "authorized-keys", "--data", dataDirectory, "--ssh-user", user].map(AuthorizedKeysLine.shellWord).joined(separator: " ")
         return """
-        # Gatehouse: Git over OpenSSH for the user \(user). Keys come from Gatehouse, not from authorized_keys.
-        Match User \(user)
-            AuthorizedKeysFile none
-            AuthorizedKeysCommand \(command) %u %t %k
-            AuthorizedKeysCommandUser \(user)
-            PubkeyAuthentication yes
-            PasswordAuthentication no
-            KbdInteractiveAuthentication no
-            AcceptEnv GIT_PROTOCOL
-            PermitTTY no
-            AllowTcpForwarding no
-            AllowAgentForwarding no
-            AllowStreamLocalForwarding no
-            X11Forwarding no
-            PermitTunnel no
-        """
+            # Gatehouse: Git over OpenSSH for the user \(user). Keys come from Gatehouse, not from authorized_keys.
+            Match User \(user)
+                AuthorizedKeysFile none
+                AuthorizedKeysCommand \(command) %u %t %k
+                AuthorizedKeysCommandUser \(user)
+                PubkeyAuthentication yes
+                PasswordAuthentication no
+                KbdInteractiveAuthentication no
+                AcceptEnv GIT_PROTOCOL
+                PermitTTY no
+                AllowTcpForwarding no
+                AllowAgentForwarding no
+                AllowStreamLocalForwarding no
+                X11Forwarding no
+                PermitTunnel no
+            """
     }
 }

@@ -36,7 +36,8 @@ struct ListenAddress: ExpressibleByArgument, CustomStringConvertible {
 
     init?(argument: String) {
         guard let colon = argument.lastIndex(of: ":"), let port = Int(argument[argument.index(after: colon)...]),
-              (0...65535).contains(port) else { return nil }
+            (0...65535).contains(port)
+        else { return nil }
         var host = String(argument[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { return nil }
@@ -69,11 +70,4 @@ func readKeyFile(_ path: String) throws -> String {
         throw GatehouseError.invalidArgument("Cannot read the key file \(path). Give the path of a .pub file, or - to read standard input.")
     }
     return String(decoding: data, as: UTF8.self)
-}
-
-func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .iso8601
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

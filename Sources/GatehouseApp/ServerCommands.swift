@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatehouseCore
+import GatehouseHTTP
 import GatehouseKeys
 import GatehouseMail
 import GatehouseSSH
@@ -74,10 +75,12 @@ struct Serve: AsyncParsableCommand {
         var policy = MailRelay.Policy()
         policy.maximumAttempts = settings.mailMaximumAttempts
         policy.retention = TimeInterval(settings.mailKeepDays) * 86_400
-        let mail = directory.mailRelay(smtp: settings.smtpHost.map {
-            SMTPConfiguration(host: $0, port: settings.smtpPort, username: settings.smtpUser, password: settings.smtpPassword,
-                              from: settings.smtpFrom, security: settings.smtpSecurity, trustedCertificatesFile: settings.smtpTrustedCertificates)
-        }, policy: policy)
+        let mail = directory.mailRelay(
+            smtp: settings.smtpHost.map {
+                SMTPConfiguration(
+                    host: $0, port: settings.smtpPort, username: settings.smtpUser, password: settings.smtpPassword,
+                    from: settings.smtpFrom, security: settings.smtpSecurity, trustedCertificatesFile: settings.smtpTrustedCertificates)
+            }, policy: policy)
         let group = ServiceGroup(services: [server, api, mail], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await Self.listening("http.listen", settings.httpListen) { try await group.run() }
     }
@@ -88,7 +91,9 @@ struct Serve: AsyncParsableCommand {
             return try await body()
         } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EACCES {
             let reason = error.errnoCode == EADDRINUSE ? "the address is already in use" : "permission denied (ports below 1024 need privileges)"
-            throw GatehouseError.invalidArgument("Cannot listen on \(address) (\(setting)): \(reason). Stop what uses it, or choose another address with --\(setting.hasPrefix("ssh") ? "ssh" : "http") HOST:PORT.")
+            throw GatehouseError.invalidArgument(
+                "Cannot listen on \(address) (\(setting)): \(reason). Stop what uses it, or choose another address with --\(setting.hasPrefix("ssh") ? "ssh" : "http") HOST:PORT."
+            )
         }
     }
 }
@@ -109,7 +114,9 @@ struct HostKeysCommand: AsyncParsableCommand {
         for key in keys.publicKeys { print("  \(key.bits) \(key.fingerprint) (\(key.type.displayName))") }
         print("\nLines for ~/.ssh/known_hosts:")
         for line in keys.knownHostsLines(host: host, port: port) { print(line) }
-        print("\nIf ssh says \"Host key verification failed\", remove the old entry with `ssh-keygen -R '\(KnownHosts.hostPattern(host: host, port: port))'` and add the lines above.")
+        print(
+            "\nIf ssh says \"Host key verification failed\", remove the old entry with `ssh-keygen -R '\(KnownHosts.hostPattern(host: host, port: port))'` and add the lines above."
+        )
     }
 }
 
@@ -124,7 +131,7 @@ struct AuditCommand: AsyncParsableCommand {
         let (entries, _) = try await options.withDirectory {
             try await $0.directory.auditLog(actor: .localOperator, workspace: workspace, offset: 0, limit: limit)
         }
-        if json { return try printJSON(entries) }
+        if json { return print(CommandLineJSON.auditEntries(entries)) }
         let formatter = ISO8601DateFormatter()
         for entry in entries {
             print("\(formatter.string(from: entry.at))\t\(entry.actor)\t\(entry.action.rawValue)\t\(entry.object)\t\(entry.detail)\t\(entry.sourceIP ?? "-")")
@@ -133,8 +140,9 @@ struct AuditCommand: AsyncParsableCommand {
 }
 
 struct MailCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "mail", abstract: "Inspect the outbox of email notices.",
-                                                    subcommands: [List.self])
+    static let configuration = CommandConfiguration(
+        commandName: "mail", abstract: "Inspect the outbox of email notices.",
+        subcommands: [List.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List queued, sent and failed notices, newest first.")
@@ -145,12 +153,14 @@ struct MailCommand: AsyncParsableCommand {
 
         func run() async throws {
             let messages = try await options.withDirectory { try await $0.outbox.messages(status: status, limit: limit) }
-            if json { return try printJSON(messages) }
+            if json { return print(CommandLineJSON.encode(messages)) }
             if messages.isEmpty { print("The outbox is empty.") }
             let formatter = ISO8601DateFormatter()
             for message in messages {
                 let error = message.lastError.map { "\t\($0)" } ?? ""
-                print("\(formatter.string(from: message.createdAt))\t\(message.status.rawValue)\t\(message.attempts) attempts\t\(message.mail.to)\t\(message.mail.subject)\(error)")
+                print(
+                    "\(formatter.string(from: message.createdAt))\t\(message.status.rawValue)\t\(message.attempts) attempts\t\(message.mail.to)\t\(message.mail.subject)\(error)"
+                )
             }
         }
     }

@@ -30,8 +30,10 @@ struct Settings {
     static let fileName = "gatehouse.json"
 
     /// - Parameter flags: the settings given on the command line, by key.
-    static func load(flags: [String: String], dataDirectory: URL,
-                     environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Settings {
+    static func load(
+        flags: [String: String], dataDirectory: URL,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> Settings {
         let file = dataDirectory.appendingPathComponent(fileName)
         let fileReader: ConfigReader
         do {
@@ -85,8 +87,9 @@ struct Settings {
             smtpTrustedCertificates: value("smtp.ca-file", default: nil),
             mailMaximumAttempts: try number("mail.max-attempts", default: 8, range: 1...100),
             mailKeepDays: try number("mail.keep-days", default: 30, range: 1...3650),
-            maximumBodySize: try number("http.max-body-kib", default: APIServer.defaultMaximumBodySize / 1024,
-                                        range: 1...(APIServer.largestMaximumBodySize / 1024)) * 1024,
+            maximumBodySize: try number(
+                "http.max-body-kib", default: APIServer.defaultMaximumBodySize / 1024,
+                range: 1...(APIServer.largestMaximumBodySize / 1024)) * 1024,
             signInLimits: try signInLimits(),
             logLevel: value("log.level", default: "info")!)
         settings.report = report

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatehouseCore
+import GatehouseHTTP
 
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,7 +12,7 @@ struct TokenCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token for an account and print it once.")
         @OptionGroup var options: DataOptions
         @Argument(help: "The account the token acts for.") var username: String
-        @Argument(help: "A name for the token, e.g. the script that uses it.") var name: String
+        @Argument(help: "A name for the token, e.g. the script that uses it (default \"\(TokenService.defaultName)\").") var name: String?
         @Option(name: .customLong("scope"), help: "A scope, repeatable: repository, repository:write, repository:admin, account, account:write.")
         var scopes: [TokenScope] = []
         @Option(help: "Expiry date (YYYY-MM-DD, end of that day UTC, or an ISO 8601 time).") var expires: String?
@@ -19,16 +20,18 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let expiry = try expires.map(Self.parseDate)
             let issued = try await options.withDirectory {
-                try await $0.tokens.create(actor: .localOperator, username: username, name: name, scopes: scopes, expiresAt: expiry)
+                try await $0.tokens.create(actor: .localOperator, username: username, name: name ?? TokenService.defaultName, scopes: scopes, expiresAt: expiry)
             }
             print(issued.secret)
             let until = issued.token.expiresAt.map { "until \(ISO8601DateFormatter().string(from: $0))" } ?? "without expiry"
-            FileHandle.standardError.write(Data("""
-                Created token \(issued.token.id.uuidString.lowercased()) "\(issued.token.name)" for \(username) \
-                (\(issued.token.scopes.names.joined(separator: ", ")); \(until)).
-                It is shown only now: store it in your secret manager. Use it as: curl -u \(username):TOKEN URL
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    Created token \(issued.token.id.uuidString.lowercased()) "\(issued.token.name)" for \(username) \
+                    (\(issued.token.scopes.names.joined(separator: ", ")); \(until)).
+                    It is shown only now: store it in your secret manager. Use it as: curl -u \(username):TOKEN URL
 
-                """.utf8))
+                    """.utf8))
         }
 
         static func parseDate(_ text: String) throws -> Date {
@@ -48,7 +51,7 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             let tokens = try await options.withDirectory { try await $0.tokens.list(actor: .localOperator, username: username) }
-            if json { return try printJSON(tokens) }
+            if json { return print(CommandLineJSON.encode(tokens)) }
             if tokens.isEmpty { print("\(username) has no API tokens. Create one with `gatehouse token create \(username) NAME --scope SCOPE`.") }
             let formatter = ISO8601DateFormatter()
             for token in tokens {

@@ -120,8 +120,9 @@ public enum Access {
             guard let repository, !repository.isPrivate else { return .denied(.notFound(requestedPath)) }
             return operation == .read ? .allowed(.read) : .denied(.signInRequired)
         case .user(let user, let scopes):
-            let decision = decide(.account(user, key: nil), operation: operation, on: repository,
-                                  requestedPath: requestedPath, accountGrants: accountGrants)
+            let decision = decide(
+                .account(user, key: nil), operation: operation, on: repository,
+                requestedPath: requestedPath, accountGrants: accountGrants)
             // Scopes are checked after visibility so that a weak token cannot probe for private names.
             guard case .allowed = decision else { return decision }
             let needed = TokenScope.required(for: operation)

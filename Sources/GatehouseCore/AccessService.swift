@@ -67,8 +67,9 @@ public struct AccessService: Sendable {
             return .account(user, key: reference)
         case .deploy, .certificateAuthority:
             let grants = try await store.keys.deployKeys(.key(key.id), on: store.db).map { deployKey in
-                DeployKeyGrant(attachmentID: deployKey.id, label: deployKey.label, repositoryID: deployKey.repository.id,
-                               repositoryFullName: deployKey.repository.fullName, access: deployKey.access)
+                DeployKeyGrant(
+                    attachmentID: deployKey.id, label: deployKey.label, repositoryID: deployKey.repository.id,
+                    repositoryFullName: deployKey.repository.fullName, access: deployKey.access)
             }
             return grants.isEmpty ? nil : .deployKey(DeployKeyPrincipal(keyID: key.id, fingerprint: key.fingerprint, grants: grants))
         }
@@ -104,9 +105,11 @@ public struct AccessService: Sendable {
             return AuthorizedGitCommand(service: command.service, repository: repository!, level: level)
         case .denied(let denial):
             if command.service == .receivePack, let repository, denial != .notFound(command.requestedPath) {
-                try await store.audit.append(AuditEntry(at: clock(), actor: principal.auditName, action: .pushDenied,
-                                                       object: repository.fullName, detail: denial.description,
-                                                        sourceIP: sourceIP, workspaceID: repository.workspaceID), on: store.db)
+                try await store.audit.append(
+                    AuditEntry(
+                        at: clock(), actor: principal.auditName, action: .pushDenied,
+                        object: repository.fullName, detail: denial.description,
+                        sourceIP: sourceIP, workspaceID: repository.workspaceID), on: store.db)
             }
             throw GatehouseError.accessDenied(denial)
         }
@@ -120,21 +123,21 @@ public struct AccessService: Sendable {
             let readable = repositories.map(\.0.fullName).sorted()
             let writable = repositories.filter { $0.1 >= .write }.map(\.0.fullName).sorted()
             return """
-            Hi \(user.username)! You've authenticated with an account key\(key.map { " (\($0.fingerprint))" } ?? ""), but Gatehouse does not provide shell access.
-            You can read: \(readable.isEmpty ? "(no private repositories yet)" : readable.joined(separator: ", ")), and every public repository.
-            You can write: \(writable.isEmpty ? "(none)" : writable.joined(separator: ", ")).
+                Hi \(user.username)! You've authenticated with an account key\(key.map { " (\($0.fingerprint))" } ?? ""), but Gatehouse does not provide shell access.
+                You can read: \(readable.isEmpty ? "(no private repositories yet)" : readable.joined(separator: ", ")), and every public repository.
+                You can write: \(writable.isEmpty ? "(none)" : writable.joined(separator: ", ")).
 
-            """
+                """
         case .deployKey(let key):
             let labels = Set(key.grants.map(\.label)).sorted().map { "\"\($0)\"" }.joined(separator: ", ")
             let readable = key.grants.map(\.repositoryFullName).sorted()
             let writable = key.grants.filter { $0.access >= .write }.map(\.repositoryFullName).sorted()
             return """
-            Hi! This is deployment key \(labels) (\(key.fingerprint)), but Gatehouse does not provide shell access.
-            It can read: \(readable.joined(separator: ", ")).
-            It can write: \(writable.isEmpty ? "(none: deployment keys are read-only)" : writable.joined(separator: ", ")).
+                Hi! This is deployment key \(labels) (\(key.fingerprint)), but Gatehouse does not provide shell access.
+                It can read: \(readable.joined(separator: ", ")).
+                It can write: \(writable.isEmpty ? "(none: deployment keys are read-only)" : writable.joined(separator: ", ")).
 
-            """
+                """
         }
     }
 
@@ -151,9 +154,11 @@ public struct AccessService: Sendable {
             update = try await store.keys.recordUse(keyID: key.keyID, attachmentID: attachment, at: now, ifUnusedSince: uses.cutoff(at: now), on: store.db)
         }
         if update.isFirstUseOfDay(now) {
-            try await store.audit.append(AuditEntry(at: now, actor: principal.auditName, action: .keyUsed, object: repository.fullName,
-                                                    detail: "first use today (\(service.rawValue))", sourceIP: sourceIP,
-                                                    workspaceID: repository.workspaceID), on: store.db)
+            try await store.audit.append(
+                AuditEntry(
+                    at: now, actor: principal.auditName, action: .keyUsed, object: repository.fullName,
+                    detail: "first use today (\(service.rawValue))", sourceIP: sourceIP,
+                    workspaceID: repository.workspaceID), on: store.db)
         }
     }
 }

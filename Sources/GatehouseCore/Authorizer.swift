@@ -15,8 +15,9 @@ public struct Authorizer: Sendable {
         // Both paths load the caller's grants, so that a private repository and a missing one cost the same.
         let repository: Repository? = if let path = RepositoryPath(parsing: fullName) { try await store.directory.repository(path, on: store.db) } else { nil }
         let grants = try await accountGrants(of: actor)
-        let decision = Access.authorize(actor, operation: operation, on: repository, requestedPath: fullName,
-                                        accountGrants: repository.map(grants.grants(on:)) ?? AccountGrants())
+        let decision = Access.authorize(
+            actor, operation: operation, on: repository, requestedPath: fullName,
+            accountGrants: repository.map(grants.grants(on:)) ?? AccountGrants())
         switch decision {
         case .allowed: return repository!
         case .denied(let denial): throw GatehouseError.accessDenied(denial)
@@ -26,8 +27,12 @@ public struct Authorizer: Sendable {
     /// Whether the actor may perform `operation` on a repository it already holds.
     public func allows(_ actor: Actor, _ operation: Operation, on repository: Repository) async throws -> Bool {
         let grants = try await accountGrants(of: actor).grants(on: repository)
-        if case .allowed = Access.authorize(actor, operation: operation, on: repository, requestedPath: repository.fullName,
-                                            accountGrants: grants) { return true }
+        if case .allowed = Access.authorize(
+            actor, operation: operation, on: repository, requestedPath: repository.fullName,
+            accountGrants: grants)
+        {
+            return true
+        }
         return false
     }
 
@@ -36,8 +41,10 @@ public struct Authorizer: Sendable {
     public func permitted(_ actor: Actor, _ operation: Operation, among repositories: [Repository]) async throws -> [Repository] {
         let grants = try await accountGrants(of: actor)
         return try repositories.filter { repository in
-            switch Access.authorize(actor, operation: operation, on: repository, requestedPath: repository.fullName,
-                                    accountGrants: grants.grants(on: repository)) {
+            switch Access.authorize(
+                actor, operation: operation, on: repository, requestedPath: repository.fullName,
+                accountGrants: grants.grants(on: repository))
+            {
             case .allowed: return true
             case .denied(.missingScope(let scope)): throw GatehouseError.accessDenied(.missingScope(scope))
             case .denied: return false

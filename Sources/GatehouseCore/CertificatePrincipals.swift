@@ -12,7 +12,8 @@ public enum CertificatePrincipals {
         var principals: [String] = []
         for name in names.map({ $0.trimmingCharacters(in: .whitespaces) }) where !principals.contains(name) {
             guard !name.isEmpty, name.count <= maximumLength, name.allSatisfy(isAllowed) else {
-                throw .invalidArgument("The principal \"\(name)\" is not allowed: use 1 to \(maximumLength) letters, digits and . _ - @ + (as in the certificates' -n option).")
+                throw .invalidArgument(
+                    "The principal \"\(name)\" is not allowed: use 1 to \(maximumLength) letters, digits and . _ - @ + (as in the certificates' -n option).")
             }
             principals.append(name)
         }

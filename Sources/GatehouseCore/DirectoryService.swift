@@ -70,7 +70,8 @@ public struct DirectoryService: Sendable {
         let store = store
         try await store.transaction { tx in
             if try await store.directory.role(of: user.id, in: workspace, on: tx) == nil,
-               try await store.directory.memberCount(of: workspace, on: tx) >= workspace.seatLimit {
+                try await store.directory.memberCount(of: workspace, on: tx) >= workspace.seatLimit
+            {
                 throw GatehouseError.seatLimitReached(workspace: workspace.slug, limit: workspace.seatLimit)
             }
             try await store.directory.setRole(role, of: user.id, in: workspace, on: tx)
@@ -167,8 +168,10 @@ public struct DirectoryService: Sendable {
             guard actor == .localOperator else { throw GatehouseError.accessDenied(.signInRequired) }
             workspace = nil
         }
-        return (try await store.audit.entries(workspace: workspace, limit: limit, offset: offset, on: store.db),
-                try await store.audit.count(workspace: workspace, on: store.db))
+        return (
+            try await store.audit.entries(workspace: workspace, limit: limit, offset: offset, on: store.db),
+            try await store.audit.count(workspace: workspace, on: store.db)
+        )
     }
 
     private func administeredWorkspace(_ slug: String, actor: Actor) async throws -> Workspace {

@@ -82,8 +82,10 @@ public struct StoredKey: Sendable, Equatable, Codable {
     /// For certificate authorities: the principals a certificate must name (one of them) to be accepted.
     public var principals: [String]
 
-    public init(id: UUID, kind: KeyKind, fingerprint: String, publicKey: String, comment: String?, userID: UUID?,
-                label: String?, createdAt: Date, lastUsed: Date?, principals: [String] = []) {
+    public init(
+        id: UUID, kind: KeyKind, fingerprint: String, publicKey: String, comment: String?, userID: UUID?,
+        label: String?, createdAt: Date, lastUsed: Date?, principals: [String] = []
+    ) {
         self.principals = principals
         self.id = id
         self.kind = kind
@@ -115,8 +117,10 @@ public struct DeployKey: Sendable, Equatable, Codable {
     public var lastUsed: Date?
     public var access: AccessLevel
 
-    public init(id: Int, key: StoredKey, repository: Repository, label: String, addedBy: String?, addedAt: Date,
-                lastUsed: Date?, access: AccessLevel) {
+    public init(
+        id: Int, key: StoredKey, repository: Repository, label: String, addedBy: String?, addedAt: Date,
+        lastUsed: Date?, access: AccessLevel
+    ) {
         self.id = id
         self.key = key
         self.repository = repository
@@ -140,8 +144,10 @@ public struct AuditEntry: Sendable, Equatable, Codable {
     public var sourceIP: String?
     public var workspaceID: UUID?
 
-    public init(at: Date, actor: String, action: AuditAction, object: String, detail: String, sourceIP: String?,
-                workspaceID: UUID?) {
+    public init(
+        at: Date, actor: String, action: AuditAction, object: String, detail: String, sourceIP: String?,
+        workspaceID: UUID?
+    ) {
         self.at = at
         self.actor = actor
         self.action = action

@@ -52,7 +52,7 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
         case .notFound: .notFound
         case .accessDenied(let denial): denial.category
         case .alreadyExists, .keyIsAccountKey, .keyIsDeployKey, .keyAlreadyRegistered, .keyAlreadyOnRepository, .seatLimitReached,
-             .keyIsCertificateAuthority, .keyIsNotCertificateAuthority, .certificatePrincipalsDiffer:
+            .keyIsCertificateAuthority, .keyIsNotCertificateAuthority, .certificatePrincipalsDiffer:
             .conflict
         case .unavailable: .unavailable
         case .internalFailure: .internal
@@ -77,7 +77,7 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
         switch self {
         case .invalidKey(let error): error.description
         case .invalidName(let message), .invalidLabel(let message), .notFound(let message),
-             .alreadyExists(let message), .invalidArgument(let message), .unavailable(let message), .internalFailure(let message):
+            .alreadyExists(let message), .invalidArgument(let message), .unavailable(let message), .internalFailure(let message):
             message
         case .accessDenied(let denial): denial.description
         case .keyIsAccountKey:

@@ -26,9 +26,10 @@ public enum KeyNotices {
     public static func deployKeyAddedChange(_ deployKey: DeployKey, by actor: Actor, sourceIP: String?, recipients: [User]) -> ChangeRecord {
         let key = deployKey.key
         let what = key.certificatePrincipals.map { "certificate authority for principals \($0.joined(separator: ",")), " } ?? ""
-        let audit = AuditEntry(at: deployKey.addedAt, actor: actor.auditName, action: .deployKeyAdded, object: deployKey.repository.fullName,
-                               detail: "deploy key \(deployKey.id) label \"\(deployKey.label)\", \(what)\(key.typeName) \(key.fingerprint)",
-                               sourceIP: sourceIP, workspaceID: deployKey.repository.workspaceID)
+        let audit = AuditEntry(
+            at: deployKey.addedAt, actor: actor.auditName, action: .deployKeyAdded, object: deployKey.repository.fullName,
+            detail: "deploy key \(deployKey.id) label \"\(deployKey.label)\", \(what)\(key.typeName) \(key.fingerprint)",
+            sourceIP: sourceIP, workspaceID: deployKey.repository.workspaceID)
         return ChangeRecord(audit: audit, mail: deployKeyAdded(deployKey, by: actor, recipients: recipients))
     }
 

@@ -19,8 +19,10 @@ public struct KeyService: Sendable {
     /// The actor must administer every repository; all attachments are made or none.
     /// With `certificatePrincipals`, the key is a certificate authority: machines clone with certificates it
     /// signed for one of those principals (through the OpenSSH front end), and the key itself logs in nowhere.
-    public func addDeployKey(actor: Actor, repositories fullNames: [String], label: String, keyText: String,
-                             certificatePrincipals: [String]? = nil, sourceIP: String? = nil) async throws -> [DeployKey] {
+    public func addDeployKey(
+        actor: Actor, repositories fullNames: [String], label: String, keyText: String,
+        certificatePrincipals: [String]? = nil, sourceIP: String? = nil
+    ) async throws -> [DeployKey] {
         guard !fullNames.isEmpty else { throw GatehouseError.invalidArgument("Name at least one repository (WORKSPACE/REPOSITORY).") }
         let key = try Self.parse(keyText)
         let label = try Names.validateLabel(label)
@@ -40,16 +42,18 @@ public struct KeyService: Sendable {
                 try Self.checkAttachable(existing, as: kind, principals: principals)
                 keyID = existing.id
             } else {
-                let stored = StoredKey(id: UUID(), kind: kind, fingerprint: key.fingerprint, publicKey: key.openSSH, comment: key.comment,
-                                       userID: nil, label: nil, createdAt: now, lastUsed: nil, principals: principals ?? [])
+                let stored = StoredKey(
+                    id: UUID(), kind: kind, fingerprint: key.fingerprint, publicKey: key.openSSH, comment: key.comment,
+                    userID: nil, label: nil, createdAt: now, lastUsed: nil, principals: principals ?? [])
                 // Another request may have registered the key since the read: the constraint says so.
                 try await store.unique(.keyIsAccountKey) { try await store.keys.insert(stored, on: tx) }
                 keyID = stored.id
             }
             var ids: [Int] = []
             for repository in targets {
-                let attachment = NewAttachment(keyID: keyID, repositoryID: repository.id, label: label, access: .read,
-                                               addedBy: actor.user?.id, addedAt: now)
+                let attachment = NewAttachment(
+                    keyID: keyID, repositoryID: repository.id, label: label, access: .read,
+                    addedBy: actor.user?.id, addedAt: now)
                 ids.append(try await store.unique(.keyAlreadyOnRepository(repository.fullName)) { try await store.keys.attach(attachment, on: tx) })
             }
             let attached = try await store.keys.deployKeys(.ids(ids), on: tx)
@@ -81,20 +85,24 @@ public struct KeyService: Sendable {
     public func deployKey(actor: Actor, repository fullName: String, id: Int) async throws -> DeployKey {
         let repository = try await authorizer.repository(fullName, actor: actor, operation: .administer)
         guard let deployKey = try await store.keys.deployKeys(.one(id, repository: repository.id), on: store.db).first else {
-            throw GatehouseError.notFound("No deployment key \(id) on \(repository.fullName). List them with `gatehouse deploy-key list \(repository.fullName)`.")
+            throw GatehouseError.notFound(
+                "No deployment key \(id) on \(repository.fullName). List them with `gatehouse deploy-key list \(repository.fullName)`.")
         }
         return deployKey
     }
 
     /// Changes the label. `keyText`, when given, must be the key already stored: keys cannot be swapped.
-    public func renameDeployKey(actor: Actor, repository fullName: String, id: Int, label: String, keyText: String? = nil,
-                                sourceIP: String? = nil) async throws -> DeployKey {
+    public func renameDeployKey(
+        actor: Actor, repository fullName: String, id: Int, label: String, keyText: String? = nil,
+        sourceIP: String? = nil
+    ) async throws -> DeployKey {
         var deployKey = try await deployKey(actor: actor, repository: fullName, id: id)
         if let keyText, try Self.parse(keyText).fingerprint != deployKey.key.fingerprint { throw GatehouseError.keyCannotChange }
         let label = try Names.validateLabel(label)
-        let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .deployKeyRenamed, object: deployKey.repository.fullName,
-                               detail: "deploy key \(id): \"\(deployKey.label)\" → \"\(label)\"", sourceIP: sourceIP,
-                               workspaceID: deployKey.repository.workspaceID)
+        let entry = AuditEntry(
+            at: clock(), actor: actor.auditName, action: .deployKeyRenamed, object: deployKey.repository.fullName,
+            detail: "deploy key \(id): \"\(deployKey.label)\" → \"\(label)\"", sourceIP: sourceIP,
+            workspaceID: deployKey.repository.workspaceID)
         let store = store
         try await store.transaction { tx in
             try await store.keys.setAttachmentLabel(label, id: id, on: tx)
@@ -107,9 +115,10 @@ public struct KeyService: Sendable {
     /// Detaches the key from the repository; the key row goes too when nothing else uses it.
     public func removeDeployKey(actor: Actor, repository fullName: String, id: Int, sourceIP: String? = nil) async throws {
         let deployKey = try await deployKey(actor: actor, repository: fullName, id: id)
-        let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .deployKeyRemoved, object: deployKey.repository.fullName,
-                               detail: "deploy key \(id) \"\(deployKey.label)\" \(deployKey.key.fingerprint)", sourceIP: sourceIP,
-                               workspaceID: deployKey.repository.workspaceID)
+        let entry = AuditEntry(
+            at: clock(), actor: actor.auditName, action: .deployKeyRemoved, object: deployKey.repository.fullName,
+            detail: "deploy key \(id) \"\(deployKey.label)\" \(deployKey.key.fingerprint)", sourceIP: sourceIP,
+            workspaceID: deployKey.repository.workspaceID)
         let store = store
         try await store.transaction { tx in
             try await store.keys.detach(id: id, on: tx)
@@ -125,10 +134,12 @@ public struct KeyService: Sendable {
         let key = try Self.parse(keyText)
         let label = try Names.validateLabel(label)
         let user = try await authorizer.managedAccount(username, actor: actor, write: true)
-        let stored = StoredKey(id: UUID(), kind: .account, fingerprint: key.fingerprint, publicKey: key.openSSH, comment: key.comment,
-                               userID: user.id, label: label, createdAt: clock(), lastUsed: nil)
-        let entry = AuditEntry(at: stored.createdAt, actor: actor.auditName, action: .accountKeyAdded, object: user.username,
-                               detail: "label \"\(label)\", \(key.type.rawValue) \(key.fingerprint)", sourceIP: sourceIP, workspaceID: nil)
+        let stored = StoredKey(
+            id: UUID(), kind: .account, fingerprint: key.fingerprint, publicKey: key.openSSH, comment: key.comment,
+            userID: user.id, label: label, createdAt: clock(), lastUsed: nil)
+        let entry = AuditEntry(
+            at: stored.createdAt, actor: actor.auditName, action: .accountKeyAdded, object: user.username,
+            detail: "label \"\(label)\", \(key.type.rawValue) \(key.fingerprint)", sourceIP: sourceIP, workspaceID: nil)
         let store = store
         try await store.transaction { tx in
             if let existing = try await store.keys.key(fingerprint: key.fingerprint, on: tx) {
@@ -157,19 +168,23 @@ public struct KeyService: Sendable {
     public func accountKey(actor: Actor, username: String, id: UUID, write: Bool = false) async throws -> (User, StoredKey) {
         let user = try await authorizer.managedAccount(username, actor: actor, write: write)
         guard let key = try await store.keys.key(id: id, on: store.db), key.kind == .account, key.userID == user.id else {
-            throw GatehouseError.notFound("\(user.username) has no SSH key {\(id.uuidString.lowercased())}. List them with `gatehouse ssh-key list \(user.username)`.")
+            throw GatehouseError.notFound(
+                "\(user.username) has no SSH key {\(id.uuidString.lowercased())}. List them with `gatehouse ssh-key list \(user.username)`.")
         }
         return (user, key)
     }
 
     /// Changes an account key's label. `keyText`, when given, must be the key already stored.
-    public func renameAccountKey(actor: Actor, username: String, id: UUID, label: String, keyText: String? = nil,
-                                 sourceIP: String? = nil) async throws -> (User, StoredKey) {
+    public func renameAccountKey(
+        actor: Actor, username: String, id: UUID, label: String, keyText: String? = nil,
+        sourceIP: String? = nil
+    ) async throws -> (User, StoredKey) {
         var (user, key) = try await accountKey(actor: actor, username: username, id: id, write: true)
         if let keyText, try Self.parse(keyText).fingerprint != key.fingerprint { throw GatehouseError.accountKeyCannotChange }
         let label = try Names.validateLabel(label)
-        let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .accountKeyRenamed, object: user.username,
-                               detail: "\(key.fingerprint): \"\(key.label ?? "")\" → \"\(label)\"", sourceIP: sourceIP, workspaceID: nil)
+        let entry = AuditEntry(
+            at: clock(), actor: actor.auditName, action: .accountKeyRenamed, object: user.username,
+            detail: "\(key.fingerprint): \"\(key.label ?? "")\" → \"\(label)\"", sourceIP: sourceIP, workspaceID: nil)
         let store = store
         try await store.transaction { tx in
             try await store.keys.setAccountKeyLabel(label, keyID: id, on: tx)
@@ -181,8 +196,9 @@ public struct KeyService: Sendable {
 
     public func removeAccountKey(actor: Actor, username: String, id: UUID, sourceIP: String? = nil) async throws {
         let (user, key) = try await accountKey(actor: actor, username: username, id: id, write: true)
-        let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .accountKeyRemoved, object: user.username,
-                               detail: "\"\(key.label ?? "")\" \(key.fingerprint)", sourceIP: sourceIP, workspaceID: nil)
+        let entry = AuditEntry(
+            at: clock(), actor: actor.auditName, action: .accountKeyRemoved, object: user.username,
+            detail: "\"\(key.label ?? "")\" \(key.fingerprint)", sourceIP: sourceIP, workspaceID: nil)
         let store = store
         try await store.transaction { tx in
             try await store.keys.deleteKey(id: id, on: tx)
@@ -199,9 +215,11 @@ extension StoredKey {
     /// Which front end serves this key type, for keys the built-in server cannot verify; nil for the others.
     public var frontEndNote: String? {
         if kind == .certificateAuthority {
-            return "Certificates this authority signs for \(principals.joined(separator: " or ")) work through the OpenSSH front end (see README, \"Running behind OpenSSH\"); the authority's own key logs in nowhere."
+            return
+                "Certificates this authority signs for \(principals.joined(separator: " or ")) work through the OpenSSH front end (see README, \"Running behind OpenSSH\"); the authority's own key logs in nowhere."
         }
         guard let type = KeyType(rawValue: typeName), !type.isServedByBuiltInServer else { return nil }
-        return "The built-in SSH server accepts Ed25519 and ECDSA keys only; \(typeName) keys work through the OpenSSH front end (see README, \"Running behind OpenSSH\")."
+        return
+            "The built-in SSH server accepts Ed25519 and ECDSA keys only; \(typeName) keys work through the OpenSSH front end (see README, \"Running behind OpenSSH\")."
     }
 }

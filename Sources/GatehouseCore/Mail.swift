@@ -33,8 +33,10 @@ public struct QueuedMail: Sendable, Equatable, Codable {
     public var lastError: String?
     public var sentAt: Date?
 
-    public init(id: UUID, mail: OutgoingMail, status: MailStatus, attempts: Int, createdAt: Date, nextAttemptAt: Date,
-                lastError: String?, sentAt: Date?) {
+    public init(
+        id: UUID, mail: OutgoingMail, status: MailStatus, attempts: Int, createdAt: Date, nextAttemptAt: Date,
+        lastError: String?, sentAt: Date?
+    ) {
         self.id = id
         self.mail = mail
         self.status = status

@@ -18,7 +18,9 @@ public enum Names {
     /// Checks a slug and says what is wrong with it.
     public static func validateSlug(_ text: String, of what: String) throws(GatehouseError) {
         guard isValidSlug(text) else {
-            throw .invalidName("\"\(text)\" is not a valid \(what) name: use 1–\(maximumSlugLength) lowercase letters, digits, '-', '_' or '.', starting with a letter or digit, not ending in .git.")
+            throw .invalidName(
+                "\"\(text)\" is not a valid \(what) name: use 1–\(maximumSlugLength) lowercase letters, digits, '-', '_' or '.', starting with a letter or digit, not ending in .git."
+            )
         }
     }
 

@@ -36,8 +36,9 @@ public struct OutboxService: Sendable {
         let store = store
         let now = clock()
         try await store.transaction { tx in
-            try await store.outbox.markAttemptFailed(id: id, error: String(error.prefix(1000)), retryAt: retryDelay.map(now.addingTimeInterval),
-                                                     now: now, on: tx)
+            try await store.outbox.markAttemptFailed(
+                id: id, error: String(error.prefix(1000)), retryAt: retryDelay.map(now.addingTimeInterval),
+                now: now, on: tx)
         }
     }
 

@@ -41,8 +41,10 @@ public struct SessionService: Sendable {
     public static let sessionLifetime: TimeInterval = 14 * 86_400
     public static let minimumPasswordLength = 10
 
-    public init(store: Store, hasher: any PasswordHasher, limits: SignInLimits = SignInLimits(),
-                clock: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        store: Store, hasher: any PasswordHasher, limits: SignInLimits = SignInLimits(),
+        clock: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.store = store
         self.hasher = hasher
         self.limits = limits
@@ -89,7 +91,9 @@ public struct SessionService: Sendable {
     /// The signed-in account for a cookie secret; nil when unknown or expired.
     public func user(sessionSecret secret: String) async throws -> User? {
         guard secret.hasPrefix("ghs_"), secret.utf8.count < 200 else { return nil }
-        guard let (session, user) = try await store.webSessions.session(hash: TokenSecret.hash(secret), on: store.db), session.expiresAt > clock() else { return nil }
+        guard let (session, user) = try await store.webSessions.session(hash: TokenSecret.hash(secret), on: store.db), session.expiresAt > clock() else {
+            return nil
+        }
         return user
     }
 

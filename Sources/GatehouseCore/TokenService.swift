@@ -21,8 +21,10 @@ public struct TokenService: Sendable {
         self.clock = clock
     }
 
-    public func create(actor: Actor, username: String, name: String, scopes: [TokenScope], expiresAt: Date?,
-                       sourceIP: String? = nil) async throws -> IssuedToken {
+    public func create(
+        actor: Actor, username: String, name: String, scopes: [TokenScope], expiresAt: Date?,
+        sourceIP: String? = nil
+    ) async throws -> IssuedToken {
         let owner = try await authorizer.managedAccount(username, actor: actor, write: true)
         let name = try Names.validateLabel(name)
         guard !scopes.isEmpty else {
@@ -33,11 +35,13 @@ public struct TokenService: Sendable {
             throw GatehouseError.invalidArgument("The expiry date is in the past. Give a future date, e.g. \(Self.exampleDate(now)).")
         }
         let secret = TokenSecret.generate()
-        let token = APIToken(id: UUID(), userID: owner.id, name: name, scopes: TokenScopes(scopes), createdAt: now,
-                             expiresAt: expiresAt, lastUsed: nil)
-        let entry = AuditEntry(at: now, actor: actor.auditName, action: .tokenCreated, object: owner.username,
-                               detail: "token \(token.id.uuidString.lowercased()) \"\(name)\" scopes \(token.scopes.names.joined(separator: " "))",
-                               sourceIP: sourceIP, workspaceID: nil)
+        let token = APIToken(
+            id: UUID(), userID: owner.id, name: name, scopes: TokenScopes(scopes), createdAt: now,
+            expiresAt: expiresAt, lastUsed: nil)
+        let entry = AuditEntry(
+            at: now, actor: actor.auditName, action: .tokenCreated, object: owner.username,
+            detail: "token \(token.id.uuidString.lowercased()) \"\(name)\" scopes \(token.scopes.names.joined(separator: " "))",
+            sourceIP: sourceIP, workspaceID: nil)
         let store = store
         try await store.transaction { tx in
             try await store.tokens.insert(token, hash: TokenSecret.hash(secret), on: tx)
@@ -53,8 +57,9 @@ public struct TokenService: Sendable {
 
     public func revoke(actor: Actor, username: String, id: UUID, sourceIP: String? = nil) async throws {
         let owner = try await authorizer.managedAccount(username, actor: actor, write: true)
-        let entry = AuditEntry(at: clock(), actor: actor.auditName, action: .tokenRevoked, object: owner.username,
-                               detail: "token \(id.uuidString.lowercased())", sourceIP: sourceIP, workspaceID: nil)
+        let entry = AuditEntry(
+            at: clock(), actor: actor.auditName, action: .tokenRevoked, object: owner.username,
+            detail: "token \(id.uuidString.lowercased())", sourceIP: sourceIP, workspaceID: nil)
         let store = store
         let deleted = try await store.transaction { tx in
             guard try await store.tokens.delete(id: id, of: owner.id, on: tx) else { return false }
@@ -62,7 +67,8 @@ public struct TokenService: Sendable {
             return true
         }
         guard deleted else {
-            throw GatehouseError.notFound("\(owner.username) has no token \(id.uuidString.lowercased()). List them with `gatehouse token list \(owner.username)`.")
+            throw GatehouseError.notFound(
+                "\(owner.username) has no token \(id.uuidString.lowercased()). List them with `gatehouse token list \(owner.username)`.")
         }
     }
 
@@ -71,7 +77,8 @@ public struct TokenService: Sendable {
     public func authenticate(secret: String, username: String? = nil) async throws -> Actor? {
         guard secret.hasPrefix(TokenSecret.prefix), secret.utf8.count < 200 else { return nil }
         let hash = TokenSecret.hash(secret)
-        guard let (token, owner) = try await known.value(for: hash, at: store.dataVersion(), compute: { try await store.tokens.token(hash: hash, on: store.db) })
+        guard
+            let (token, owner) = try await known.value(for: hash, at: store.dataVersion(), compute: { try await store.tokens.token(hash: hash, on: store.db) })
         else { return nil }
         let now = clock()
         guard !token.isExpired(at: now) else { return nil }

@@ -24,7 +24,8 @@ enum GitEnvironment {
     /// GIT_PROTOCOL as sent by clients (`version=2`, possibly `:`-separated); anything else is dropped.
     static func acceptedProtocol(_ value: String?) -> String? {
         guard let value, value.count <= 64,
-              value.allSatisfy({ $0.isLetter || $0.isNumber || "=:._-".contains($0) }) else { return nil }
+            value.allSatisfy({ $0.isLetter || $0.isNumber || "=:._-".contains($0) })
+        else { return nil }
         return value
     }
 }

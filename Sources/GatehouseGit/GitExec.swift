@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import GatehouseCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Replaces the current process with git, for the OpenSSH forced command: sshd already connected the
 /// client to our standard input and output, so nothing needs to be copied.

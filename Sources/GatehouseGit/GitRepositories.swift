@@ -23,19 +23,24 @@ public struct GitRepositories: RepositoryStorage {
         let real = directory(of: repository).resolvingSymlinksInPath().path
         var isDirectory: ObjCBool = false
         guard real.hasPrefix(realRoot + "/"), FileManager.default.fileExists(atPath: real, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw GatehouseError.notFound("Repository \(repository.fullName) is missing on disk or outside the repository root.")
+            throw GatehouseError.unavailable("Repository \(repository.fullName) is missing on disk or outside the repository root.")
         }
         return real
     }
 
+    /// `git init --bare`. A failure is the server's (a full disk, no git), never the caller's: `.unavailable`.
     public func create(_ repository: Repository) async throws {
         let directory = directory(of: repository)
-        try FileManager.default.createDirectory(at: directory.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let result = try await Subprocess.run(
-            .name("git"), arguments: ["init", "--bare", "--quiet", "--initial-branch=main", directory.path],
-            environment: GitEnvironment.base(), output: .discarded, error: .string(limit: 64 * 1024))
-        guard result.terminationStatus.isSuccess else {
-            throw GatehouseError.invalidArgument("git init failed for \(repository.fullName): \(result.standardError)")
+        let failure: String?
+        do {
+            try FileManager.default.createDirectory(at: directory.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let result = try await Subprocess.run(
+                .name("git"), arguments: ["init", "--bare", "--quiet", "--initial-branch=main", directory.path],
+                environment: GitEnvironment.base(), output: .discarded, error: .string(limit: 64 * 1024))
+            failure = result.terminationStatus.isSuccess ? nil : "git init failed: \(result.standardError ?? "")"
+        } catch {
+            failure = "git init could not run: \(error)"
         }
+        if let failure { throw GatehouseError.unavailable("\(failure) (repository \(repository.fullName))") }
     }
 }

@@ -60,8 +60,9 @@ extension APIError {
         case let error as APIError:
             self = error
         case is NIOTooManyBytesError:
-            self.init(.contentTooLarge, "The request body is larger than \(bodyLimit / 1024) KiB. Send a smaller document.",
-                      detail: "The server's limit is the setting http.max-body-kib.")
+            self.init(
+                .contentTooLarge, "The request body is larger than \(bodyLimit / 1024) KiB. Send a smaller document.",
+                detail: "The server's limit is the setting http.max-body-kib.")
         case let error as any HTTPResponseError:
             self.init(error.status, Self.reason(for: error.status))
         default:
@@ -132,8 +133,9 @@ struct UnmatchedRouteMiddleware: RouterMiddleware {
         guard let error = error as? any HTTPResponseError, error.status == .notFound else { return nil }
         let allowed = routes.methods(allowedOn: path)
         guard !allowed.isEmpty else { return nil }
-        var refusal = APIError(.methodNotAllowed, "This path takes \(allowed.joined(separator: ", ")) only.",
-                               detail: "See /2.0/openapi.json for the operations on each path.")
+        var refusal = APIError(
+            .methodNotAllowed, "This path takes \(allowed.joined(separator: ", ")) only.",
+            detail: "See /2.0/openapi.json for the operations on each path.")
         refusal.headers[.allow] = allowed.joined(separator: ", ")
         return refusal.response()
     }

@@ -48,9 +48,10 @@ final class RouteTable: Sendable {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         return routes.filter { route in
             let pattern = route.path.split(separator: "/", omittingEmptySubsequences: false)
-            return pattern.count == segments.count && zip(pattern, segments).allSatisfy { expected, actual in
-                expected.hasPrefix("{") && expected.hasSuffix("}") ? !actual.isEmpty : expected == actual
-            }
+            return pattern.count == segments.count
+                && zip(pattern, segments).allSatisfy { expected, actual in
+                    expected.hasPrefix("{") && expected.hasSuffix("}") ? !actual.isEmpty : expected == actual
+                }
         }.map(\.method)
     }
 }

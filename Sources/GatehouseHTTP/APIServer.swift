@@ -20,8 +20,10 @@ public struct APIServer: Sendable {
         public var tokens: TokenService
         public var sessions: SessionService
 
-        public init(dataVersion: @escaping @Sendable () -> UInt64?, directory: DirectoryService, keys: KeyService, tokens: TokenService,
-                    sessions: SessionService) {
+        public init(
+            dataVersion: @escaping @Sendable () -> UInt64?, directory: DirectoryService, keys: KeyService, tokens: TokenService,
+            sessions: SessionService
+        ) {
             self.dataVersion = dataVersion
             self.directory = directory
             self.keys = keys
@@ -52,8 +54,10 @@ public struct APIServer: Sendable {
     let templates: Templates
     let maximumBodySize: Int
 
-    public init(services: Services, ssh: SSHEndpoint, logger: Logger, metrics: (@Sendable () -> [UInt8])? = nil,
-                maximumBodySize: Int = APIServer.defaultMaximumBodySize) throws {
+    public init(
+        services: Services, ssh: SSHEndpoint, logger: Logger, metrics: (@Sendable () -> [UInt8])? = nil,
+        maximumBodySize: Int = APIServer.defaultMaximumBodySize
+    ) throws {
         self.services = services
         self.maximumBodySize = min(maximumBodySize, Self.largestMaximumBodySize)
         self.ssh = ssh
@@ -64,9 +68,10 @@ public struct APIServer: Sendable {
 
     /// The HTTP server as a Service for the process's ServiceGroup; `onListening` receives the bound port.
     public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void) -> some Service {
-        Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "Gatehouse"),
-                    onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
-                    logger: logger)
+        Application(
+            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "Gatehouse"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
+            logger: logger)
     }
 
     func router() -> Router<RequestOrigin> {
@@ -89,14 +94,16 @@ public struct APIServer: Sendable {
         addDeployKeyRoutes(to: routes)
         addSSHKeyRoutes(to: routes)
         routes.get("/2.0/openapi.json", cached: false) { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(data: OpenAPIDocument.data)))
+            Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(data: OpenAPIDocument.data)))
         }
         if let metrics {
             // Outside /2.0: it is for the operator's Prometheus, not for API clients.
             routes.get("/metrics", cached: false) { _, _ in
-                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                         body: .init(byteBuffer: ByteBuffer(bytes: metrics())))
+                Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: metrics())))
             }
         }
         WebRoutes(services: services, sessions: services.sessions, templates: templates, ssh: ssh).add(to: router)

@@ -17,16 +17,18 @@ extension APIServer {
         router.get("/2.0/hostkeys") { request, _ in
             let host = request.head.authority.map(Self.hostName) ?? "localhost"
             let values = ssh.hostKeys.map { key in
-                HostKeyJSON(key_type: String(key.publicKey.prefix { $0 != " " }), fingerprint: key.fingerprint,
-                            known_hosts: KnownHosts.line(host: host, port: ssh.port, key: key.publicKey))
+                HostKeyJSON(
+                    key_type: String(key.publicKey.prefix { $0 != " " }), fingerprint: key.fingerprint,
+                    known_hosts: KnownHosts.line(host: host, port: ssh.port, key: key.publicKey))
             }
             return JSON.response(PageRequest.all(values))
         }
         router.get("/2.0/workspaces/{workspace}/audit") { request, context in
             let actor = try context.signedIn()
             let page = try PageRequest(request)
-            let (entries, total) = try await directory.auditLog(actor: actor, workspace: context.parameters.get("workspace") ?? "",
-                                                                offset: page.offset, limit: page.length)
+            let (entries, total) = try await directory.auditLog(
+                actor: actor, workspace: context.parameters.get("workspace") ?? "",
+                offset: page.offset, limit: page.length)
             return JSON.response(page.envelope(entries.map(AuditEntryJSON.init), total: total, url: request.urlWithoutQuery))
         }
     }

@@ -19,9 +19,10 @@ extension APIServer {
             let input = try await request.decode(as: DeployKeyInput.self, context: context) {
                 _ = try await directory.repository(actor: actor, context.repositoryName, operation: .administer)
             }
-            let added = try await keys.addDeployKey(actor: actor, repositories: [context.repositoryName], label: input.label,
-                                                    keyText: input.key, certificatePrincipals: input.certificate_principals,
-                                                    sourceIP: context.sourceIP)
+            let added = try await keys.addDeployKey(
+                actor: actor, repositories: [context.repositoryName], label: input.label,
+                keyText: input.key, certificatePrincipals: input.certificate_principals,
+                sourceIP: context.sourceIP)
             var body = DeployKeyJSON(added[0], base: request.baseURL)
             body.notice = added[0].key.frontEndNote
             return JSON.response(body)
@@ -36,13 +37,15 @@ extension APIServer {
             let input = try await request.decode(as: LabelInput.self, context: context) {
                 _ = try await keys.deployKey(actor: actor, repository: context.repositoryName, id: id)
             }
-            let renamed = try await keys.renameDeployKey(actor: actor, repository: context.repositoryName, id: id, label: input.label,
-                                                         keyText: input.key, sourceIP: context.sourceIP)
+            let renamed = try await keys.renameDeployKey(
+                actor: actor, repository: context.repositoryName, id: id, label: input.label,
+                keyText: input.key, sourceIP: context.sourceIP)
             return JSON.response(DeployKeyJSON(renamed, base: request.baseURL))
         }
         router.delete(collection + "/{key_id}") { _, context in
-            try await keys.removeDeployKey(actor: try context.signedIn(), repository: context.repositoryName,
-                                           id: try context.deployKeyID(), sourceIP: context.sourceIP)
+            try await keys.removeDeployKey(
+                actor: try context.signedIn(), repository: context.repositoryName,
+                id: try context.deployKeyID(), sourceIP: context.sourceIP)
             return Response(status: .noContent)
         }
     }

@@ -28,10 +28,11 @@ struct PageRequest {
     /// The envelope for one page of `total` items whose values are `values`; links keep the request's other parameters.
     func envelope<Value>(_ values: [Value], total: Int, url: String) -> Page<Value> {
         let more = offset + values.count < total
-        return Page(pagelen: length, page: page, size: total,
-                    next: more ? link(url, page: page + 1) : nil,
-                    previous: page > 1 ? link(url, page: page - 1) : nil,
-                    values: values)
+        return Page(
+            pagelen: length, page: page, size: total,
+            next: more ? link(url, page: page + 1) : nil,
+            previous: page > 1 ? link(url, page: page - 1) : nil,
+            values: values)
     }
 
     /// One page out of a list already in memory.

@@ -19,9 +19,10 @@ extension APIServer {
             let actor = try context.signedIn()
             // An empty body creates a private repository, as the safe default.
             let input = request.headers[.contentLength] == "0" ? RepositoryInput() : try await request.decode(as: RepositoryInput.self, context: context)
-            let repository = try await directory.createRepository(actor: actor, workspace: context.parameters.get("workspace") ?? "",
-                                                                  slug: context.parameters.get("repo_slug") ?? "",
-                                                                  isPrivate: input.is_private ?? true)
+            let repository = try await directory.createRepository(
+                actor: actor, workspace: context.parameters.get("workspace") ?? "",
+                slug: context.parameters.get("repo_slug") ?? "",
+                isPrivate: input.is_private ?? true)
             return JSON.response(RepositoryJSON(repository, base: request.baseURL))
         }
     }

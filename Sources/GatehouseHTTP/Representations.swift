@@ -58,8 +58,9 @@ struct RepositoryJSON: Encodable {
         full_name = repository.fullName
         is_private = repository.isPrivate
         workspace = WorkspaceRefJSON(slug: repository.workspaceSlug, uuid: braced(repository.workspaceID))
-        links = RepositoryLinks(self: Link(href: "\(base)/2.0/repositories/\(repository.fullName)"),
-                                html: Link(href: "\(base)/\(repository.fullName)"))
+        links = RepositoryLinks(
+            self: Link(href: "\(base)/2.0/repositories/\(repository.fullName)"),
+            html: Link(href: "\(base)/\(repository.fullName)"))
     }
 }
 

@@ -19,8 +19,9 @@ extension APIServer {
             let input = try await request.decode(as: KeyInput.self, context: context) {
                 _ = try await keys.accountForKeyChange(actor: actor, username: context.selectedUser)
             }
-            let (owner, key) = try await keys.addAccountKey(actor: actor, username: context.selectedUser, label: input.label,
-                                                            keyText: input.key, sourceIP: context.sourceIP)
+            let (owner, key) = try await keys.addAccountKey(
+                actor: actor, username: context.selectedUser, label: input.label,
+                keyText: input.key, sourceIP: context.sourceIP)
             var body = SSHKeyJSON(key, owner: owner, base: request.baseURL)
             body.notice = key.frontEndNote
             return JSON.response(body, status: .created)
@@ -35,13 +36,15 @@ extension APIServer {
             let input = try await request.decode(as: LabelInput.self, context: context) {
                 _ = try await keys.accountKey(actor: actor, username: context.selectedUser, id: id, write: true)
             }
-            let (owner, key) = try await keys.renameAccountKey(actor: actor, username: context.selectedUser, id: id, label: input.label,
-                                                               keyText: input.key, sourceIP: context.sourceIP)
+            let (owner, key) = try await keys.renameAccountKey(
+                actor: actor, username: context.selectedUser, id: id, label: input.label,
+                keyText: input.key, sourceIP: context.sourceIP)
             return JSON.response(SSHKeyJSON(key, owner: owner, base: request.baseURL))
         }
         router.delete(collection + "/{key_id}") { _, context in
-            try await keys.removeAccountKey(actor: try context.signedIn(), username: context.selectedUser, id: try context.sshKeyID(),
-                                            sourceIP: context.sourceIP)
+            try await keys.removeAccountKey(
+                actor: try context.signedIn(), username: context.selectedUser, id: try context.sshKeyID(),
+                sourceIP: context.sourceIP)
             return Response(status: .noContent)
         }
     }

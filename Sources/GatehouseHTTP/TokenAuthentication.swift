@@ -14,7 +14,8 @@ struct TokenAuthentication: RouterMiddleware {
         guard let actor = try await tokens.authenticate(secret: secret, username: username) else {
             var error = APIError.unauthorized()
             error.message = "Invalid credentials."
-            error.detail = "The API token is unknown, revoked or expired, or belongs to another user. Create one with `gatehouse token create USERNAME NAME --scope SCOPE`."
+            error.detail =
+                "The API token is unknown, revoked or expired, or belongs to another user. Create one with `gatehouse token create USERNAME NAME --scope SCOPE`."
             throw error
         }
         var context = context
@@ -31,7 +32,8 @@ struct TokenAuthentication: RouterMiddleware {
             return (nil, parts[1].trimmingCharacters(in: .whitespaces))
         case "basic":
             guard let data = Data(base64Encoded: parts[1].trimmingCharacters(in: .whitespaces)),
-                  let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":") else { throw malformed }
+                let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+            else { throw malformed }
             return (String(text[..<colon]), String(text[text.index(after: colon)...]))
         default:
             throw malformed

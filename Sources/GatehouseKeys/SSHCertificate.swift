@@ -9,12 +9,14 @@ public struct SSHCertificate: Sendable {
     public let principals: [String]
 
     /// The certificate types OpenSSH defines, with the key type each certifies.
-    public static let types: [String: KeyType] = Dictionary(uniqueKeysWithValues: KeyType.allCases.map { type in
-        let name = type.rawValue.hasSuffix("@openssh.com")
-            ? type.rawValue.replacingOccurrences(of: "@openssh.com", with: "-cert-v01@openssh.com")
-            : type.rawValue + "-cert-v01@openssh.com"
-        return (name, type)
-    })
+    public static let types: [String: KeyType] = Dictionary(
+        uniqueKeysWithValues: KeyType.allCases.map { type in
+            let name =
+                type.rawValue.hasSuffix("@openssh.com")
+                ? type.rawValue.replacingOccurrences(of: "@openssh.com", with: "-cert-v01@openssh.com")
+                : type.rawValue + "-cert-v01@openssh.com"
+            return (name, type)
+        })
 
     /// Parses `TYPE BASE64`, where TYPE is a certificate type such as `ssh-ed25519-cert-v01@openssh.com`.
     public init(type name: String, base64: String) throws(KeyError) {

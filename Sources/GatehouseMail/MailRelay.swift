@@ -90,7 +90,7 @@ public struct MailRelay: Service {
                 try await outbox.markSent(queued.id)
                 Counter(label: "gatehouse_mail_sent_total").increment()
                 logger.info("Sent mail \(queued.id) to \(queued.mail.to): \(queued.mail.subject)")
-            } catch where Task.isCancelled {
+            } catch  where Task.isCancelled {
                 // Stopping is no fault of the SMTP server: the unsent rest goes back uncounted instead of
                 // waiting out its lease. (One interrupted after the server's 250 may go out twice; none is lost.)
                 try? await outbox.release(claimed[index...])
@@ -100,7 +100,9 @@ public struct MailRelay: Service {
                 let delay = permanent ? nil : policy.retryDelay(afterAttempts: queued.attempts + 1)
                 Counter(label: "gatehouse_mail_failures_total", dimensions: [("kind", delay == nil ? "final" : "retrying")]).increment()
                 try await outbox.markAttemptFailed(queued.id, error: String(describing: error), retryDelay: delay)
-                logger.warning("Mail \(queued.id) to \(queued.mail.to) failed (attempt \(queued.attempts + 1)): \(error). \(delay.map { "Retrying in \(Int($0)) s." } ?? "Giving up.")")
+                logger.warning(
+                    "Mail \(queued.id) to \(queued.mail.to) failed (attempt \(queued.attempts + 1)): \(error). \(delay.map { "Retrying in \(Int($0)) s." } ?? "Giving up.")"
+                )
             }
         }
     }

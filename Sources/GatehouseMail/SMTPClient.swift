@@ -42,7 +42,9 @@ public struct SMTPClient: Sendable {
             var capabilities = try await session.command("EHLO \(configuration.heloName)", expect: 250)
             if configuration.security == .startTLS {
                 guard capabilities.lines.contains(where: { $0.uppercased() == "STARTTLS" }) else {
-                    throw SMTPError("The SMTP server \(configuration.host):\(configuration.port) does not offer STARTTLS. Use a port that does (often 587), or set smtp.tls to none for a relay on a trusted network.", permanent: true)
+                    throw SMTPError(
+                        "The SMTP server \(configuration.host):\(configuration.port) does not offer STARTTLS. Use a port that does (often 587), or set smtp.tls to none for a relay on a trusted network.",
+                        permanent: true)
                 }
                 try await session.command("STARTTLS", expect: 220)
                 try await startTLS(on: channel.channel)
@@ -52,7 +54,9 @@ public struct SMTPClient: Sendable {
                 } catch let error as SMTPError {
                     throw error
                 } catch {
-                    throw SMTPError("TLS with the SMTP server \(configuration.host):\(configuration.port) failed; its certificate could not be verified or the handshake broke (\(error)). If the relay uses its own CA, set smtp.ca-file to it.")
+                    throw SMTPError(
+                        "TLS with the SMTP server \(configuration.host):\(configuration.port) failed; its certificate could not be verified or the handshake broke (\(error)). If the relay uses its own CA, set smtp.ca-file to it."
+                    )
                 }
             }
             if let username = configuration.username {
@@ -82,7 +86,8 @@ public struct SMTPClient: Sendable {
     }
 
     private func authenticate(_ session: inout SMTPSession, username: String, password: String, capabilities: SMTPReply) async throws {
-        let mechanisms = capabilities.lines.first { $0.uppercased().hasPrefix("AUTH ") || $0.uppercased().hasPrefix("AUTH=") }?
+        let mechanisms =
+            capabilities.lines.first { $0.uppercased().hasPrefix("AUTH ") || $0.uppercased().hasPrefix("AUTH=") }?
             .uppercased().split(whereSeparator: { $0 == " " || $0 == "=" }).map(String.init) ?? []
         let base64 = { (text: String) in Data(text.utf8).base64EncodedString() }
         if mechanisms.contains("PLAIN") {
@@ -92,7 +97,9 @@ public struct SMTPClient: Sendable {
             try await session.command(base64(username), expect: 334, redacted: "the user name")
             try await session.command(base64(password), expect: 235, redacted: "the password")
         } else {
-            throw SMTPError("The SMTP server offers no AUTH PLAIN or LOGIN, but a user name is configured. Remove smtp user or use a server that offers them.", permanent: true)
+            throw SMTPError(
+                "The SMTP server offers no AUTH PLAIN or LOGIN, but a user name is configured. Remove smtp user or use a server that offers them.",
+                permanent: true)
         }
     }
 }
@@ -162,7 +169,8 @@ struct SMTPSession {
         let reply = try await replies.next()
         guard codes.contains(reply.code) else {
             let what = step.map { "after \($0)" } ?? "on connecting"
-            throw SMTPError("The SMTP server answered \(reply.code) \(reply.lines.joined(separator: " ")) \(what).", permanent: (500...599).contains(reply.code))
+            throw SMTPError(
+                "The SMTP server answered \(reply.code) \(reply.lines.joined(separator: " ")) \(what).", permanent: (500...599).contains(reply.code))
         }
         return reply
     }

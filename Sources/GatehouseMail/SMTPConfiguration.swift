@@ -21,9 +21,11 @@ public struct SMTPConfiguration: Sendable {
         case none
     }
 
-    public init(host: String, port: Int = 25, username: String? = nil, password: String? = nil,
-                from: String, heloName: String = "gatehouse.localdomain", security: Security = .startTLS,
-                trustedCertificatesFile: String? = nil) {
+    public init(
+        host: String, port: Int = 25, username: String? = nil, password: String? = nil,
+        from: String, heloName: String = "gatehouse.localdomain", security: Security = .startTLS,
+        trustedCertificatesFile: String? = nil
+    ) {
         self.host = host
         self.port = port
         self.username = username

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Acknowledges the client's handshake packets at once.
 ///
@@ -20,7 +21,7 @@ final class HandshakeQuickAck: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         context.fireChannelRead(data)
         #if os(Linux)
-        try? context.channel.syncOptions?.setOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_QUICKACK)), value: 1)
+            try? context.channel.syncOptions?.setOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_QUICKACK)), value: 1)
         #endif
         readsLeft -= 1
         if readsLeft == 0 { context.pipeline.syncOperations.removeHandler(context: context, promise: nil) }

@@ -10,12 +10,14 @@ public struct HostKeys: Sendable {
 
     /// Loads the keys from `directory`, creating any that are missing.
     public static func loadOrCreate(in directory: URL) throws -> HostKeys {
-        let ed25519 = try loadOrCreate(directory.appendingPathComponent("ssh_host_ed25519_key"),
-                                       make: { Curve25519.Signing.PrivateKey().rawRepresentation },
-                                       parse: Curve25519.Signing.PrivateKey.init(rawRepresentation:))
-        let p256 = try loadOrCreate(directory.appendingPathComponent("ssh_host_ecdsa_p256_key"),
-                                    make: { P256.Signing.PrivateKey().rawRepresentation },
-                                    parse: P256.Signing.PrivateKey.init(rawRepresentation:))
+        let ed25519 = try loadOrCreate(
+            directory.appendingPathComponent("ssh_host_ed25519_key"),
+            make: { Curve25519.Signing.PrivateKey().rawRepresentation },
+            parse: Curve25519.Signing.PrivateKey.init(rawRepresentation:))
+        let p256 = try loadOrCreate(
+            directory.appendingPathComponent("ssh_host_ecdsa_p256_key"),
+            make: { P256.Signing.PrivateKey().rawRepresentation },
+            parse: P256.Signing.PrivateKey.init(rawRepresentation:))
         return HostKeys(nioKeys: [NIOSSHPrivateKey(ed25519Key: ed25519), NIOSSHPrivateKey(p256Key: p256)])
     }
 

@@ -21,7 +21,8 @@ final class PublicKeyAuthenticator: NIOSSHServerUserAuthenticationDelegate, Send
 
     func requestReceived(request: NIOSSHUserAuthenticationRequest, responsePromise: EventLoopPromise<NIOSSHUserAuthenticationOutcome>) {
         guard case .publicKey(let offer) = request.request,
-              let key = try? PublicKey(parsing: String(openSSHPublicKey: offer.publicKey)) else {
+            let key = try? PublicKey(parsing: String(openSSHPublicKey: offer.publicKey))
+        else {
             responsePromise.succeed(.failure)
             return
         }

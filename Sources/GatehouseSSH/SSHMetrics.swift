@@ -9,11 +9,12 @@ enum SSHMetrics {
 
     /// `principal` nil for a key Gatehouse does not know.
     static func authentication(_ principal: Principal?) {
-        let kind = switch principal {
-        case .account: "account"
-        case .deployKey: "deploy"
-        case nil: "unknown"
-        }
+        let kind =
+            switch principal {
+            case .account: "account"
+            case .deployKey: "deploy"
+            case nil: "unknown"
+            }
         Counter(label: "gatehouse_ssh_auth_total", dimensions: [("result", principal == nil ? "rejected" : "accepted"), ("key_kind", kind)]).increment()
     }
 

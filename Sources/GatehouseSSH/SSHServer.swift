@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import GatehouseCore
 import GatehouseGit
 import Logging
@@ -9,6 +6,10 @@ import NIOCore
 import NIOPosix
 import NIOSSH
 import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The built-in SSH server (swift-nio-ssh): public-key authentication, Git commands, nothing else.
 public final class SSHServer: Service, Sendable {

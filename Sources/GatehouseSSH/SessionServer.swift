@@ -51,7 +51,10 @@ struct SessionServer: Sendable {
         }
         guard let authenticated = identity.current else { return await refuse(.refusal("Not authenticated.")) }
         guard authenticated.username == sshUser else {
-            return await refuse(.refusal("Connect as the user '\(sshUser)' (\(sshUser)@HOST), not '\(authenticated.username)'. Your key identifies you; the user name is always '\(sshUser)'."))
+            return await refuse(
+                .refusal(
+                    "Connect as the user '\(sshUser)' (\(sshUser)@HOST), not '\(authenticated.username)'. Your key identifies you; the user name is always '\(sshUser)'."
+                ))
         }
         let principal = authenticated.principal
         let command: String? = if case .exec(let text) = start { text } else { nil }
@@ -65,18 +68,21 @@ struct SessionServer: Sendable {
         case .git(let authorized):
             let started = ContinuousClock.now
             do {
-                let status = try await git.run(authorized, gitProtocol: gitProtocol, input: input,
-                                               output: stdout.write, errorOutput: stderr.write)
+                let status = try await git.run(
+                    authorized, gitProtocol: gitProtocol, input: input,
+                    output: stdout.write, errorOutput: stderr.write)
                 try await stdout.drain()
                 try await stderr.drain()
                 SSHMetrics.gitOperation(authorized.service, result: status == 0 ? "ok" : "error", bytesSent: stdout.bytesWritten)
                 // One line per Git operation, for operators and log pipelines.
-                logger.info("git operation", metadata: [
-                    "principal": "\(principal.auditName)", "repository": "\(authorized.repository.fullName)",
-                    "service": "\(authorized.service.rawValue)", "bytes_sent": "\(stdout.bytesWritten)",
-                    "duration_ms": "\((ContinuousClock.now - started).milliseconds)", "result": "\(status == 0 ? "ok" : "exit \(status)")",
-                    "source_ip": "\(identity.sourceIP ?? "-")",
-                ])
+                logger.info(
+                    "git operation",
+                    metadata: [
+                        "principal": "\(principal.auditName)", "repository": "\(authorized.repository.fullName)",
+                        "service": "\(authorized.service.rawValue)", "bytes_sent": "\(stdout.bytesWritten)",
+                        "duration_ms": "\((ContinuousClock.now - started).milliseconds)", "result": "\(status == 0 ? "ok" : "exit \(status)")",
+                        "source_ip": "\(identity.sourceIP ?? "-")",
+                    ])
                 return status
             } catch {
                 SSHMetrics.gitOperation(authorized.service, result: "failed", bytesSent: stdout.bytesWritten)

@@ -59,11 +59,15 @@ struct FluentDirectoryStore: DirectoryStore {
     }
 
     func repository(_ path: RepositoryPath, on db: any StoreHandle) async throws -> Repository? {
-        guard let row = try await db.sql.raw("""
-            SELECT r.id, r.workspace_id, r.slug, r.is_private, w.slug AS workspace_slug
-            FROM repositories r JOIN workspaces w ON w.id = r.workspace_id
-            WHERE w.slug = \(bind: path.workspace) AND r.slug = \(bind: path.repository)
-            """).first() else { return nil }
+        guard
+            let row = try await db.sql.raw(
+                """
+                SELECT r.id, r.workspace_id, r.slug, r.is_private, w.slug AS workspace_slug
+                FROM repositories r JOIN workspaces w ON w.id = r.workspace_id
+                WHERE w.slug = \(bind: path.workspace) AND r.slug = \(bind: path.repository)
+                """
+            ).first()
+        else { return nil }
         return try Rows.repository(row, id: "id", slug: "slug")
     }
 
@@ -88,13 +92,15 @@ struct FluentDirectoryStore: DirectoryStore {
     }
 
     func accountGrants(of userID: UUID, on db: any StoreHandle) async throws -> AccountGrantsByRepository {
-        let rows = try await db.sql.raw("""
+        let rows = try await db.sql.raw(
+            """
             SELECT p.repository_id AS target, p.level AS level, NULL AS role FROM repository_permissions p
               WHERE p.user_id = \(bind: userID)
             UNION ALL
             SELECT m.workspace_id AS target, NULL AS level, m.role AS role FROM workspace_members m
               WHERE m.user_id = \(bind: userID)
-            """).all()
+            """
+        ).all()
         var grants = AccountGrantsByRepository()
         for row in rows {
             let target = try row.decode(column: "target", as: UUID.self)
@@ -113,11 +119,13 @@ struct FluentDirectoryStore: DirectoryStore {
         if !workspaces.isEmpty { named.append("r.workspace_id IN (\(binds: Array(workspaces)))") }
         guard !named.isEmpty else { return [] }
         // One query for every repository the grants name, by id or by workspace.
-        let rows = try await db.sql.raw("""
+        let rows = try await db.sql.raw(
+            """
             SELECT r.id, r.workspace_id, r.slug, r.is_private, w.slug AS workspace_slug
             FROM repositories r JOIN workspaces w ON w.id = r.workspace_id
             WHERE \(named.joined(separator: " OR "))
-            """).all()
+            """
+        ).all()
         return try rows.map { row in
             let repository = try Rows.repository(row, id: "id", slug: "slug")
             let role = grants.workspaceRoles[repository.workspaceID]?.impliedRepositoryAccess ?? .none
@@ -141,13 +149,15 @@ struct FluentDirectoryStore: DirectoryStore {
 /// Entities decoded from plain SQL rows, column by column.
 enum Rows {
     static func repository(_ row: any SQLRow, id: String, slug: String) throws -> Repository {
-        Repository(id: try row.decode(column: id, as: UUID.self), workspaceID: try row.decode(column: "workspace_id", as: UUID.self),
-                   workspaceSlug: try row.decode(column: "workspace_slug", as: String.self), slug: try row.decode(column: slug, as: String.self),
-                   isPrivate: try row.decode(column: "is_private", as: Bool.self))
+        Repository(
+            id: try row.decode(column: id, as: UUID.self), workspaceID: try row.decode(column: "workspace_id", as: UUID.self),
+            workspaceSlug: try row.decode(column: "workspace_slug", as: String.self), slug: try row.decode(column: slug, as: String.self),
+            isPrivate: try row.decode(column: "is_private", as: Bool.self))
     }
 
     static func user(_ row: any SQLRow, id: String) throws -> User {
-        User(id: try row.decode(column: id, as: UUID.self), username: try row.decode(column: "username", as: String.self),
-             email: try row.decode(column: "email", as: String.self), displayName: try row.decode(column: "display_name", as: String.self))
+        User(
+            id: try row.decode(column: id, as: UUID.self), username: try row.decode(column: "username", as: String.self),
+            email: try row.decode(column: "email", as: String.self), displayName: try row.decode(column: "display_name", as: String.self))
     }
 }

@@ -20,13 +20,15 @@ public enum StoreFactory {
     /// Opens (and with `migrate`, creates and migrates) the database. `watchChanges` opens the connection behind
     /// `Store.dataVersion()`, which only long-running processes (the server) need.
     public static func open(_ location: DatabaseLocation, logger: Logger, migrate: Bool = true, watchChanges: Bool = true) async throws -> Store {
-        let engine = switch location {
-        case .sqliteFile(let path): try await FluentEngine.sqlite(.file(path), logger: logger, migrate: migrate, watchChanges: watchChanges)
-        case .sqliteMemory: try await FluentEngine.sqlite(.init(storage: .memory), logger: logger, migrate: migrate, watchChanges: false)
-        }
-        return Store(engine: engine, accounts: FluentAccountStore(), directory: FluentDirectoryStore(), keys: FluentKeyStore(),
-                         tokens: FluentTokenStore(), webSessions: FluentWebSessionStore(), audit: FluentAuditStore(),
-                     outbox: FluentOutboxStore())
+        let engine =
+            switch location {
+            case .sqliteFile(let path): try await FluentEngine.sqlite(.file(path), logger: logger, migrate: migrate, watchChanges: watchChanges)
+            case .sqliteMemory: try await FluentEngine.sqlite(.init(storage: .memory), logger: logger, migrate: migrate, watchChanges: false)
+            }
+        return Store(
+            engine: engine, accounts: FluentAccountStore(), directory: FluentDirectoryStore(), keys: FluentKeyStore(),
+            tokens: FluentTokenStore(), webSessions: FluentWebSessionStore(), audit: FluentAuditStore(),
+            outbox: FluentOutboxStore())
     }
 }
 

@@ -52,9 +52,11 @@ struct FluentKeyStore: KeyStore {
     }
 
     func deployKeyCount(in workspace: Workspace, on db: any StoreHandle) async throws -> Int {
-        let row = try await db.sql.raw("""
+        let row = try await db.sql.raw(
+            """
             SELECT COUNT(*) AS n FROM deploy_keys d JOIN repositories r ON r.id = d.repository_id WHERE r.workspace_id = \(bind: workspace.id)
-            """).first()
+            """
+        ).first()
         return try row?.decode(column: "n", as: Int.self) ?? 0
     }
 
@@ -79,18 +81,22 @@ struct FluentKeyStore: KeyStore {
         let previous = try row.decode(column: "last_used", as: Date?.self)
         if let attachmentID {
             // Each attachment keeps its own last use, whatever the key did on other repositories meanwhile.
-            try await sql.raw("""
+            try await sql.raw(
+                """
                 UPDATE deploy_keys SET last_used = \(bind: date)
                 WHERE id = \(bind: attachmentID) AND (last_used IS NULL OR last_used < \(bind: cutoff))
-                """).run()
+                """
+            ).run()
         }
         if let previous, previous >= cutoff { return KeyUseUpdate(written: false, previous: previous) }
         // Only the caller whose conditional UPDATE changed the row has recorded the use, so two first uses at
         // the same moment (two forced commands, two nodes) make one "first use today" entry, not two.
-        let changed = try await sql.raw("""
+        let changed = try await sql.raw(
+            """
             UPDATE ssh_keys SET last_used = \(bind: date)
             WHERE id = \(bind: keyID) AND (last_used IS NULL OR last_used < \(bind: cutoff)) RETURNING id
-            """).all()
+            """
+        ).all()
         return KeyUseUpdate(written: !changed.isEmpty, previous: previous)
     }
 
@@ -98,7 +104,8 @@ struct FluentKeyStore: KeyStore {
     /// authentication of a deployment key and of every key list, in plain SQL (Fluent decodes models by
     /// reflection, which cost more than the query on these paths). Standard SQL only.
     func deployKeys(_ filter: AttachmentFilter, on db: any StoreHandle) async throws -> [DeployKey] {
-        let rows = try await db.sql.raw("""
+        let rows = try await db.sql.raw(
+            """
             SELECT d.id, d.label, d.access, d.added_at, d.last_used, d.added_by,
                    k.id AS key_id, k.kind, k.fingerprint, k.public_key, k.comment, k.user_id AS key_user_id, k.label AS key_label,
                    k.created_at AS key_created_at, k.last_used AS key_last_used, k.principals,
@@ -111,25 +118,28 @@ struct FluentKeyStore: KeyStore {
             LEFT JOIN users u ON u.id = d.added_by
             WHERE \(filter.condition)
             ORDER BY d.id
-            """).all()
+            """
+        ).all()
         return try rows.map { row in
-            let key = StoredKey(id: try row.decode(column: "key_id", as: UUID.self),
-                                kind: KeyKind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .deploy,
-                                fingerprint: try row.decode(column: "fingerprint", as: String.self),
-                                publicKey: try row.decode(column: "public_key", as: String.self),
-                                comment: try row.decode(column: "comment", as: String?.self),
-                                userID: try row.decode(column: "key_user_id", as: UUID?.self),
-                                label: try row.decode(column: "key_label", as: String?.self),
-                                createdAt: try row.decode(column: "key_created_at", as: Date.self),
-                                lastUsed: try row.decode(column: "key_last_used", as: Date?.self),
-                                principals: StoredPrincipals.names(try row.decode(column: "principals", as: String?.self)))
-            return DeployKey(id: try row.decode(column: "id", as: Int.self), key: key,
-                             repository: try Rows.repository(row, id: "repository_id", slug: "repository_slug"),
-                             label: try row.decode(column: "label", as: String.self),
-                             addedBy: try row.decode(column: "adder", as: String?.self),
-                             addedAt: try row.decode(column: "added_at", as: Date.self),
-                             lastUsed: try row.decode(column: "last_used", as: Date?.self),
-                             access: AccessLevel(rawValue: try row.decode(column: "access", as: Int.self)) ?? .read)
+            let key = StoredKey(
+                id: try row.decode(column: "key_id", as: UUID.self),
+                kind: KeyKind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .deploy,
+                fingerprint: try row.decode(column: "fingerprint", as: String.self),
+                publicKey: try row.decode(column: "public_key", as: String.self),
+                comment: try row.decode(column: "comment", as: String?.self),
+                userID: try row.decode(column: "key_user_id", as: UUID?.self),
+                label: try row.decode(column: "key_label", as: String?.self),
+                createdAt: try row.decode(column: "key_created_at", as: Date.self),
+                lastUsed: try row.decode(column: "key_last_used", as: Date?.self),
+                principals: StoredPrincipals.names(try row.decode(column: "principals", as: String?.self)))
+            return DeployKey(
+                id: try row.decode(column: "id", as: Int.self), key: key,
+                repository: try Rows.repository(row, id: "repository_id", slug: "repository_slug"),
+                label: try row.decode(column: "label", as: String.self),
+                addedBy: try row.decode(column: "adder", as: String?.self),
+                addedAt: try row.decode(column: "added_at", as: Date.self),
+                lastUsed: try row.decode(column: "last_used", as: Date?.self),
+                access: AccessLevel(rawValue: try row.decode(column: "access", as: Int.self)) ?? .read)
         }
     }
 }
@@ -144,4 +154,3 @@ extension AttachmentFilter {
         }
     }
 }
-

@@ -97,8 +97,9 @@ final class MailModel: Model, @unchecked Sendable {
     }
 
     var entity: QueuedMail {
-        QueuedMail(id: id!, mail: OutgoingMail(to: recipient, subject: subject, body: body), status: MailStatus(rawValue: status) ?? .pending,
-                   attempts: attempts, createdAt: createdAt, nextAttemptAt: nextAttemptAt, lastError: lastError, sentAt: sentAt)
+        QueuedMail(
+            id: id!, mail: OutgoingMail(to: recipient, subject: subject, body: body), status: MailStatus(rawValue: status) ?? .pending,
+            attempts: attempts, createdAt: createdAt, nextAttemptAt: nextAttemptAt, lastError: lastError, sentAt: sentAt)
     }
 }
 

@@ -10,16 +10,21 @@ struct FluentTokenStore: TokenStore {
 
     func token(hash: String, on db: any StoreHandle) async throws -> (APIToken, User)? {
         // Every authenticated API request starts here: one indexed read in plain SQL.
-        guard let row = try await db.sql.raw("""
-            SELECT t.id, t.name, t.scopes, t.created_at, t.expires_at, t.last_used,
-                   u.id AS user_id, u.username, u.email, u.display_name
-            FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = \(bind: hash)
-            """).first() else { return nil }
+        guard
+            let row = try await db.sql.raw(
+                """
+                SELECT t.id, t.name, t.scopes, t.created_at, t.expires_at, t.last_used,
+                       u.id AS user_id, u.username, u.email, u.display_name
+                FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = \(bind: hash)
+                """
+            ).first()
+        else { return nil }
         let user = try Rows.user(row, id: "user_id")
         let scopes = try row.decode(column: "scopes", as: String.self).split(separator: " ").compactMap { TokenScope(rawValue: String($0)) }
-        let token = APIToken(id: try row.decode(column: "id", as: UUID.self), userID: user.id, name: try row.decode(column: "name", as: String.self),
-                             scopes: TokenScopes(scopes), createdAt: try row.decode(column: "created_at", as: Date.self),
-                             expiresAt: try row.decode(column: "expires_at", as: Date?.self), lastUsed: try row.decode(column: "last_used", as: Date?.self))
+        let token = APIToken(
+            id: try row.decode(column: "id", as: UUID.self), userID: user.id, name: try row.decode(column: "name", as: String.self),
+            scopes: TokenScopes(scopes), createdAt: try row.decode(column: "created_at", as: Date.self),
+            expiresAt: try row.decode(column: "expires_at", as: Date?.self), lastUsed: try row.decode(column: "last_used", as: Date?.self))
         return (token, user)
     }
 
@@ -68,8 +73,9 @@ final class TokenModel: Model, @unchecked Sendable {
     }
 
     var entity: APIToken {
-        APIToken(id: id!, userID: userID, name: name, scopes: TokenScopes(scopes.split(separator: " ").compactMap { TokenScope(rawValue: String($0)) }),
-                 createdAt: createdAt, expiresAt: expiresAt, lastUsed: lastUsed)
+        APIToken(
+            id: id!, userID: userID, name: name, scopes: TokenScopes(scopes.split(separator: " ").compactMap { TokenScope(rawValue: String($0)) }),
+            createdAt: createdAt, expiresAt: expiresAt, lastUsed: lastUsed)
     }
 }
 

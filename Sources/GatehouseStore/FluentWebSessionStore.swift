@@ -15,8 +15,10 @@ struct FluentWebSessionStore: WebSessionStore {
     }
 
     func session(hash: String, on db: any StoreHandle) async throws -> (WebSession, User)? {
-        guard let row = try await SessionModel.query(on: db.fluent).filter(\.$hash == hash)
-            .join(UserModel.self, on: \SessionModel.$userID == \UserModel.$id).first() else { return nil }
+        guard
+            let row = try await SessionModel.query(on: db.fluent).filter(\.$hash == hash)
+                .join(UserModel.self, on: \SessionModel.$userID == \UserModel.$id).first()
+        else { return nil }
         let session = WebSession(id: row.id!, userID: row.userID, createdAt: row.createdAt, expiresAt: row.expiresAt)
         return (session, try row.joined(UserModel.self).entity)
     }

@@ -33,7 +33,8 @@ public enum KeyIndexLookup {
         // The server may be writing (WAL); wait briefly rather than fail a login.
         sqlite_nio_sqlite3_busy_timeout(database, 2000)
         var statement: OpaquePointer?
-        guard sqlite_nio_sqlite3_prepare_v2(database, "SELECT id, kind, principals FROM ssh_keys WHERE fingerprint = ?1", -1, &statement, nil) == SQLITE_OK else {
+        guard sqlite_nio_sqlite3_prepare_v2(database, "SELECT id, kind, principals FROM ssh_keys WHERE fingerprint = ?1", -1, &statement, nil) == SQLITE_OK
+        else {
             throw KeyLookupError(String(cString: sqlite_nio_sqlite3_errmsg(database)))
         }
         defer { sqlite_nio_sqlite3_finalize(statement) }
@@ -43,8 +44,9 @@ public enum KeyIndexLookup {
         case SQLITE_ROW:
             func text(_ column: Int32) -> String? { sqlite_nio_sqlite3_column_text(statement, column).map { String(cString: $0) } }
             guard let id = text(0) else { return nil }
-            return Found(id: id, kind: text(1).flatMap(KeyKind.init(rawValue:)),
-                         principals: StoredPrincipals.names(text(2)))
+            return Found(
+                id: id, kind: text(1).flatMap(KeyKind.init(rawValue:)),
+                principals: StoredPrincipals.names(text(2)))
         case SQLITE_DONE:
             return nil
         default:

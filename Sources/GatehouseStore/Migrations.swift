@@ -87,8 +87,10 @@ struct CreateSchema: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
-        for schema in [AuditModel.schema, AttachmentModel.schema, KeyModel.schema, PermissionModel.schema,
-                       RepositoryModel.schema, MemberModel.schema, WorkspaceModel.schema, UserModel.schema] {
+        for schema in [
+            AuditModel.schema, AttachmentModel.schema, KeyModel.schema, PermissionModel.schema,
+            RepositoryModel.schema, MemberModel.schema, WorkspaceModel.schema, UserModel.schema,
+        ] {
             try await database.schema(schema).delete()
         }
     }

@@ -81,9 +81,10 @@ final class KeyModel: Model, @unchecked Sendable {
     init() {}
 
     var entity: StoredKey {
-        StoredKey(id: id!, kind: KeyKind(rawValue: kind) ?? .account, fingerprint: fingerprint, publicKey: publicKey,
-                  comment: comment, userID: userID, label: label, createdAt: createdAt, lastUsed: lastUsed,
-                  principals: StoredPrincipals.names(principals))
+        StoredKey(
+            id: id!, kind: KeyKind(rawValue: kind) ?? .account, fingerprint: fingerprint, publicKey: publicKey,
+            comment: comment, userID: userID, label: label, createdAt: createdAt, lastUsed: lastUsed,
+            principals: StoredPrincipals.names(principals))
     }
 }
 
@@ -126,8 +127,9 @@ final class AuditModel: Model, @unchecked Sendable {
     }
 
     var entity: AuditEntry {
-        AuditEntry(at: at, actor: actor, action: AuditAction(rawValue: action) ?? .pushDenied, object: object, detail: detail,
-                   sourceIP: sourceIP, workspaceID: workspaceID)
+        AuditEntry(
+            at: at, actor: actor, action: AuditAction(rawValue: action) ?? .pushDenied, object: object, detail: detail,
+            sourceIP: sourceIP, workspaceID: workspaceID)
     }
 }
 

@@ -13,22 +13,28 @@ enum AccessFixture {
     static let fullName = "acme/app"
 
     static func repository(isPrivate: Bool) -> Repository {
-        Repository(id: repositoryID, workspaceID: UUID(uuidString: "00000000-0000-0000-0000-00000000000A")!,
-                   workspaceSlug: "acme", slug: "app", isPrivate: isPrivate)
+        Repository(
+            id: repositoryID, workspaceID: UUID(uuidString: "00000000-0000-0000-0000-00000000000A")!,
+            workspaceSlug: "acme", slug: "app", isPrivate: isPrivate)
     }
 
     static func account(_ username: String) -> Principal {
-        .account(User(id: UUID(), username: username, email: "\(username)@example.com", displayName: username),
-                 key: KeyReference(id: UUID(), fingerprint: "SHA256:\(username)-key"))
+        .account(
+            User(id: UUID(), username: username, email: "\(username)@example.com", displayName: username),
+            key: KeyReference(id: UUID(), fingerprint: "SHA256:\(username)-key"))
     }
 
     static let deployFingerprint = "SHA256:deploy-key"
 
     static func deployKey(onRepository id: UUID, fullName: String, access: AccessLevel) -> Principal {
-        .deployKey(DeployKeyPrincipal(
-            keyID: UUID(), fingerprint: deployFingerprint,
-            grants: [DeployKeyGrant(attachmentID: 7, label: "ci runner", repositoryID: id,
-                                    repositoryFullName: fullName, access: access)]))
+        .deployKey(
+            DeployKeyPrincipal(
+                keyID: UUID(), fingerprint: deployFingerprint,
+                grants: [
+                    DeployKeyGrant(
+                        attachmentID: 7, label: "ci runner", repositoryID: id,
+                        repositoryFullName: fullName, access: access)
+                ]))
     }
 }
 
@@ -64,41 +70,59 @@ struct AccessRow: Sendable, CustomTestStringConvertible {
         let allAdmin = (AccessDecision.allowed(.admin), AccessDecision.allowed(.admin), AccessDecision.allowed(.admin))
 
         var rows: [AccessRow] = []
-        func add(_ behaviour: String, _ principal: Principal, _ grants: AccountGrants, isPrivate: Bool,
-                 _ expected: (AccessDecision, AccessDecision, AccessDecision)) {
-            rows.append(AccessRow(behaviour: behaviour, principal: principal, grants: grants, isPrivate: isPrivate,
-                                  read: expected.0, write: expected.1, administer: expected.2))
+        func add(
+            _ behaviour: String, _ principal: Principal, _ grants: AccountGrants, isPrivate: Bool,
+            _ expected: (AccessDecision, AccessDecision, AccessDecision)
+        ) {
+            rows.append(
+                AccessRow(
+                    behaviour: behaviour, principal: principal, grants: grants, isPrivate: isPrivate,
+                    read: expected.0, write: expected.1, administer: expected.2))
         }
         for isPrivate in [true, false] {
-            add("workspace owner administers every repository", F.account("olivia"),
+            add(
+                "workspace owner administers every repository", F.account("olivia"),
                 AccountGrants(workspaceRole: .owner), isPrivate: isPrivate, allAdmin)
-            add("workspace admin administers every repository", F.account("adam"),
+            add(
+                "workspace admin administers every repository", F.account("adam"),
                 AccountGrants(workspaceRole: .admin), isPrivate: isPrivate, allAdmin)
-            add("explicit read permission reads only", F.account("rita"),
+            add(
+                "explicit read permission reads only", F.account("rita"),
                 AccountGrants(explicit: .read, workspaceRole: .member), isPrivate: isPrivate,
                 (.allowed(.read), readOnly("rita"), notAdministrator))
-            add("explicit write permission reads and pushes", F.account("walt"),
+            add(
+                "explicit write permission reads and pushes", F.account("walt"),
                 AccountGrants(explicit: .write, workspaceRole: .member), isPrivate: isPrivate,
                 (.allowed(.write), .allowed(.write), notAdministrator))
-            add("explicit admin permission administers", F.account("ravi"),
+            add(
+                "explicit admin permission administers", F.account("ravi"),
                 AccountGrants(explicit: .admin), isPrivate: isPrivate, allAdmin)
-            add("deployment key attached read-only reads only", F.deployKey(
+            add(
+                "deployment key attached read-only reads only",
+                F.deployKey(
                     onRepository: F.repositoryID, fullName: F.fullName, access: .read),
                 AccountGrants(), isPrivate: isPrivate, (.allowed(.read), readOnlyDeployKey, notAdministrator))
-            add("deployment key attached with write pushes", F.deployKey(
+            add(
+                "deployment key attached with write pushes",
+                F.deployKey(
                     onRepository: F.repositoryID, fullName: F.fullName, access: .write),
                 AccountGrants(), isPrivate: isPrivate, (.allowed(.write), .allowed(.write), notAdministrator))
-            add("deployment key attached only to another repository sees nothing", F.deployKey(
+            add(
+                "deployment key attached only to another repository sees nothing",
+                F.deployKey(
                     onRepository: F.otherRepositoryID, fullName: "acme/other", access: .admin),
                 AccountGrants(), isPrivate: isPrivate, (notFound, notFound, notFound))
         }
         // Without a grant, visibility alone decides: private hides, public reads.
-        add("member without permission", F.account("mia"), AccountGrants(workspaceRole: .member),
+        add(
+            "member without permission", F.account("mia"), AccountGrants(workspaceRole: .member),
             isPrivate: true, (notFound, notFound, notFound))
-        add("member without permission", F.account("mia"), AccountGrants(workspaceRole: .member),
+        add(
+            "member without permission", F.account("mia"), AccountGrants(workspaceRole: .member),
             isPrivate: false, (.allowed(.read), readOnly("mia"), notAdministrator))
         add("stranger", F.account("sam"), AccountGrants(), isPrivate: true, (notFound, notFound, notFound))
-        add("stranger", F.account("sam"), AccountGrants(), isPrivate: false,
+        add(
+            "stranger", F.account("sam"), AccountGrants(), isPrivate: false,
             (.allowed(.read), readOnly("sam"), notAdministrator))
         return rows
     }
@@ -106,8 +130,9 @@ struct AccessRow: Sendable, CustomTestStringConvertible {
 
 @Suite("Access decisions")
 struct AccessDecisionTests {
-    @Test("each principal gets the expected decision for each operation",
-          arguments: AccessRow.all, RepositoryOperation.allCases)
+    @Test(
+        "each principal gets the expected decision for each operation",
+        arguments: AccessRow.all, RepositoryOperation.allCases)
     func decision(_ row: AccessRow, _ operation: RepositoryOperation) {
         let decision = Access.decide(
             row.principal, operation: operation, on: AccessFixture.repository(isPrivate: row.isPrivate),
@@ -115,16 +140,18 @@ struct AccessDecisionTests {
         #expect(decision == row.expected(for: operation))
     }
 
-    @Test("a missing repository is not found, echoing the requested path, for every principal",
-          arguments: AccessRow.all, RepositoryOperation.allCases)
+    @Test(
+        "a missing repository is not found, echoing the requested path, for every principal",
+        arguments: AccessRow.all, RepositoryOperation.allCases)
     func missingRepository(_ row: AccessRow, _ operation: RepositoryOperation) {
         let decision = Access.decide(
             row.principal, operation: operation, on: nil, requestedPath: "ghost/missing.git", accountGrants: row.grants)
         #expect(decision == .denied(.notFound("ghost/missing.git")))
     }
 
-    @Test("a stranger on a private repository is told exactly what a missing repository gives",
-          arguments: RepositoryOperation.allCases)
+    @Test(
+        "a stranger on a private repository is told exactly what a missing repository gives",
+        arguments: RepositoryOperation.allCases)
     func privateRepositoryDoesNotLeakExistence(_ operation: RepositoryOperation) {
         let stranger = AccessFixture.account("sam")
         let hidden = Access.decide(
@@ -139,8 +166,10 @@ struct AccessDecisionTests {
         #expect(hiddenDenial.description == missingDenial.description)
     }
 
-    @Test("each operation requires its level", arguments: zip(
-        [RepositoryOperation.read, .write, .administer], [AccessLevel.read, .write, .admin]))
+    @Test(
+        "each operation requires its level",
+        arguments: zip(
+            [RepositoryOperation.read, .write, .administer], [AccessLevel.read, .write, .admin]))
     func requiredLevel(_ operation: RepositoryOperation, _ level: AccessLevel) {
         #expect(operation.requiredLevel == level)
     }

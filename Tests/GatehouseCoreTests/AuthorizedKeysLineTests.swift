@@ -17,8 +17,9 @@ struct AuthorizedKeysLineTests {
     @Test("one line: the quoted forced command, restrict, then the key without its comment", arguments: fixtures)
     func format(text: String) throws {
         let key = try PublicKey(parsing: text)
-        let command = AuthorizedKeysLine.shellCommand(executable: "/usr/local/bin/gatehouse", dataDirectory: "/srv/gatehouse",
-                                                      keyID: "F038BFF1-8092-4826-AA4D-2F095496437A")
+        let command = AuthorizedKeysLine.shellCommand(
+            executable: "/usr/local/bin/gatehouse", dataDirectory: "/srv/gatehouse",
+            keyID: "F038BFF1-8092-4826-AA4D-2F095496437A")
         let line = try AuthorizedKeysLine.line(forcedCommand: command, key: key)
         #expect(line == "command=\"/usr/local/bin/gatehouse shell --data /srv/gatehouse --key F038BFF1-8092-4826-AA4D-2F095496437A\",restrict \(key.openSSH)")
         #expect(!line.contains("\n") && !line.contains("fixture"))
@@ -29,13 +30,15 @@ struct AuthorizedKeysLineTests {
     @Test("a certificate authority's line: cert-authority with its principals, then the same forced command and key")
     func certificateAuthority() throws {
         let key = try PublicKey(parsing: fixtures[0])
-        let line = try AuthorizedKeysLine.certificateAuthorityLine(forcedCommand: "/bin/gatehouse shell --key K", principals: ["ci", "deploy@build"],
-                                                                   authority: key)
+        let line = try AuthorizedKeysLine.certificateAuthorityLine(
+            forcedCommand: "/bin/gatehouse shell --key K", principals: ["ci", "deploy@build"],
+            authority: key)
         #expect(line == "cert-authority,principals=\"ci,deploy@build\",command=\"/bin/gatehouse shell --key K\",restrict \(key.openSSH)")
     }
 
-    @Test("principals that could add options or widen the match are refused, even when stored",
-          arguments: [["ci\",command=\"sh"], ["a,b"], ["ci deploy"], ["*"], [], ["ci\nssh-rsa"]])
+    @Test(
+        "principals that could add options or widen the match are refused, even when stored",
+        arguments: [["ci\",command=\"sh"], ["a,b"], ["ci deploy"], ["*"], [], ["ci\nssh-rsa"]])
     func badPrincipals(_ principals: [String]) throws {
         let key = try PublicKey(parsing: fixtures[0])
         #expect(throws: GatehouseError.self) {
@@ -43,11 +46,13 @@ struct AuthorizedKeysLineTests {
         }
     }
 
-    @Test("stored or offered text with options or a second line never reaches the output", arguments: [
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBRefx6wJXso0ekuCx69k82VydoJcrxnOL83AUMKVeuq x\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBRefx6wJXso0ekuCx69k82VydoJcrxnOL83AUMKVeuq",
-        "command=\"sh\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBRefx6wJXso0ekuCx69k82VydoJcrxnOL83AUMKVeuq",
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBRefx6wJXso0ekuCx69k82VydoJcrxnOL83AUMKVeuq\ncommand=\"sh\" ssh-rsa AAAA",
-    ])
+    @Test(
+        "stored or offered text with options or a second line never reaches the output",
+        arguments: [
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBRefx6wJXso0ekuCx69k82VydoJcrxnOL83AUMKVeuq x\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBRefx6wJXso0ekuCx69k82VydoJcrxnOL83AUMKVeuq",
+            "command=\"sh\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBRefx6wJXso0ekuCx69k82VydoJcrxnOL83AUMKVeuq",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBRefx6wJXso0ekuCx69k82VydoJcrxnOL83AUMKVeuq\ncommand=\"sh\" ssh-rsa AAAA",
+        ])
     func injectionRefused(text: String) {
         #expect(throws: KeyError.self) { try PublicKey(parsing: text) }
     }
@@ -59,10 +64,12 @@ struct AuthorizedKeysLineTests {
         #expect(line == "command=\"gatehouse shell\",restrict \(key.openSSH)")
     }
 
-    @Test("forced commands are quoted for sshd and for the shell", arguments: [
-        ("/opt/gate house/gatehouse", "/srv/data", "'/opt/gate house/gatehouse' shell --data /srv/data --key K"),
-        ("/opt/gatehouse", "/srv/it's", "/opt/gatehouse shell --data '/srv/it'\\''s' --key K"),
-    ])
+    @Test(
+        "forced commands are quoted for sshd and for the shell",
+        arguments: [
+            ("/opt/gate house/gatehouse", "/srv/data", "'/opt/gate house/gatehouse' shell --data /srv/data --key K"),
+            ("/opt/gatehouse", "/srv/it's", "/opt/gatehouse shell --data '/srv/it'\\''s' --key K"),
+        ])
     func quoting(executable: String, data: String, expected: String) throws {
         #expect(AuthorizedKeysLine.shellCommand(executable: executable, dataDirectory: data, keyID: "K") == expected)
         let key = try PublicKey(parsing: fixtures[0])

@@ -55,11 +55,27 @@ struct DataVersionCacheTests {
     func noVersionNoCaching() async throws {
         let cache = DataVersionCache<String, Int>(capacity: 10)
         var calls = 0
-        for _ in 0..<3 { _ = try await cache.value(for: "a", at: nil) { calls += 1; return calls } }
+        for _ in 0..<3 {
+            _ = try await cache.value(for: "a", at: nil) {
+                calls += 1
+                return calls
+            }
+        }
         #expect(calls == 3 && cache.count == 0)
-        for _ in 0..<3 { _ = try await cache.value(for: "a", at: 5) { calls += 1; return calls } }
+        for _ in 0..<3 {
+            _ = try await cache.value(for: "a", at: 5) {
+                calls += 1
+                return calls
+            }
+        }
         #expect(calls == 4, "with a version, the first call computes and the rest are served")
-        for _ in 0..<2 { #expect(try await cache.value(for: "unknown", at: 5) { calls += 1; return nil } == nil) }
+        for _ in 0..<2 {
+            #expect(
+                try await cache.value(for: "unknown", at: 5) {
+                    calls += 1
+                    return nil
+                } == nil)
+        }
         #expect(calls == 6 && cache.value(for: "unknown", at: 5) == nil, "an unknown key is asked again every time")
     }
 }

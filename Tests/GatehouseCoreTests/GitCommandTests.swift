@@ -12,33 +12,42 @@ struct AcceptedCommand: Sendable, CustomTestStringConvertible {
     var testDescription: String { command }
 
     static let all: [AcceptedCommand] = [
-        .init(command: "git-upload-pack 'ws/repo.git'", service: .uploadPack, requestedPath: "ws/repo.git",
-              path: RepositoryPath(workspace: "ws", repository: "repo")),
-        .init(command: "git-upload-pack '/ws/repo.git'", service: .uploadPack, requestedPath: "/ws/repo.git",
-              path: RepositoryPath(workspace: "ws", repository: "repo")),
-        .init(command: "git upload-pack ws/repo.git", service: .uploadPack, requestedPath: "ws/repo.git",
-              path: RepositoryPath(workspace: "ws", repository: "repo")),
-        .init(command: "git-receive-pack 'ws/repo'", service: .receivePack, requestedPath: "ws/repo",
-              path: RepositoryPath(workspace: "ws", repository: "repo")),
-        .init(command: "git-upload-archive 'ws/repo.git'", service: .uploadArchive, requestedPath: "ws/repo.git",
-              path: RepositoryPath(workspace: "ws", repository: "repo")),
-        .init(command: "git-upload-pack  'my-ws/my_repo.v2.git'", service: .uploadPack,
-              requestedPath: "my-ws/my_repo.v2.git", path: RepositoryPath(workspace: "my-ws", repository: "my_repo.v2")),
+        .init(
+            command: "git-upload-pack 'ws/repo.git'", service: .uploadPack, requestedPath: "ws/repo.git",
+            path: RepositoryPath(workspace: "ws", repository: "repo")),
+        .init(
+            command: "git-upload-pack '/ws/repo.git'", service: .uploadPack, requestedPath: "/ws/repo.git",
+            path: RepositoryPath(workspace: "ws", repository: "repo")),
+        .init(
+            command: "git upload-pack ws/repo.git", service: .uploadPack, requestedPath: "ws/repo.git",
+            path: RepositoryPath(workspace: "ws", repository: "repo")),
+        .init(
+            command: "git-receive-pack 'ws/repo'", service: .receivePack, requestedPath: "ws/repo",
+            path: RepositoryPath(workspace: "ws", repository: "repo")),
+        .init(
+            command: "git-upload-archive 'ws/repo.git'", service: .uploadArchive, requestedPath: "ws/repo.git",
+            path: RepositoryPath(workspace: "ws", repository: "repo")),
+        .init(
+            command: "git-upload-pack  'my-ws/my_repo.v2.git'", service: .uploadPack,
+            requestedPath: "my-ws/my_repo.v2.git", path: RepositoryPath(workspace: "my-ws", repository: "my_repo.v2")),
         // Parses, but the path can never name a repository.
         .init(command: "git-upload-pack '../x.git'", service: .uploadPack, requestedPath: "../x.git", path: nil),
         .init(command: "git-upload-pack 'ws/../etc'", service: .uploadPack, requestedPath: "ws/../etc", path: nil),
-        .init(command: "git-upload-pack '/etc/ssh/sshd_config'", service: .uploadPack,
-              requestedPath: "/etc/ssh/sshd_config", path: nil),
+        .init(
+            command: "git-upload-pack '/etc/ssh/sshd_config'", service: .uploadPack,
+            requestedPath: "/etc/ssh/sshd_config", path: nil),
         .init(command: "git-upload-pack 'ws/repo/extra'", service: .uploadPack, requestedPath: "ws/repo/extra", path: nil),
         .init(command: "git-upload-pack 'WS/Repo.git'", service: .uploadPack, requestedPath: "WS/Repo.git", path: nil),
-        .init(command: "git-upload-pack 'ws/repo.git.git'", service: .uploadPack, requestedPath: "ws/repo.git.git",
-              path: nil),
+        .init(
+            command: "git-upload-pack 'ws/repo.git.git'", service: .uploadPack, requestedPath: "ws/repo.git.git",
+            path: nil),
         .init(command: "git-upload-pack '//ws/repo.git'", service: .uploadPack, requestedPath: "//ws/repo.git", path: nil),
         .init(command: "git-upload-pack 'ws//repo'", service: .uploadPack, requestedPath: "ws//repo", path: nil),
         .init(command: "git-upload-pack 'repo.git'", service: .uploadPack, requestedPath: "repo.git", path: nil),
         // A filesystem-looking path is only ever a workspace/repository name, looked up in the store.
-        .init(command: "git-upload-pack '/etc/passwd'", service: .uploadPack, requestedPath: "/etc/passwd",
-              path: RepositoryPath(workspace: "etc", repository: "passwd")),
+        .init(
+            command: "git-upload-pack '/etc/passwd'", service: .uploadPack, requestedPath: "/etc/passwd",
+            path: RepositoryPath(workspace: "etc", repository: "passwd")),
     ]
 }
 
@@ -61,11 +70,13 @@ struct RefusedCommand: Sendable, CustomTestStringConvertible {
         .init(behaviour: "a lone quote", command: "git-upload-pack '", expected: .badArguments),
         .init(behaviour: "empty quotes", command: "git-upload-pack ''", expected: .badArguments),
         .init(behaviour: "a quote inside the path", command: "git-upload-pack 'a/b'c.git'", expected: .badArguments),
-        .init(behaviour: "a command chained with ;", command: "git-upload-pack 'a/b.git'; rm -rf /",
-              expected: .forbiddenCharacters),
+        .init(
+            behaviour: "a command chained with ;", command: "git-upload-pack 'a/b.git'; rm -rf /",
+            expected: .forbiddenCharacters),
         .init(behaviour: "command substitution $( )", command: "git-upload-pack $(id)", expected: .forbiddenCharacters),
-        .init(behaviour: "command substitution with backticks", command: "git-upload-pack `id`",
-              expected: .forbiddenCharacters),
+        .init(
+            behaviour: "command substitution with backticks", command: "git-upload-pack `id`",
+            expected: .forbiddenCharacters),
         .init(behaviour: "a pipe", command: "git-upload-pack 'a/b.git' | cat", expected: .forbiddenCharacters),
         .init(behaviour: "a background &", command: "git-upload-pack 'a/b.git' & id", expected: .forbiddenCharacters),
         .init(behaviour: "a redirection", command: "git-upload-pack 'a/b.git' > /tmp/x", expected: .forbiddenCharacters),
@@ -92,16 +103,20 @@ struct GitCommandTests {
         }
     }
 
-    @Test("only receive-pack writes", arguments: zip(
-        [GitService.uploadPack, .receivePack, .uploadArchive],
-        [GatehouseCore.Operation.read, .write, .read]))
+    @Test(
+        "only receive-pack writes",
+        arguments: zip(
+            [GitService.uploadPack, .receivePack, .uploadArchive],
+            [GatehouseCore.Operation.read, .write, .read]))
     func serviceOperation(_ service: GitService, _ operation: GatehouseCore.Operation) {
         #expect(service.operation == operation)
     }
 
-    @Test("every ParseError explains itself", arguments: [
-        GitCommand.ParseError.forbiddenCharacters, .unknownCommand("ls"), .badArguments,
-    ])
+    @Test(
+        "every ParseError explains itself",
+        arguments: [
+            GitCommand.ParseError.forbiddenCharacters, .unknownCommand("ls"), .badArguments,
+        ])
     func parseErrorMessage(_ error: GitCommand.ParseError) {
         #expect(!error.description.isEmpty)
     }

@@ -75,8 +75,9 @@ struct APIAccessTests {
                 let hidden = try await gatehouse.api.request("GET", "/2.0/repositories/acme/app\(suffix)", auth: auth)
                 let missing = try await gatehouse.api.request("GET", "/2.0/repositories/acme/ghost\(suffix)", auth: auth)
                 #expect(hidden.status == 404 && missing.status == 404)
-                let same = APIResponse(status: missing.status, headers: missing.headers,
-                                       body: missing.body.replacingOccurrences(of: "acme/ghost", with: "acme/app"))
+                let same = APIResponse(
+                    status: missing.status, headers: missing.headers,
+                    body: missing.body.replacingOccurrences(of: "acme/ghost", with: "acme/app"))
                 #expect(hidden.json.raw as? NSDictionary == same.json.raw as? NSDictionary, "\(hidden) vs \(missing)")
             }
         }
@@ -108,8 +109,9 @@ struct APIAccessTests {
             let accountOnly = Credential.basic("olivia", try await gatehouse.token("olivia", scopes: [.account]))
             #expect(try await gatehouse.api.request("GET", "/2.0/user", auth: accountOnly).status == 200)
             let key = try await gatehouse.key()
-            let added = try await gatehouse.api.request("POST", "/2.0/users/olivia/ssh-keys", auth: accountOnly,
-                                                        body: #"{"key": "\#(key.publicKey)", "label": "x"}"#)
+            let added = try await gatehouse.api.request(
+                "POST", "/2.0/users/olivia/ssh-keys", auth: accountOnly,
+                body: #"{"key": "\#(key.publicKey)", "label": "x"}"#)
             #expect(added.status == 403 && added.errorMessage == "This API token lacks the account:write scope.", "\(added)")
         }
     }
@@ -152,8 +154,9 @@ struct APIAccessTests {
 
             // A token made two days ago that expired yesterday.
             let past = TokenService(store: gatehouse.data.store, clock: { Date().addingTimeInterval(-2 * 86_400) })
-            let expired = try await past.create(actor: .localOperator, username: "olivia", name: "old", scopes: [.account],
-                                                expiresAt: Date().addingTimeInterval(-86_400))
+            let expired = try await past.create(
+                actor: .localOperator, username: "olivia", name: "old", scopes: [.account],
+                expiresAt: Date().addingTimeInterval(-86_400))
             #expect(try await gatehouse.api.request("GET", "/2.0/user", auth: .bearer(expired.secret)).status == 401)
             let audit = try await gatehouse.data.store.auditEntries(workspace: nil, limit: 10).map(\.action)
             #expect(audit.contains(.tokenCreated) && audit.contains(.tokenRevoked))

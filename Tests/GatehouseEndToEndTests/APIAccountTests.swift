@@ -9,7 +9,8 @@ struct APIAccountTests {
             let user = try await gatehouse.user("sam")
             let auth = Credential.basic("sam", try await gatehouse.token("sam", scopes: [.accountWrite]))
             let key = try await gatehouse.key()
-            let added = try await gatehouse.api.request("POST", "/2.0/users/sam/ssh-keys", auth: auth, body: #"{"key": "\#(key.publicKey)", "label": "laptop"}"#)
+            let added = try await gatehouse.api.request(
+                "POST", "/2.0/users/sam/ssh-keys", auth: auth, body: #"{"key": "\#(key.publicKey)", "label": "laptop"}"#)
             #expect(added.status == 201, "\(added)")
             let uuid = try #require(added.json["uuid"].string)
             #expect(uuid.hasPrefix("{") && uuid.hasSuffix("}"))
@@ -19,7 +20,8 @@ struct APIAccountTests {
             #expect(added.json["comment"].string == "ed25519@tests")
 
             let encoded = uuid.replacingOccurrences(of: "{", with: "%7B").replacingOccurrences(of: "}", with: "%7D")
-            let byUserUUID = "/2.0/users/" + "{\(user.id.uuidString.lowercased())}".replacingOccurrences(of: "{", with: "%7B").replacingOccurrences(of: "}", with: "%7D")
+            let byUserUUID =
+                "/2.0/users/" + "{\(user.id.uuidString.lowercased())}".replacingOccurrences(of: "{", with: "%7B").replacingOccurrences(of: "}", with: "%7D")
             for path in ["/2.0/users/sam/ssh-keys/\(encoded)", "\(byUserUUID)/ssh-keys/\(encoded)"] {
                 let fetched = try await gatehouse.api.request("GET", path, auth: auth)
                 #expect(fetched.status == 200 && fetched.json["uuid"].string == uuid, "\(path): \(fetched)")
@@ -28,8 +30,9 @@ struct APIAccountTests {
             #expect(listed.json["values"].array.map { $0["uuid"].string } == [uuid])
             let renamed = try await gatehouse.api.request("PUT", "/2.0/users/sam/ssh-keys/\(encoded)", auth: auth, body: #"{"label": "desktop"}"#)
             #expect(renamed.status == 200 && renamed.json["label"].string == "desktop", "\(renamed)")
-            let swapped = try await gatehouse.api.request("PUT", "/2.0/users/sam/ssh-keys/\(encoded)", auth: auth,
-                                                          body: #"{"label": "x", "key": "\#(try await gatehouse.key().publicKey)"}"#)
+            let swapped = try await gatehouse.api.request(
+                "PUT", "/2.0/users/sam/ssh-keys/\(encoded)", auth: auth,
+                body: #"{"label": "x", "key": "\#(try await gatehouse.key().publicKey)"}"#)
             #expect(swapped.status == 400, "\(swapped)")
             let deleted = try await gatehouse.api.request("DELETE", "/2.0/users/sam/ssh-keys/\(encoded)", auth: auth)
             #expect(deleted.status == 204, "\(deleted)")
@@ -92,7 +95,8 @@ struct APIAccountTests {
             let auth = Credential.basic("olivia", try await gatehouse.token("olivia"))
             for label in ["a", "b", "c"] {
                 let key = try await gatehouse.key()
-                _ = try await gatehouse.api.request("POST", "/2.0/repositories/acme/app/deploy-keys", auth: auth, body: #"{"key": "\#(key.publicKey)", "label": "\#(label)"}"#)
+                _ = try await gatehouse.api.request(
+                    "POST", "/2.0/repositories/acme/app/deploy-keys", auth: auth, body: #"{"key": "\#(key.publicKey)", "label": "\#(label)"}"#)
             }
             let page = try await gatehouse.api.request("GET", "/2.0/workspaces/acme/audit?pagelen=2", auth: auth)
             // Three keys added, and the owner's first push of the day while seeding.

@@ -67,15 +67,20 @@ struct APIDeployKeyTests {
 
     /// Each refusal: what is sent, the status, and the start of the message the caller reads.
     static let refusals: [(name: String, body: String, contentType: String, status: Int, message: String)] = [
-        ("private key pasted", #"{"label": "x", "key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----"}"#,
-         "application/json", 400, "this is a private key; paste the contents of the .pub file"),
+        (
+            "private key pasted", #"{"label": "x", "key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----"}"#,
+            "application/json", 400, "this is a private key; paste the contents of the .pub file"
+        ),
         ("not a key", #"{"label": "x", "key": "hello"}"#, "application/json", 400, ""),
         ("DSA key", #"{"label": "x", "key": "ssh-dss AAAAB3NzaC1kc3MAAACBAP8="}"#, "application/json", 400, ""),
         ("malformed JSON", #"{"label": "x", "key": "#, "application/json", 400, "The request body is not valid JSON."),
         ("missing key", #"{"label": "x"}"#, "application/json", 400, "The field `key` is required."),
         ("missing label", #"{"key": "ssh-ed25519 AAAA"}"#, "application/json", 400, "The field `label` is required."),
         ("label not a string", #"{"key": "ssh-ed25519 AAAA", "label": 7}"#, "application/json", 400, "The field `label` must be a string."),
-        ("over-long label", #"{"label": "\#(String(repeating: "l", count: 101))", "key": "$PUBLIC_KEY"}"#, "application/json", 400, "The label is longer than 100 characters."),
+        (
+            "over-long label", #"{"label": "\#(String(repeating: "l", count: 101))", "key": "$PUBLIC_KEY"}"#, "application/json", 400,
+            "The label is longer than 100 characters."
+        ),
         ("form instead of JSON", "label=x&key=y", "application/x-www-form-urlencoded", 415, "The request body must be JSON."),
         ("JSON array", "[]", "application/json", 400, ""),
     ]
@@ -88,8 +93,9 @@ struct APIDeployKeyTests {
             let auth = Credential.basic("olivia", try await gatehouse.token("olivia"))
             let key = try await gatehouse.key()
             let body = refusal.body.replacingOccurrences(of: "$PUBLIC_KEY", with: key.publicKey)
-            let response = try await gatehouse.api.request("POST", "/2.0/repositories/acme/app/deploy-keys", auth: auth, body: body,
-                                                           contentType: refusal.contentType)
+            let response = try await gatehouse.api.request(
+                "POST", "/2.0/repositories/acme/app/deploy-keys", auth: auth, body: body,
+                contentType: refusal.contentType)
             #expect(response.status == refusal.status, "\(refusal.name): \(response)")
             #expect(response.json["type"].string == "error", "\(refusal.name): \(response)")
             #expect(response.errorMessage?.hasPrefix(refusal.message) == true && response.errorMessage?.isEmpty == false, "\(refusal.name): \(response)")
@@ -114,13 +120,16 @@ struct APIDeployKeyTests {
         }
     }
 
-    @Test("a path asked with a method it does not take gets 405 naming the methods it does; an unknown path gets 404",
-          arguments: [("DELETE", "/2.0/hostkeys", "GET"),
-                      ("PATCH", "/2.0/repositories/acme/app/deploy-keys", "GET, POST"),
-                      ("POST", "/2.0/repositories/acme/app/deploy-keys/1", "GET, PUT, DELETE"),
-                      ("DELETE", "/2.0/users/olivia/ssh-keys", "GET, POST"),
-                      ("GET", "/2.0/repositories/acme/app/deploy-keys/1/extra", nil),
-                      ("POST", "/2.0/nothing-here", nil)])
+    @Test(
+        "a path asked with a method it does not take gets 405 naming the methods it does; an unknown path gets 404",
+        arguments: [
+            ("DELETE", "/2.0/hostkeys", "GET"),
+            ("PATCH", "/2.0/repositories/acme/app/deploy-keys", "GET, POST"),
+            ("POST", "/2.0/repositories/acme/app/deploy-keys/1", "GET, PUT, DELETE"),
+            ("DELETE", "/2.0/users/olivia/ssh-keys", "GET, POST"),
+            ("GET", "/2.0/repositories/acme/app/deploy-keys/1/extra", nil),
+            ("POST", "/2.0/nothing-here", nil),
+        ])
     func wrongMethod(method: String, path: String, allowed: String?) async throws {
         try await TestGatehouse.with { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
@@ -141,19 +150,22 @@ struct APIDeployKeyTests {
             let auth = Credential.basic("olivia", try await gatehouse.token("olivia"))
             let authority = try await gatehouse.key()
             let path = "/2.0/repositories/acme/app/deploy-keys"
-            let added = try await gatehouse.api.request("POST", path, auth: auth,
-                                                        body: #"{"key": "\#(authority.publicKey)", "label": "build CA", "certificate_principals": ["ci"]}"#)
+            let added = try await gatehouse.api.request(
+                "POST", path, auth: auth,
+                body: #"{"key": "\#(authority.publicKey)", "label": "build CA", "certificate_principals": ["ci"]}"#)
             #expect(added.status == 200 && added.json["certificate_principals"][0].string == "ci", "\(added)")
             #expect(added.json["notice"].string?.contains("OpenSSH front end") == true, "\(added)")
             let listed = try await gatehouse.api.request("GET", path, auth: auth)
             #expect(listed.json["values"][0]["certificate_principals"].array.compactMap(\.string) == ["ci"], "\(listed)")
 
             let plain = try await gatehouse.key()
-            let refused = try await gatehouse.api.request("POST", path, auth: auth,
-                                                          body: #"{"key": "\#(plain.publicKey)", "label": "x", "certificate_principals": ["a\"b"]}"#)
+            let refused = try await gatehouse.api.request(
+                "POST", path, auth: auth,
+                body: #"{"key": "\#(plain.publicKey)", "label": "x", "certificate_principals": ["a\"b"]}"#)
             #expect(refused.status == 400 && refused.errorMessage?.hasPrefix("The principal") == true, "\(refused)")
-            let none = try await gatehouse.api.request("POST", path, auth: auth,
-                                                       body: #"{"key": "\#(plain.publicKey)", "label": "x", "certificate_principals": []}"#)
+            let none = try await gatehouse.api.request(
+                "POST", path, auth: auth,
+                body: #"{"key": "\#(plain.publicKey)", "label": "x", "certificate_principals": []}"#)
             #expect(none.status == 400 && none.errorMessage?.contains("at least one principal") == true, "\(none)")
             #expect(try await gatehouse.api.request("GET", path, auth: auth).json["size"].int == 1, "nothing added by the refusals")
         }
@@ -202,11 +214,13 @@ struct APIDeployKeyTests {
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
             let token = try await gatehouse.token("olivia", scopes: [.repositoryAdmin])
             let key = try await gatehouse.key()
-            let result = try await runCommand("curl", [
-                "-s", "-X", "POST", "-u", "olivia:\(token)", "-H", "Content-Type: application/json",
-                "\(gatehouse.api.base)/2.0/repositories/acme/app/deploy-keys",
-                "-d", #"{"key":"\#(key.publicKey)","label":"deploy@web-1"}"#,
-            ])
+            let result = try await runCommand(
+                "curl",
+                [
+                    "-s", "-X", "POST", "-u", "olivia:\(token)", "-H", "Content-Type: application/json",
+                    "\(gatehouse.api.base)/2.0/repositories/acme/app/deploy-keys",
+                    "-d", #"{"key":"\#(key.publicKey)","label":"deploy@web-1"}"#,
+                ])
             #expect(result.succeeded, "\(result)")
             #expect(result.stdout.contains(#""label":"deploy@web-1""#), "\(result)")
             let stored = try await gatehouse.data.keys.listDeployKeys(actor: .localOperator, repository: "acme/app")

@@ -11,8 +11,9 @@ struct AuthenticationTests {
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
             let victim = NIOSSHPrivateKey(ed25519Key: Curve25519.Signing.PrivateKey())
             let attacker = NIOSSHPrivateKey(ed25519Key: Curve25519.Signing.PrivateKey())
-            _ = try await gatehouse.data.keys.addDeployKey(actor: .localOperator, repositories: ["acme/app"], label: "victim",
-                                                           keyText: String(openSSHPublicKey: victim.publicKey))
+            _ = try await gatehouse.data.keys.addDeployKey(
+                actor: .localOperator, repositories: ["acme/app"], label: "victim",
+                keyText: String(openSSHPublicKey: victim.publicKey))
             let forged = try await RawSSHClient.authenticates(port: gatehouse.port, offering: victim.publicKey, signingWith: attacker)
             #expect(!forged)
             // The same client with the matching private key gets in, so the refusal above is about the signature.
@@ -36,9 +37,11 @@ struct AuthenticationTests {
         }
     }
 
-    @Test("RSA, ECDSA and Ed25519 deployment keys clone through OpenSSH, and pushes with them are refused", arguments: [
-        ("rsa", 3072), ("ecdsa", 256), ("ed25519", 0),
-    ])
+    @Test(
+        "RSA, ECDSA and Ed25519 deployment keys clone through OpenSSH, and pushes with them are refused",
+        arguments: [
+            ("rsa", 3072), ("ecdsa", 256), ("ed25519", 0),
+        ])
     func keyTypesThroughOpenSSH(type: String, bits: Int) async throws {
         try await TestGatehouse.with(.openSSH) { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
@@ -72,7 +75,9 @@ struct AuthenticationTests {
             let first = try gatehouse.data.hostKeys().publicKeys.map(\.fingerprint)
             let second = try gatehouse.data.hostKeys().publicKeys.map(\.fingerprint)
             #expect(first == second && first.count == 2)
-            let mode = try FileManager.default.attributesOfItem(atPath: gatehouse.data.url.appendingPathComponent("ssh_host_ed25519_key").path)[.posixPermissions] as? Int
+            let mode =
+                try FileManager.default.attributesOfItem(atPath: gatehouse.data.url.appendingPathComponent("ssh_host_ed25519_key").path)[.posixPermissions]
+                as? Int
             #expect(mode == 0o600)
             let knownHosts = gatehouse.root.appendingPathComponent("known_hosts")
             try (try gatehouse.data.hostKeys().knownHostsLines(host: "127.0.0.1", port: gatehouse.port).joined(separator: "\n") + "\n")
@@ -81,7 +86,9 @@ struct AuthenticationTests {
             #expect(strict.succeeded, "\(strict)")
             let impostor = try await gatehouse.key().publicKey.split(separator: " ").prefix(2).joined(separator: " ")
             try "[127.0.0.1]:\(gatehouse.port) \(impostor)\n".write(to: knownHosts, atomically: true, encoding: .utf8)
-            let wrong = try await gatehouse.ssh(ownerKey, options: ["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=\(knownHosts.path)", "-o", "HostKeyAlgorithms=ssh-ed25519", "-T"])
+            let wrong = try await gatehouse.ssh(
+                ownerKey,
+                options: ["-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=\(knownHosts.path)", "-o", "HostKeyAlgorithms=ssh-ed25519", "-T"])
             #expect(!wrong.succeeded)
             #expect(wrong.stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") || wrong.stderr.contains("Host key verification failed"), "\(wrong)")
         }

@@ -18,12 +18,14 @@ struct BrowserTests {
                 .appendingPathComponent("Browser/deploy_keys_flow.py").path
             let work = gatehouse.scratch("browser")
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-            let result = try await runCommand("python3", [
-                script, "--base", gatehouse.api.base, "--ssh-port", String(gatehouse.port), "--repository", "acme/app",
-                "--admin", "ada:correct horse ada", "--reader", "rita:correct horse rita",
-                "--public-key", key.privateKeyPath + ".pub", "--private-key", key.privateKeyPath,
-                "--artifacts", artifacts.path, "--work", work.path,
-            ])
+            let result = try await runCommand(
+                "python3",
+                [
+                    script, "--base", gatehouse.api.base, "--ssh-port", String(gatehouse.port), "--repository", "acme/app",
+                    "--admin", "ada:correct horse ada", "--reader", "rita:correct horse rita",
+                    "--public-key", key.privateKeyPath + ".pub", "--private-key", key.privateKeyPath,
+                    "--artifacts", artifacts.path, "--work", work.path,
+                ])
             #expect(result.succeeded && result.stdout.contains("ALL STEPS PASSED"), "\(result)")
 
             // The page used the same services as the API: audited, and announced by email to the administrators.

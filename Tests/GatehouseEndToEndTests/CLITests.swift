@@ -11,8 +11,10 @@ private struct CLI {
     /// A CLI on a new data directory in `root` with user alice owning workspace acme and repository acme/app.
     static func withWorkspace(in root: URL) async throws -> CLI {
         let cli = CLI(data: root.appendingPathComponent("data"), binary: try gatehouseBinary())
-        for step in [["user", "add", "alice", "--email", "alice@example.com"], ["workspace", "add", "acme", "--owner", "alice"],
-                     ["repo", "create", "acme/app"]] {
+        for step in [
+            ["user", "add", "alice", "--email", "alice@example.com"], ["workspace", "add", "acme", "--owner", "alice"],
+            ["repo", "create", "acme/app"],
+        ] {
             let result = try await cli.run(step)
             guard result.succeeded else { throw TestSetupError("\(step): \(result)") }
         }
@@ -39,8 +41,10 @@ private struct ServerStart {
 /// Runs `gatehouse serve` on ephemeral loopback ports while `body` runs, then stops it with SIGTERM.
 /// Returns the server's exit status.
 /// `log`, when given, receives the server's log (standard error) at level info.
-private func withServer(binary: String, data: URL, arguments: [String] = [], environment: [String: String] = [:], log: URL? = nil,
-                        _ body: (ServerStart) async throws -> Void) async throws -> Int32 {
+private func withServer(
+    binary: String, data: URL, arguments: [String] = [], environment: [String: String] = [:], log: URL? = nil,
+    _ body: (ServerStart) async throws -> Void
+) async throws -> Int32 {
     var updates: [Subprocess.Environment.Key: String?] = [:]
     for (name, value) in environment { updates[Subprocess.Environment.Key(stringLiteral: name)] = value }
     let logLevel = log == nil ? "warning" : "info"
@@ -89,11 +93,13 @@ struct CLITests {
         let deployKey = try await KeyPair.generate("ed25519", in: root)
         let ownerKey = try await KeyPair.generate("ed25519", in: root)
 
-        for step in [["user", "add", "alice", "--email", "alice@example.com"],
-                     ["workspace", "add", "acme", "--owner", "alice", "--seats", "3"],
-                     ["repo", "create", "acme/website"],
-                     ["ssh-key", "add", "alice", "--label", "laptop", "--key-file", ownerKey.privateKeyPath + ".pub"],
-                     ["deploy-key", "add", "acme/website", "--label", "build server", "--key-file", deployKey.privateKeyPath + ".pub"]] {
+        for step in [
+            ["user", "add", "alice", "--email", "alice@example.com"],
+            ["workspace", "add", "acme", "--owner", "alice", "--seats", "3"],
+            ["repo", "create", "acme/website"],
+            ["ssh-key", "add", "alice", "--label", "laptop", "--key-file", ownerKey.privateKeyPath + ".pub"],
+            ["deploy-key", "add", "acme/website", "--label", "build server", "--key-file", deployKey.privateKeyPath + ".pub"],
+        ] {
             let result = try await cli.run(step)
             #expect(result.succeeded, "\(step): \(result)")
         }
@@ -113,33 +119,40 @@ struct CLITests {
             for step in [["init", "-q", "-b", "main", seed], ["-C", seed, "commit", "-q", "--allow-empty", "-m", "first"]] {
                 #expect(try await runCommand("git", step).succeeded)
             }
-            let push = try await runCommand("git", ["-C", seed, "push", "-q", url, "main"], environment: ["GIT_SSH_COMMAND": "\(ssh) -i \(ownerKey.privateKeyPath)"])
+            let push = try await runCommand(
+                "git", ["-C", seed, "push", "-q", url, "main"], environment: ["GIT_SSH_COMMAND": "\(ssh) -i \(ownerKey.privateKeyPath)"])
             #expect(push.succeeded, "\(push)")
             let clone = root.appendingPathComponent("clone").path
             let cloned = try await runCommand("git", ["clone", "-q", url, clone], environment: ["GIT_SSH_COMMAND": "\(ssh) -i \(deployKey.privateKeyPath)"])
             #expect(cloned.succeeded, "\(cloned)")
             #expect(try await runCommand("git", ["-C", clone, "log", "--format=%s"]).stdout == "first\n")
             #expect(try await runCommand("git", ["-C", clone, "commit", "-q", "--allow-empty", "-m", "change"]).succeeded)
-            let refused = try await runCommand("git", ["-C", clone, "push", "-q", "origin", "main"], environment: ["GIT_SSH_COMMAND": "\(ssh) -i \(deployKey.privateKeyPath)"])
+            let refused = try await runCommand(
+                "git", ["-C", clone, "push", "-q", "origin", "main"], environment: ["GIT_SSH_COMMAND": "\(ssh) -i \(deployKey.privateKeyPath)"])
             #expect(!refused.succeeded)
             #expect(refused.stderr.contains("is read-only"), "\(refused)")
         }
         #expect(status == 0, "serve stops cleanly on SIGTERM")
         // One log line per Git operation: who, where, what, how much and how it ended.
         let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").filter { $0.contains("git operation") }
-        #expect(lines.contains { $0.contains("repository=acme/website") && $0.contains("service=upload-pack") && $0.contains("result=ok")
-            && $0.contains("bytes_sent=") && $0.contains("duration_ms=") && $0.contains("principal=deploy-key SHA256:") }, "\(lines)")
+        #expect(
+            lines.contains {
+                $0.contains("repository=acme/website") && $0.contains("service=upload-pack") && $0.contains("result=ok")
+                    && $0.contains("bytes_sent=") && $0.contains("duration_ms=") && $0.contains("principal=deploy-key SHA256:")
+            }, "\(lines)")
     }
 
-    @Test("refusals go to stderr with a non-zero exit and change nothing", arguments: [
-        (["repo", "create", "acme/Bad Name"], "not a valid repository name"),
-        (["repo", "create", "nowhere/app"], "No workspace named 'nowhere'"),
-        (["deploy-key", "list", "acme/missing"], "not found"),
-        (["deploy-key", "edit", "acme/app", "99", "--label", "x"], "No deployment key 99 on acme/app"),
-        (["deploy-key", "add", "acme/app", "--label", "x", "--key-file", "/nonexistent.pub"], "Cannot read the key file"),
-        (["user", "add", "bob", "--email", "not-an-address"], "is not an email address"),
-        (["workspace", "member", "add", "acme", "ghost"], "No user named 'ghost'"),
-    ])
+    @Test(
+        "refusals go to stderr with a non-zero exit and change nothing",
+        arguments: [
+            (["repo", "create", "acme/Bad Name"], "not a valid repository name"),
+            (["repo", "create", "nowhere/app"], "No workspace named 'nowhere'"),
+            (["deploy-key", "list", "acme/missing"], "not found"),
+            (["deploy-key", "edit", "acme/app", "99", "--label", "x"], "No deployment key 99 on acme/app"),
+            (["deploy-key", "add", "acme/app", "--label", "x", "--key-file", "/nonexistent.pub"], "Cannot read the key file"),
+            (["user", "add", "bob", "--email", "not-an-address"], "is not an email address"),
+            (["workspace", "member", "add", "acme", "ghost"], "No user named 'ghost'"),
+        ])
     func refusals(arguments: [String], message: String) async throws {
         let root = try makeTemporaryDirectory("gatehouse-cli")
         defer { try? FileManager.default.removeItem(at: root) }
@@ -214,29 +227,35 @@ struct CLITests {
         #expect(try await cli("deploy-key", "add", "acme/app", "--label", "known", "--key-file", known.privateKeyPath + ".pub").succeeded)
         let knownFields = known.publicKey.split(separator: " ").map(String.init)
         let stranger = try await KeyPair.generate("ed25519", in: root).publicKey.split(separator: " ").map(String.init)
-        for arguments in [["git", stranger[0], stranger[1]],                       // unknown key
-                          ["root", knownFields[0], knownFields[1]],                // not the Git user
-                          ["git", knownFields[0], knownFields[1] + "\nssh-rsa AAAA"], // a second line smuggled in
-                          ["git", "ssh-dss", knownFields[1]]] {                    // wrong type for the blob
+        for arguments in [
+            ["git", stranger[0], stranger[1]],  // unknown key
+            ["root", knownFields[0], knownFields[1]],  // not the Git user
+            ["git", knownFields[0], knownFields[1] + "\nssh-rsa AAAA"],  // a second line smuggled in
+            ["git", "ssh-dss", knownFields[1]],
+        ] {  // wrong type for the blob
             let result = try await cli.run(["authorized-keys"] + arguments)
             #expect(result.succeeded && result.stdout.isEmpty, "\(arguments): \(result)")
         }
         // A certificate: the line trusts its signing authority for the stored principals; the authority's key alone gets nothing.
         let authority = try await KeyPair.generate("ed25519", in: root)
-        let trusted = try await cli("deploy-key", "add", "acme/app", "--label", "build CA", "--key-file", authority.privateKeyPath + ".pub",
-                                    "--certificate-principal", "ci", "--certificate-principal", "release")
+        let trusted = try await cli(
+            "deploy-key", "add", "acme/app", "--label", "build CA", "--key-file", authority.privateKeyPath + ".pub",
+            "--certificate-principal", "ci", "--certificate-principal", "release")
         #expect(trusted.succeeded && trusted.stdout.contains("Added certificate authority") && trusted.stdout.contains("OpenSSH front end"), "\(trusted)")
         let machine = try await KeyPair.generate("ed25519", in: root)
         #expect(try await runCommand("ssh-keygen", ["-q", "-s", authority.privateKeyPath, "-I", "m", "-n", "ci", machine.privateKeyPath + ".pub"]).succeeded)
         let certificate = try String(contentsOfFile: machine.privateKeyPath + "-cert.pub", encoding: .utf8).split(separator: " ").map(String.init)
         let certified = try await cli("authorized-keys", "git", certificate[0], certificate[1])
         let authorityFields = authority.publicKey.split(separator: " ").map(String.init)
-        #expect(certified.stdout.split(separator: "\n").count == 1 && certified.stdout.hasPrefix("cert-authority,principals=\"ci,release\",command=\""), "\(certified)")
+        #expect(
+            certified.stdout.split(separator: "\n").count == 1 && certified.stdout.hasPrefix("cert-authority,principals=\"ci,release\",command=\""),
+            "\(certified)")
         #expect(certified.stdout.hasSuffix(",restrict \(authorityFields[0]) \(authorityFields[1])\n"), "\(certified)")
         #expect(try await cli("authorized-keys", "git", authorityFields[0], authorityFields[1]).stdout.isEmpty, "the authority's key is no login key")
         #expect(try await cli("deploy-key", "list", "acme/app").stdout.contains("certificate authority (ssh-ed25519) for ci,release"))
-        let unprincipled = try await cli("deploy-key", "add", "acme/app", "--label", "bad", "--key-file", machine.privateKeyPath + ".pub",
-                                         "--certificate-principal", "a,b")
+        let unprincipled = try await cli(
+            "deploy-key", "add", "acme/app", "--label", "bad", "--key-file", machine.privateKeyPath + ".pub",
+            "--certificate-principal", "a,b")
         #expect(!unprincipled.succeeded && unprincipled.stderr.contains("The principal \"a,b\" is not allowed"), "\(unprincipled)")
 
         // No database there (yet): nothing, and nothing created.
@@ -272,13 +291,15 @@ struct CLITests {
             .write(to: cli.data.appendingPathComponent("gatehouse.json"), atomically: true, encoding: .utf8)
         let status = try await withServer(binary: cli.binary, data: cli.data, environment: ["GATEHOUSE_SMTP_FROM": "env@example.com"]) { start in
             let banner = start.banner
-            for line in ["Setting: ssh.user = deploy (\(cli.data.path)/gatehouse.json)",
-                         "Setting: smtp.port = 2525 (\(cli.data.path)/gatehouse.json)",
-                         "Setting: smtp.from = env@example.com (environment GATEHOUSE_SMTP_FROM)",
-                         "Setting: log.level = warning (command line)",
-                         "Setting: http.listen = 127.0.0.1:0 (command line)",
-                         "Setting: mail.max-attempts = 8 (default)",
-                         "Setting: smtp.password = (secret)"] {
+            for line in [
+                "Setting: ssh.user = deploy (\(cli.data.path)/gatehouse.json)",
+                "Setting: smtp.port = 2525 (\(cli.data.path)/gatehouse.json)",
+                "Setting: smtp.from = env@example.com (environment GATEHOUSE_SMTP_FROM)",
+                "Setting: log.level = warning (command line)",
+                "Setting: http.listen = 127.0.0.1:0 (command line)",
+                "Setting: mail.max-attempts = 8 (default)",
+                "Setting: smtp.password = (secret)",
+            ] {
                 #expect(banner.contains(line), "missing \(line) in \(banner)")
             }
             #expect(!banner.contains("hunter2"))
@@ -308,8 +329,12 @@ struct CLITests {
             let base = "http://127.0.0.1:\(start.httpPort)"
 
             let label = String(repeating: "x", count: 1100)
-            let large = try await runCommand("curl", ["-s", "-w", "\n%{http_code}", "-u", "alice:\(secret)", "-H", "Content-Type: application/json",
-                                                      base + "/2.0/repositories/acme/app/deploy-keys", "-d", #"{"label": "\#(label)", "key": "x"}"#])
+            let large = try await runCommand(
+                "curl",
+                [
+                    "-s", "-w", "\n%{http_code}", "-u", "alice:\(secret)", "-H", "Content-Type: application/json",
+                    base + "/2.0/repositories/acme/app/deploy-keys", "-d", #"{"label": "\#(label)", "key": "x"}"#,
+                ])
             #expect(large.stdout.hasSuffix("\n413") && large.stdout.contains("larger than 1 KiB") && large.stdout.contains("http.max-body-kib"), "\(large)")
 
             let browser = WebTests.Browser(base: base, jar: root.appendingPathComponent("cookies"))
@@ -322,8 +347,9 @@ struct CLITests {
             #expect(limited.status == 429, "the third try is refused, as the setting says")
         }
         #expect(status == 0)
-        let outOfRange = try await runCommand(cli.binary, ["serve", "--ssh", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data", cli.data.path],
-                                              environment: ["GATEHOUSE_HTTP_MAX_BODY_KIB": "0"])
+        let outOfRange = try await runCommand(
+            cli.binary, ["serve", "--ssh", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data", cli.data.path],
+            environment: ["GATEHOUSE_HTTP_MAX_BODY_KIB": "0"])
         #expect(!outOfRange.succeeded && outOfRange.stderr.contains(#"http.max-body-kib is "0"; give a whole number from 1 to 1024"#), "\(outOfRange)")
     }
 
@@ -332,8 +358,9 @@ struct CLITests {
         let root = try makeTemporaryDirectory("gatehouse-cli")
         defer { try? FileManager.default.removeItem(at: root) }
         let cli = try await CLI.withWorkspace(in: root)
-        let created = try await cli("token", "create", "alice", "deploy script", "--scope", "repository:admin", "--scope", "account",
-                                    "--expires", "2099-12-31")
+        let created = try await cli(
+            "token", "create", "alice", "deploy script", "--scope", "repository:admin", "--scope", "account",
+            "--expires", "2099-12-31")
         #expect(created.succeeded, "\(created)")
         let secret = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(secret.hasPrefix("ght_") && !secret.contains(" "))
@@ -371,7 +398,6 @@ struct CLITests {
         }
     }
 
-
     @Test("a running server answers repeated reads from its cache only until anything changes, even in another process")
     func cacheFollowsOtherProcesses() async throws {
         let root = try makeTemporaryDirectory("gatehouse-cli")
@@ -385,7 +411,8 @@ struct CLITests {
         let status = try await withServer(binary: cli.binary, data: cli.data) { start in
             let base = "http://127.0.0.1:\(start.httpPort)"
             func labels() async throws -> String {
-                let listed = try await runCommand("curl", ["-s", "-w", " %{http_code}", "-u", "alice:\(secret)", base + "/2.0/repositories/acme/app/deploy-keys"])
+                let listed = try await runCommand(
+                    "curl", ["-s", "-w", " %{http_code}", "-u", "alice:\(secret)", base + "/2.0/repositories/acme/app/deploy-keys"])
                 let status = String(listed.stdout.split(separator: " ").last ?? "")
                 guard status == "200" else { return status }
                 let page = try JSONSerialization.jsonObject(with: Data(listed.stdout.dropLast(4).utf8)) as? [String: Any]

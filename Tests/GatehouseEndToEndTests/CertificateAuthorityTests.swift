@@ -6,14 +6,19 @@ import Testing
 struct CertificateAuthorityTests {
     /// Signs `key` with `authority` (`ssh-keygen -s`); the certificate is written next to the key, where ssh finds it.
     static func certify(_ key: KeyPair, by authority: KeyPair, principals: String, validity: String = "-5m:+1h") async throws {
-        let signed = try await runCommand("ssh-keygen", ["-q", "-s", authority.privateKeyPath, "-I", "runner-17", "-n", principals,
-                                                         "-V", validity, key.privateKeyPath + ".pub"])
+        let signed = try await runCommand(
+            "ssh-keygen",
+            [
+                "-q", "-s", authority.privateKeyPath, "-I", "runner-17", "-n", principals,
+                "-V", validity, key.privateKeyPath + ".pub",
+            ])
         guard signed.succeeded else { throw TestSetupError("ssh-keygen -s failed: \(signed)") }
     }
 
     static func trust(_ authority: KeyPair, on repositories: [String], principals: [String], in gatehouse: TestGatehouse) async throws -> [DeployKey] {
-        try await gatehouse.data.keys.addDeployKey(actor: .localOperator, repositories: repositories, label: "build CA",
-                                                   keyText: authority.publicKey, certificatePrincipals: principals)
+        try await gatehouse.data.keys.addDeployKey(
+            actor: .localOperator, repositories: repositories, label: "build CA",
+            keyText: authority.publicKey, certificatePrincipals: principals)
     }
 
     @Test("a certificate naming a trusted principal clones what its authority is on, read-only, through OpenSSH")
@@ -47,9 +52,11 @@ struct CertificateAuthorityTests {
             _ = try await Self.trust(authority, on: ["acme/app"], principals: ["ci"], in: gatehouse)
             let stranger = try await gatehouse.key()
             var cases: [(String, KeyPair)] = []
-            for (name, signer, principals, validity) in [("another principal", authority, "intern", "-5m:+1h"),
-                                                         ("expired", authority, "ci", "-2h:-1h"),
-                                                         ("unknown authority", stranger, "ci", "-5m:+1h")] {
+            for (name, signer, principals, validity) in [
+                ("another principal", authority, "intern", "-5m:+1h"),
+                ("expired", authority, "ci", "-2h:-1h"),
+                ("unknown authority", stranger, "ci", "-5m:+1h"),
+            ] {
                 let machine = try await gatehouse.key()
                 try await Self.certify(machine, by: signer, principals: principals, validity: validity)
                 cases.append((name, machine))
@@ -89,21 +96,26 @@ struct CertificateAuthorityTests {
         }
     }
 
-    @Test("an authority and a login key never share a key, and an authority keeps one set of principals", arguments: [
-        ("a deployment key added as an authority", "deploy", ["ci"], GatehouseError.keyIsNotCertificateAuthority),
-        ("an authority added as a deployment key", "authority", nil, .keyIsCertificateAuthority),
-        ("an authority added elsewhere with other principals", "authority", ["intern"], .certificatePrincipalsDiffer),
-    ] as [(String, String, [String]?, GatehouseError)])
+    @Test(
+        "an authority and a login key never share a key, and an authority keeps one set of principals",
+        arguments: [
+            ("a deployment key added as an authority", "deploy", ["ci"], GatehouseError.keyIsNotCertificateAuthority),
+            ("an authority added as a deployment key", "authority", nil, .keyIsCertificateAuthority),
+            ("an authority added elsewhere with other principals", "authority", ["intern"], .certificatePrincipalsDiffer),
+        ] as [(String, String, [String]?, GatehouseError)])
     func kindConflicts(name: String, existing: String, principals: [String]?, expected: GatehouseError) async throws {
         try await TestGatehouse.with { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app", "acme/lib"])
             let key = try await gatehouse.key()
-            if existing == "deploy" { try await gatehouse.addDeployKey(key, to: ["acme/app"]) } else {
+            if existing == "deploy" {
+                try await gatehouse.addDeployKey(key, to: ["acme/app"])
+            } else {
                 _ = try await Self.trust(key, on: ["acme/app"], principals: ["ci"], in: gatehouse)
             }
             await #expect(throws: expected, "\(name)") {
-                try await gatehouse.data.keys.addDeployKey(actor: .localOperator, repositories: ["acme/lib"], label: "x",
-                                                           keyText: key.publicKey, certificatePrincipals: principals)
+                try await gatehouse.data.keys.addDeployKey(
+                    actor: .localOperator, repositories: ["acme/lib"], label: "x",
+                    keyText: key.publicKey, certificatePrincipals: principals)
             }
             #expect(try await gatehouse.data.keys.listDeployKeys(actor: .localOperator, repository: "acme/lib").isEmpty)
             _ = try await gatehouse.user("sam")

@@ -10,7 +10,8 @@ struct CloneTests {
             let deployKey = try await gatehouse.key()
             try await gatehouse.addDeployKey(deployKey, to: ["acme/app"])
             let clone = gatehouse.scratch("clone")
-            let result = try await gatehouse.git(["-c", "protocol.version=\(protocolVersion)", "clone", gatehouse.url("acme/app"), clone.path], keys: [deployKey])
+            let result = try await gatehouse.git(
+                ["-c", "protocol.version=\(protocolVersion)", "clone", gatehouse.url("acme/app"), clone.path], keys: [deployKey])
             #expect(result.succeeded, "\(result)")
             #expect(try String(contentsOf: clone.appendingPathComponent("README.md"), encoding: .utf8) == "acme/app\n")
         }
@@ -23,12 +24,14 @@ struct CloneTests {
             let deployKey = try await gatehouse.key()
             try await gatehouse.addDeployKey(deployKey, to: ["acme/app"])
             let ssh = gatehouse.sshCommand([deployKey]).joined(separator: " ")
-            let traced = try await gatehouse.runAsync("git", ["-c", "protocol.version=2", "ls-remote", gatehouse.url("acme/app")],
-                                                      environment: ["GIT_SSH_COMMAND": ssh, "GIT_TRACE_PACKET": "1"])
+            let traced = try await gatehouse.runAsync(
+                "git", ["-c", "protocol.version=2", "ls-remote", gatehouse.url("acme/app")],
+                environment: ["GIT_SSH_COMMAND": ssh, "GIT_TRACE_PACKET": "1"])
             #expect(traced.succeeded, "\(traced)")
             #expect(traced.stderr.contains("< version 2"), "\(traced.stderr.prefix(2000))")
-            let legacy = try await gatehouse.runAsync("git", ["-c", "protocol.version=0", "ls-remote", gatehouse.url("acme/app")],
-                                                      environment: ["GIT_SSH_COMMAND": ssh, "GIT_TRACE_PACKET": "1"])
+            let legacy = try await gatehouse.runAsync(
+                "git", ["-c", "protocol.version=0", "ls-remote", gatehouse.url("acme/app")],
+                environment: ["GIT_SSH_COMMAND": ssh, "GIT_TRACE_PACKET": "1"])
             #expect(legacy.succeeded && !legacy.stderr.contains("< version 2"), "\(legacy.stderr.prefix(2000))")
         }
     }

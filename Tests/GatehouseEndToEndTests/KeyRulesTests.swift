@@ -48,7 +48,8 @@ struct KeyRulesTests {
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
             let key = try await gatehouse.key()
             let id = try await gatehouse.addDeployKey(key, to: ["acme/app"], label: "old")[0].id
-            let renamed = try await gatehouse.data.keys.renameDeployKey(actor: .localOperator, repository: "acme/app", id: id, label: "new", keyText: key.publicKey)
+            let renamed = try await gatehouse.data.keys.renameDeployKey(
+                actor: .localOperator, repository: "acme/app", id: id, label: "new", keyText: key.publicKey)
             #expect(renamed.label == "new")
             let other = try await gatehouse.key()
             await #expect(throws: GatehouseError.keyCannotChange) {
@@ -62,12 +63,14 @@ struct KeyRulesTests {
         }
     }
 
-    @Test("only repository administrators manage deployment keys; others learn nothing", arguments: [
-        ("admin", AccessLevel.admin, true),
-        ("writer", AccessLevel.write, false),
-        ("reader", AccessLevel.read, false),
-        ("stranger", AccessLevel.none, false),
-    ])
+    @Test(
+        "only repository administrators manage deployment keys; others learn nothing",
+        arguments: [
+            ("admin", AccessLevel.admin, true),
+            ("writer", AccessLevel.write, false),
+            ("reader", AccessLevel.read, false),
+            ("stranger", AccessLevel.none, false),
+        ])
     func onlyAdministrators(name: String, level: AccessLevel, allowed: Bool) async throws {
         try await TestGatehouse.with { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
@@ -117,15 +120,17 @@ struct KeyRulesTests {
         }
     }
 
-    @Test("invalid keys and labels are refused with the key module's reason and nothing is stored", arguments: [
-        ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----", "ci", "this is a private key"),
-        ("ssh-dss AAAAB3NzaC1kc3MAAACBAP", "ci", "DSA"),
-        ("ssh-ed25519 !!!!", "ci", "not valid base64"),
-        ("", "ci", "The key is empty"),
-        ("VALID", "", "The label is empty"),
-        ("VALID", String(repeating: "x", count: 101), "longer than 100"),
-        ("VALID", "line\nbreak", "control characters"),
-    ])
+    @Test(
+        "invalid keys and labels are refused with the key module's reason and nothing is stored",
+        arguments: [
+            ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----", "ci", "this is a private key"),
+            ("ssh-dss AAAAB3NzaC1kc3MAAACBAP", "ci", "DSA"),
+            ("ssh-ed25519 !!!!", "ci", "not valid base64"),
+            ("", "ci", "The key is empty"),
+            ("VALID", "", "The label is empty"),
+            ("VALID", String(repeating: "x", count: 101), "longer than 100"),
+            ("VALID", "line\nbreak", "control characters"),
+        ])
     func invalidInput(keyText: String, label: String, message: String) async throws {
         try await TestGatehouse.with { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app"])

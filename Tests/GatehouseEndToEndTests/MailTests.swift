@@ -19,11 +19,14 @@ struct MailTests {
 
     /// Runs the outbox sender of `data` against `smtp` while `body` runs.
     /// Plain SMTP unless `trusting` names the certificate of a server that requires STARTTLS.
-    static func withRelay(_ data: DataDirectory, smtp: TestSMTPServer, login: (String, String)? = nil, trusting certificate: String? = nil,
-                          _ body: () async throws -> Void) async throws {
-        let configuration = SMTPConfiguration(host: "127.0.0.1", port: smtp.port, username: login?.0, password: login?.1,
-                                              from: "gatehouse@example.com", security: certificate == nil ? .none : .startTLS,
-                                              trustedCertificatesFile: certificate)
+    static func withRelay(
+        _ data: DataDirectory, smtp: TestSMTPServer, login: (String, String)? = nil, trusting certificate: String? = nil,
+        _ body: () async throws -> Void
+    ) async throws {
+        let configuration = SMTPConfiguration(
+            host: "127.0.0.1", port: smtp.port, username: login?.0, password: login?.1,
+            from: "gatehouse@example.com", security: certificate == nil ? .none : .startTLS,
+            trustedCertificatesFile: certificate)
         let relay = data.mailRelay(smtp: configuration, policy: quickPolicy)
         let task = Task { try await relay.run() }
         defer { task.cancel() }
@@ -53,8 +56,9 @@ struct MailTests {
             try await Self.withRelay(gatehouse.data, smtp: smtp) {
                 let key = try await gatehouse.key()
                 let auth = Credential.basic("olivia", try await gatehouse.token("olivia"))
-                let added = try await gatehouse.api.request("POST", "/2.0/repositories/acme/app/deploy-keys", auth: auth,
-                                                            body: #"{"key": "\#(key.publicKey)", "label": "build server"}"#)
+                let added = try await gatehouse.api.request(
+                    "POST", "/2.0/repositories/acme/app/deploy-keys", auth: auth,
+                    body: #"{"key": "\#(key.publicKey)", "label": "build server"}"#)
                 #expect(added.status == 200, "\(added)")
                 // The owner's own account key, added while seeding, has its notice too; these are the deployment key's.
                 let messages = try await smtp.waitForMessages(4).filter { $0.contains("Deployment key") }
@@ -65,9 +69,11 @@ struct MailTests {
                 let base64 = String(key.publicKey.split(separator: " ")[1])
                 for message in messages {
                     #expect(Self.header("Subject", in: message) == "[Gatehouse] Deployment key \"build server\" added to acme/app")
-                    for fact in ["Added by:     olivia", "Label:        build server", "Key type:     ssh-ed25519",
-                                 "Fingerprint:  \(fingerprint)", "Repository:   acme/app",
-                                 "DELETE /2.0/repositories/acme/app/deploy-keys/\(added.json["id"].int ?? -1)"] {
+                    for fact in [
+                        "Added by:     olivia", "Label:        build server", "Key type:     ssh-ed25519",
+                        "Fingerprint:  \(fingerprint)", "Repository:   acme/app",
+                        "DELETE /2.0/repositories/acme/app/deploy-keys/\(added.json["id"].int ?? -1)",
+                    ] {
                         #expect(message.contains(fact), "missing \(fact) in \(message)")
                     }
                     #expect(!message.contains(base64), "the key's text never goes out by mail")
@@ -87,7 +93,8 @@ struct MailTests {
             try await Self.withRelay(gatehouse.data, smtp: smtp, login: ("relay", "s3cret")) {
                 let key = try await gatehouse.key()
                 let auth = Credential.basic("sam", try await gatehouse.token("sam"))
-                let added = try await gatehouse.api.request("POST", "/2.0/users/sam/ssh-keys", auth: auth, body: #"{"key": "\#(key.publicKey)", "label": "laptop"}"#)
+                let added = try await gatehouse.api.request(
+                    "POST", "/2.0/users/sam/ssh-keys", auth: auth, body: #"{"key": "\#(key.publicKey)", "label": "laptop"}"#)
                 #expect(added.status == 201)
                 let messages = try await smtp.waitForMessages(1)
                 #expect(messages.count == 1)
@@ -124,12 +131,14 @@ struct MailTests {
             let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .bind(host: "127.0.0.1", port: 0).get()
             defer { silent.close(promise: nil) }
-            let configuration = SMTPConfiguration(host: "127.0.0.1", port: try #require(silent.localAddress?.port),
-                                                  from: "gatehouse@example.com", security: .none)
+            let configuration = SMTPConfiguration(
+                host: "127.0.0.1", port: try #require(silent.localAddress?.port),
+                from: "gatehouse@example.com", security: .none)
             let relay = Task { try await gatehouse.data.mailRelay(smtp: configuration, policy: Self.quickPolicy).run() }
             let deadline = ContinuousClock.now + .seconds(20)
             while try await gatehouse.data.store.mail(status: .pending, limit: 1).first.map({ $0.nextAttemptAt <= Date() }) ?? false,
-                  ContinuousClock.now < deadline {
+                ContinuousClock.now < deadline
+            {
                 try await Task.sleep(for: .milliseconds(20))
             }
             let claimed = try #require(try await gatehouse.data.store.mail(status: .pending, limit: 1).first)
@@ -165,8 +174,9 @@ struct MailTests {
             #expect(kept == ["recent@example.com", "failed@example.com", "waiting@example.com"], "only the one sent 40 days ago goes: \(kept)")
 
             // Seen from 45 days ahead, the recent and the failed message are old too; the pending one never is.
-            let later = MailRelay(outbox: OutboxService(store: store, clock: { Date().addingTimeInterval(45 * day) }), smtp: nil,
-                                  policy: policy, logger: Logger(label: "test"))
+            let later = MailRelay(
+                outbox: OutboxService(store: store, clock: { Date().addingTimeInterval(45 * day) }), smtp: nil,
+                policy: policy, logger: Logger(label: "test"))
             try await later.pruneOld()
             let left = try await store.mail(status: nil, limit: 10).map(\.mail.to)
             #expect(left == ["waiting@example.com"], "\(left)")
@@ -211,7 +221,8 @@ struct MailTests {
             #expect(failed.count == 1 && failed.first?.attempts == 1, "\(everything)")
             #expect(failed.first?.lastError?.contains("535") == true, "\(failed)")
             let listed = try await runCommand(try gatehouseBinary(), ["mail", "list", "--status", "failed", "--data", gatehouse.data.url.path])
-            #expect(listed.succeeded && listed.stdout.contains("failed") && listed.stdout.contains("sam@example.com") && listed.stdout.contains("535"), "\(listed)")
+            #expect(
+                listed.succeeded && listed.stdout.contains("failed") && listed.stdout.contains("sam@example.com") && listed.stdout.contains("535"), "\(listed)")
         }
     }
 
@@ -244,8 +255,9 @@ struct MailTests {
             let (certificate, key) = try await Self.selfSignedCertificate(in: gatehouse.scratch("tls"))
             let smtp = try await TestSMTPServer.start(tls: row.offerTLS ? (certificate, key) : nil)
             defer { Task { await smtp.stop() } }
-            let configuration = SMTPConfiguration(host: "127.0.0.1", port: smtp.port, from: "gatehouse@example.com", security: .startTLS,
-                                                  trustedCertificatesFile: row.trustServer ? certificate : nil)
+            let configuration = SMTPConfiguration(
+                host: "127.0.0.1", port: smtp.port, from: "gatehouse@example.com", security: .startTLS,
+                trustedCertificatesFile: row.trustServer ? certificate : nil)
             var policy = Self.quickPolicy
             policy.maximumAttempts = 1
             let relay = gatehouse.data.mailRelay(smtp: configuration, policy: policy)
@@ -262,9 +274,13 @@ struct MailTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let certificate = directory.appendingPathComponent("cert.pem").path
         let key = directory.appendingPathComponent("key.pem").path
-        let made = try await runCommand("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                                                    "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1",
-                                                    "-addext", "subjectAltName=IP:127.0.0.1"])
+        let made = try await runCommand(
+            "openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1",
+            ])
         guard made.succeeded else { throw TestSetupError("openssl: \(made)") }
         return (certificate, key)
     }

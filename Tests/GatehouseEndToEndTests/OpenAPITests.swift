@@ -29,12 +29,14 @@ struct OpenAPITests {
             let config = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                 .appendingPathComponent("Servers/schemathesis.toml").path
             let checks = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance"
-            let result = try await runCommand("schemathesis", [
-                "--config-file", config, "--no-color", "run", "\(gatehouse.api.base)/2.0/openapi.json", "--checks", checks,
-                "--header", "Authorization: Bearer \(token)", "--max-examples", "50", "--seed", "20261127",
-                // Random strings rarely make valid paths for some operations; that is about generation, not the API.
-                "--suppress-health-check", "filter_too_much",
-            ], environment: ["SCHEMATHESIS_HOOKS": ""])
+            let result = try await runCommand(
+                "schemathesis",
+                [
+                    "--config-file", config, "--no-color", "run", "\(gatehouse.api.base)/2.0/openapi.json", "--checks", checks,
+                    "--header", "Authorization: Bearer \(token)", "--max-examples", "50", "--seed", "20261127",
+                    // Random strings rarely make valid paths for some operations; that is about generation, not the API.
+                    "--suppress-health-check", "filter_too_much",
+                ], environment: ["SCHEMATHESIS_HOOKS": ""])
             #expect(result.succeeded, "\(result.stdout.suffix(6000))\n\(result.stderr.suffix(2000))")
             #expect(result.stdout.contains("passed"), "\(result.stdout.suffix(2000))")
         }

@@ -32,22 +32,24 @@ struct SessionTests {
         }
     }
 
-    @Test("refuses commands other than the Git services, and shell syntax", arguments: FrontEnd.allCases, [
-        ("ls -la", "Unknown command 'ls'"),
-        ("sh -c id", "Unknown command 'sh'"),
-        ("git-upload-pack 'acme/app.git'; id", "control characters or shell syntax"),
-        ("git-upload-pack 'acme/app.git' | cat", "control characters or shell syntax"),
-        ("git-upload-pack $(id)", "control characters or shell syntax"),
-        ("git-upload-pack `id`", "control characters or shell syntax"),
-        ("git-upload-pack 'acme/app.git' extra", "Expected exactly one repository path"),
-        ("git-upload-pack 'acme/app.git", "Expected exactly one repository path"),
-        ("git-upload-pack '../../etc/passwd'", "not found or access denied"),
-        ("git-upload-pack 'acme/../acme/app.git'", "not found or access denied"),
-        ("git-upload-pack '/etc/passwd'", "not found or access denied"),
-        ("git-upload-pack 'acme/app.git/../../x'", "not found or access denied"),
-        ("git-upload-pack 'acme/app\u{1}.git'", "control characters or shell syntax"),
-        ("git-upload-pack 'acme/app.git\nid'", "control characters or shell syntax"),
-    ])
+    @Test(
+        "refuses commands other than the Git services, and shell syntax", arguments: FrontEnd.allCases,
+        [
+            ("ls -la", "Unknown command 'ls'"),
+            ("sh -c id", "Unknown command 'sh'"),
+            ("git-upload-pack 'acme/app.git'; id", "control characters or shell syntax"),
+            ("git-upload-pack 'acme/app.git' | cat", "control characters or shell syntax"),
+            ("git-upload-pack $(id)", "control characters or shell syntax"),
+            ("git-upload-pack `id`", "control characters or shell syntax"),
+            ("git-upload-pack 'acme/app.git' extra", "Expected exactly one repository path"),
+            ("git-upload-pack 'acme/app.git", "Expected exactly one repository path"),
+            ("git-upload-pack '../../etc/passwd'", "not found or access denied"),
+            ("git-upload-pack 'acme/../acme/app.git'", "not found or access denied"),
+            ("git-upload-pack '/etc/passwd'", "not found or access denied"),
+            ("git-upload-pack 'acme/app.git/../../x'", "not found or access denied"),
+            ("git-upload-pack 'acme/app\u{1}.git'", "control characters or shell syntax"),
+            ("git-upload-pack 'acme/app.git\nid'", "control characters or shell syntax"),
+        ])
     func refusedCommands(frontEnd: FrontEnd, command: (String, String)) async throws {
         let (command, message) = command
         try await TestGatehouse.with(frontEnd) { gatehouse in

@@ -12,7 +12,8 @@ struct WebTests {
         let jar: URL
 
         func get(_ path: String) async throws -> APIResponse {
-            try APIResponse(curlOutput: try await runCommand("curl", ["-sS", "-i", "-b", jar.path, "-c", jar.path, "-w", "\n%{http_code}", base + path]).stdout)
+            try APIResponse(
+                curlOutput: try await runCommand("curl", ["-sS", "-i", "-b", jar.path, "-c", jar.path, "-w", "\n%{http_code}", base + path]).stdout)
         }
 
         func post(_ path: String, _ fields: [String: String]) async throws -> APIResponse {
@@ -44,15 +45,17 @@ struct WebTests {
             let browser = try await Self.browserWithAda(gatehouse)
             let form = try await browser.get("/login")
             let csrf = try #require(browser.csrf(from: form))
-            let signedIn = try await browser.post("/login", ["username": "ada", "password": "correct horse battery", "csrf": csrf, "next": "/account/ssh-keys"])
+            let signedIn = try await browser.post(
+                "/login", ["username": "ada", "password": "correct horse battery", "csrf": csrf, "next": "/account/ssh-keys"])
             #expect(signedIn.status == 303 && signedIn.headers["location"] == "/account/ssh-keys", "\(signedIn)")
             let cookie = try #require(signedIn.headers["set-cookie"])
             #expect(cookie.contains("gatehouse_session=ghs_") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "\(cookie)")
             #expect(!cookie.contains("Secure"), "plain HTTP: no Secure flag")
 
             // Sessions live in the database: another server on the same data directory knows this one.
-            let restarted = try await TestAPI.start(try gatehouse.data.apiServer(ssh: try gatehouse.data.sshEndpoint(port: gatehouse.port, user: "git")),
-                                                    logger: gatehouse.data.logger)
+            let restarted = try await TestAPI.start(
+                try gatehouse.data.apiServer(ssh: try gatehouse.data.sshEndpoint(port: gatehouse.port, user: "git")),
+                logger: gatehouse.data.logger)
             let other = Browser(base: restarted.base, jar: browser.jar)
             let page = try await other.get("/account/ssh-keys")
             await restarted.stop()
@@ -90,12 +93,21 @@ struct WebTests {
             let authority = try await gatehouse.key()
             let form = try await Self.signIn(browser, next: "/acme/app/admin/deploy-keys?add")
             let csrf = try #require(browser.csrf(from: form))
-            let refused = try await browser.post("/acme/app/admin/deploy-keys", ["label": "build CA", "key": authority.publicKey,
-                                                                                "principals": "ci, re\"lease", "csrf": csrf])
-            #expect(refused.status == 400 && refused.body.contains("is not allowed") && refused.body.contains("value=\"ci, re&quot;lease\""),
-                    "the dialog stays open with the principals as typed")
-            let added = try await browser.post("/acme/app/admin/deploy-keys", ["label": "build CA", "key": authority.publicKey,
-                                                                              "principals": "ci, release", "csrf": csrf])
+            let refused = try await browser.post(
+                "/acme/app/admin/deploy-keys",
+                [
+                    "label": "build CA", "key": authority.publicKey,
+                    "principals": "ci, re\"lease", "csrf": csrf,
+                ])
+            #expect(
+                refused.status == 400 && refused.body.contains("is not allowed") && refused.body.contains("value=\"ci, re&quot;lease\""),
+                "the dialog stays open with the principals as typed")
+            let added = try await browser.post(
+                "/acme/app/admin/deploy-keys",
+                [
+                    "label": "build CA", "key": authority.publicKey,
+                    "principals": "ci, release", "csrf": csrf,
+                ])
             #expect(added.status == 303, "\(added)")
             let page = try await browser.get("/acme/app/admin/deploy-keys")
             #expect(page.status == 200 && page.body.contains("ssh-ed25519 certificate authority for ci, release"), "\(page.body)")
@@ -166,15 +178,17 @@ struct WebTests {
             _ = try await gatehouse.seeded(repositories: ["acme/app"], owner: "olivia")
             let machine = try await gatehouse.key()
             try await gatehouse.addDeployKey(machine, to: ["acme/app"])
-            let refused = try await browser.post("/account/ssh-keys", ["label": "mine", "key": machine.publicKey, "csrf": try #require(browser.csrf(from: page))])
+            let refused = try await browser.post(
+                "/account/ssh-keys", ["label": "mine", "key": machine.publicKey, "csrf": try #require(browser.csrf(from: page))])
             #expect(refused.status == 400 && refused.body.contains("already used as a deployment key") && refused.body.contains("value=\"mine\""))
             #expect(refused.body.contains("<dialog id=\"add-key\" aria-labelledby=\"add-key-title\" open>"))
             #expect(refused.body.contains(machine.publicKey), "a public key that was refused is kept for correcting")
             let privateKey = try String(contentsOfFile: machine.privateKeyPath, encoding: .utf8)
             let pasted = try await browser.post("/account/ssh-keys", ["label": "oops", "key": privateKey, "csrf": try #require(browser.csrf(from: page))])
             #expect(pasted.status == 400 && pasted.body.contains("this is a private key") && pasted.body.contains("value=\"oops\""))
-            #expect(!pasted.body.contains("PRIVATE KEY") && !pasted.body.contains(String(privateKey.split(separator: "\n")[1])),
-                    "a private key is never sent back")
+            #expect(
+                !pasted.body.contains("PRIVATE KEY") && !pasted.body.contains(String(privateKey.split(separator: "\n")[1])),
+                "a private key is never sent back")
 
             let renamed = try await browser.post("/account/ssh-keys/\(id)/label", ["label": "desktop", "csrf": try #require(browser.csrf(from: page))])
             #expect(renamed.status == 303)
@@ -235,7 +249,6 @@ struct WebTests {
             #expect(settings.status == 303 && settings.headers["location"] == "/login?next=/acme/site/admin/deploy-keys")
         }
     }
-
 
     @Test("once signed in, only the session's own CSRF token is accepted: a planted pre-sign-in cookie token is refused")
     func csrfBoundToSession() async throws {

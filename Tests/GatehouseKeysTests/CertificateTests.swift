@@ -5,11 +5,16 @@ import Testing
 @Suite("OpenSSH certificates: the signing authority and principals, as ssh-keygen made them")
 struct CertificateTests {
     /// A CA of each type signs a user key of the same type with `ssh-keygen -s`.
-    @Test("the signing key is the CA that signed, by ssh-keygen's fingerprint, and the principals are read",
-          arguments: GeneratedKeyCase.all)
+    @Test(
+        "the signing key is the CA that signed, by ssh-keygen's fingerprint, and the principals are read",
+        arguments: GeneratedKeyCase.all)
     func signingAuthority(_ testCase: GeneratedKeyCase) async throws {
-        let authority = try Scratch(), user = try Scratch()
-        defer { authority.remove(); user.remove() }
+        let authority = try Scratch()
+        let user = try Scratch()
+        defer {
+            authority.remove()
+            user.remove()
+        }
         let caPub = try await SSHKeygen.generate(type: testCase.keygenType, bits: testCase.bits, comment: "ca", in: authority)
         let userPub = try await SSHKeygen.generate(type: testCase.keygenType, bits: testCase.bits, comment: "runner", in: user)
         try await SSHKeygen.run(["-q", "-s", authority.path("key"), "-I", "build-17", "-n", "ci,deploy", "-V", "+1h", userPub])
@@ -24,8 +29,12 @@ struct CertificateTests {
 
     @Test("text that is not a whole certificate of the named type is refused")
     func refusals() async throws {
-        let authority = try Scratch(), user = try Scratch()
-        defer { authority.remove(); user.remove() }
+        let authority = try Scratch()
+        let user = try Scratch()
+        defer {
+            authority.remove()
+            user.remove()
+        }
         _ = try await SSHKeygen.generate(type: "ed25519", bits: nil, comment: "ca", in: authority)
         let userPub = try await SSHKeygen.generate(type: "ed25519", bits: nil, comment: "runner", in: user)
         try await SSHKeygen.run(["-q", "-s", authority.path("key"), "-I", "id", "-n", "ci", userPub])

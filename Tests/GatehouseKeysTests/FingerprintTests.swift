@@ -76,9 +76,11 @@ struct KeyTextTests {
         #expect(key.comment == nil)
     }
 
-    @Test("surrounding whitespace and CRLF are trimmed", arguments: [
-        "  %@  ", "%@\r\n", "\t%@\n", "\r\n  %@ \r\n\r\n",
-    ])
+    @Test(
+        "surrounding whitespace and CRLF are trimmed",
+        arguments: [
+            "  %@  ", "%@\r\n", "\t%@\n", "\r\n  %@ \r\n\r\n",
+        ])
     func surroundingWhitespaceIsTrimmed(_ template: String) throws {
         let line = Fixture.ed25519Line
         let plain = try PublicKey(parsing: line)

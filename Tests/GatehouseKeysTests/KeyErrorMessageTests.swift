@@ -15,8 +15,8 @@ struct KeyErrorMessageTests {
     private static func listed(_ error: KeyError) -> Bool {
         switch error {
         case .empty, .tooLong, .privateKey, .rfc4716Format, .severalKeys, .options, .dsaUnsupported,
-             .certificateUnsupported, .unknownType, .missingKeyData, .badBase64, .typeMismatch, .truncated,
-             .trailingData, .invalidPoint, .rsaTooShort:
+            .certificateUnsupported, .unknownType, .missingKeyData, .badBase64, .typeMismatch, .truncated,
+            .trailingData, .invalidPoint, .rsaTooShort:
             true
         }
     }

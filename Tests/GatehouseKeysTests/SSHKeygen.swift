@@ -45,7 +45,8 @@ enum SSHKeygen {
         let output = try await run(["-lf", pubPath]).trimmingCharacters(in: .whitespacesAndNewlines)
         let fields = output.split(separator: " ").map(String.init)
         guard fields.count >= 3, let bits = Int(fields[0]), let last = fields.last,
-              last.hasPrefix("("), last.hasSuffix(")") else {
+            last.hasPrefix("("), last.hasSuffix(")")
+        else {
             throw Failure(description: "unexpected ssh-keygen -l output: \(output)")
         }
         return KeygenListing(
@@ -60,8 +61,9 @@ enum SSHKeygen {
             .path("/usr/bin/ssh-keygen"), arguments: Arguments(arguments),
             output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
         guard result.terminationStatus.isSuccess else {
-            throw Failure(description: "ssh-keygen \(arguments.joined(separator: " ")) exited \(result.terminationStatus): "
-                + result.standardError)
+            throw Failure(
+                description: "ssh-keygen \(arguments.joined(separator: " ")) exited \(result.terminationStatus): "
+                    + result.standardError)
         }
         return result.standardOutput
     }

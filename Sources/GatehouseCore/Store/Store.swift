@@ -26,8 +26,10 @@ public struct Store: Sendable {
     public let outbox: any OutboxStore
     let engine: any StoreEngine
 
-    public init(engine: any StoreEngine, accounts: any AccountStore, directory: any DirectoryStore, keys: any KeyStore,
-                tokens: any TokenStore, webSessions: any WebSessionStore, audit: any AuditStore, outbox: any OutboxStore) {
+    public init(
+        engine: any StoreEngine, accounts: any AccountStore, directory: any DirectoryStore, keys: any KeyStore,
+        tokens: any TokenStore, webSessions: any WebSessionStore, audit: any AuditStore, outbox: any OutboxStore
+    ) {
         self.engine = engine
         self.accounts = accounts
         self.directory = directory

@@ -44,13 +44,14 @@ struct Templates: Sendable {
     static let notFound = "There is nothing here, or you do not have access to it. Check the address, or sign in with another account."
 
     func error(_ status: HTTPResponse.Status, message: String, user: User?, csrf: String) -> Response {
-        let heading = switch status {
-        case .notFound: "Page not found"
-        case .forbidden: "Not allowed"
-        case .tooManyRequests: "Too many attempts"
-        case .internalServerError: "Something went wrong"
-        default: status.reasonPhrase
-        }
+        let heading =
+            switch status {
+            case .notFound: "Page not found"
+            case .forbidden: "Not allowed"
+            case .tooManyRequests: "Too many attempts"
+            case .internalServerError: "Something went wrong"
+            default: status.reasonPhrase
+            }
         return page("error", title: heading, ["heading": heading, "message": message], user: user, csrf: csrf, status: status)
     }
 
@@ -68,10 +69,12 @@ struct Templates: Sendable {
 enum StaticFiles {
     static func response(_ name: String) -> Response? {
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }), !name.hasPrefix("."),
-              let data = try? Data(contentsOf: Bundle.module.bundleURL.appendingPathComponent("Assets/static/\(name)")) else { return nil }
+            let data = try? Data(contentsOf: Bundle.module.bundleURL.appendingPathComponent("Assets/static/\(name)"))
+        else { return nil }
         let type = name.hasSuffix(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8"
-        return Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=300"],
-                        body: .init(byteBuffer: ByteBuffer(data: data)))
+        return Response(
+            status: .ok, headers: [.contentType: type, .cacheControl: "max-age=300"],
+            body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 }
 

@@ -8,13 +8,17 @@ extension WebRoutes {
         let templates = templates
         let keys = services.keys
 
-        @Sendable func listPage(_ user: User, _ context: WebContext, notice: String? = nil, dialog: [String: Any] = [:],
-                                status: HTTPResponse.Status = .ok) async throws -> Response {
+        @Sendable func listPage(
+            _ user: User, _ context: WebContext, notice: String? = nil, dialog: [String: Any] = [:],
+            status: HTTPResponse.Status = .ok
+        ) async throws -> Response {
             let (_, list) = try await keys.listAccountKeys(actor: context.actor, username: user.username)
             let rows: [[String: Any]] = list.map { key in
-                ["id": key.id.uuidString.lowercased(), "label": key.label ?? "", "type": key.typeName, "fingerprint": key.fingerprint,
-                 "comment": key.comment ?? "", "addedOn": Self.date(key.createdAt), "lastUsed": Self.date(key.lastUsed),
-                 "expires": "never", "csrf": context.csrfToken]
+                [
+                    "id": key.id.uuidString.lowercased(), "label": key.label ?? "", "type": key.typeName, "fingerprint": key.fingerprint,
+                    "comment": key.comment ?? "", "addedOn": Self.date(key.createdAt), "lastUsed": Self.date(key.lastUsed),
+                    "expires": "never", "csrf": context.csrfToken,
+                ]
             }
             var values: [String: Any] = ["keys": rows, "hasKeys": !rows.isEmpty]
             if let notice { values["notice"] = notice }
@@ -36,16 +40,21 @@ extension WebRoutes {
                 _ = try await keys.addAccountKey(actor: context.actor, username: user.username, label: label, keyText: text, sourceIP: context.sourceIP)
                 return redirect("/account/ssh-keys?notice=added-account")
             } catch let error as GatehouseError where error.isAboutInput {
-                return try await listPage(user, context, dialog: ["dialogOpen": true, "error": error.description, "typedLabel": label,
-                                                                    "typedKey": Self.retyped(key: text, after: error)],
-                                          status: .badRequest)
+                return try await listPage(
+                    user, context,
+                    dialog: [
+                        "dialogOpen": true, "error": error.description, "typedLabel": label,
+                        "typedKey": Self.retyped(key: text, after: error),
+                    ],
+                    status: .badRequest)
             }
         }
         pages.post("/account/ssh-keys/{key_id}/label") { request, context in
             let user = try Self.signedIn(request, context)
             do {
-                _ = try await keys.renameAccountKey(actor: context.actor, username: user.username, id: try Self.accountKeyID(context),
-                                                    label: try await request.decode(as: LabelForm.self, context: context).label ?? "", sourceIP: context.sourceIP)
+                _ = try await keys.renameAccountKey(
+                    actor: context.actor, username: user.username, id: try Self.accountKeyID(context),
+                    label: try await request.decode(as: LabelForm.self, context: context).label ?? "", sourceIP: context.sourceIP)
                 return redirect("/account/ssh-keys?notice=renamed")
             } catch let error as GatehouseError where error.isAboutInput {
                 return try await listPage(user, context, notice: error.description, status: .badRequest)
@@ -55,10 +64,12 @@ extension WebRoutes {
             let user = try Self.signedIn(request, context)
             let (_, key) = try await keys.accountKey(actor: context.actor, username: user.username, id: try Self.accountKeyID(context))
             let id = key.id.uuidString.lowercased()
-            return templates.page("confirm_delete", title: "Delete SSH key", [
-                "heading": "Delete SSH key \"\(key.label ?? "")\"?", "question": "It stops working from its next connection.",
-                "fingerprint": key.fingerprint, "action": "/account/ssh-keys/\(id)/delete", "back": "/account/ssh-keys",
-            ], context: context)
+            return templates.page(
+                "confirm_delete", title: "Delete SSH key",
+                [
+                    "heading": "Delete SSH key \"\(key.label ?? "")\"?", "question": "It stops working from its next connection.",
+                    "fingerprint": key.fingerprint, "action": "/account/ssh-keys/\(id)/delete", "back": "/account/ssh-keys",
+                ], context: context)
         }
         pages.post("/account/ssh-keys/{key_id}/delete") { request, context in
             let user = try Self.signedIn(request, context)

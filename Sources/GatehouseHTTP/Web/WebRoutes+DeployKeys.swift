@@ -9,15 +9,20 @@ extension WebRoutes {
         let keys = services.keys
         let base = "/{workspace}/{repo_slug}/admin/deploy-keys"
 
-        @Sendable func listPage(_ context: WebContext, notice: String? = nil, dialog: [String: Any] = [:],
-                                status: HTTPResponse.Status = .ok) async throws -> Response {
+        @Sendable func listPage(
+            _ context: WebContext, notice: String? = nil, dialog: [String: Any] = [:],
+            status: HTTPResponse.Status = .ok
+        ) async throws -> Response {
             let name = context.repositoryName
             let list = try await keys.listDeployKeys(actor: context.actor, repository: name)
             let rows: [[String: Any]] = list.map { key in
-                ["id": key.id, "label": key.label, "type": key.key.certificatePrincipals.map { "\(key.key.typeName) certificate authority for \($0.joined(separator: ", "))" }
-                    ?? key.key.typeName, "fingerprint": key.key.fingerprint,
-                 "comment": key.key.comment ?? "", "addedOn": Self.date(key.addedAt), "addedBy": key.addedBy ?? "operator",
-                 "lastUsed": Self.date(key.lastUsed), "csrf": context.csrfToken]
+                [
+                    "id": key.id, "label": key.label,
+                    "type": key.key.certificatePrincipals.map { "\(key.key.typeName) certificate authority for \($0.joined(separator: ", "))" }
+                        ?? key.key.typeName, "fingerprint": key.key.fingerprint,
+                    "comment": key.key.comment ?? "", "addedOn": Self.date(key.addedAt), "addedBy": key.addedBy ?? "operator",
+                    "lastUsed": Self.date(key.lastUsed), "csrf": context.csrfToken,
+                ]
             }
             var values: [String: Any] = ["fullName": name, "keys": rows, "hasKeys": !rows.isEmpty, "onDeployKeys": true]
             if let notice { values["notice"] = notice }
@@ -38,25 +43,31 @@ extension WebRoutes {
             let text = form.key ?? ""
             let principals = (form.principals ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
             do {
-                let added = try await keys.addDeployKey(actor: context.actor, repositories: [context.repositoryName], label: label,
-                                                        keyText: text, certificatePrincipals: principals.isEmpty ? nil : principals,
-                                                        sourceIP: context.sourceIP)
+                let added = try await keys.addDeployKey(
+                    actor: context.actor, repositories: [context.repositoryName], label: label,
+                    keyText: text, certificatePrincipals: principals.isEmpty ? nil : principals,
+                    sourceIP: context.sourceIP)
                 let notice = added.first?.key.frontEndNote == nil ? "added" : "added-openssh"
                 return redirect("/\(context.repositoryName)/admin/deploy-keys?notice=\(notice)")
             } catch let error as GatehouseError where error.isAboutInput {
                 // The dialog stays open with the precise reason and what was typed.
-                return try await listPage(context, dialog: ["dialogOpen": true, "error": error.description, "typedLabel": label,
-                                                              "typedKey": Self.retyped(key: text, after: error),
-                                                              "typedPrincipals": form.principals ?? ""],
-                                          status: .badRequest)
+                return try await listPage(
+                    context,
+                    dialog: [
+                        "dialogOpen": true, "error": error.description, "typedLabel": label,
+                        "typedKey": Self.retyped(key: text, after: error),
+                        "typedPrincipals": form.principals ?? "",
+                    ],
+                    status: .badRequest)
             }
         }
         pages.post(RouterPath(base + "/{key_id}/label")) { request, context in
             _ = try Self.signedIn(request, context)
             let id = try Self.keyID(context)
             do {
-                _ = try await keys.renameDeployKey(actor: context.actor, repository: context.repositoryName, id: id,
-                                                   label: try await request.decode(as: LabelForm.self, context: context).label ?? "", sourceIP: context.sourceIP)
+                _ = try await keys.renameDeployKey(
+                    actor: context.actor, repository: context.repositoryName, id: id,
+                    label: try await request.decode(as: LabelForm.self, context: context).label ?? "", sourceIP: context.sourceIP)
                 return redirect("/\(context.repositoryName)/admin/deploy-keys?notice=renamed")
             } catch let error as GatehouseError where error.isAboutInput {
                 return try await listPage(context, dialog: ["notice": error.description], status: .badRequest)
@@ -66,16 +77,19 @@ extension WebRoutes {
             _ = try Self.signedIn(request, context)
             let key = try await keys.deployKey(actor: context.actor, repository: context.repositoryName, id: try Self.keyID(context))
             let list = "/\(context.repositoryName)/admin/deploy-keys"
-            return templates.page("confirm_delete", title: "Delete deployment key", [
-                "heading": "Delete deployment key \"\(key.label)\"?",
-                "question": "Machines using it can no longer clone \(context.repositoryName) from their next connection.",
-                "fingerprint": key.key.fingerprint, "action": "\(list)/\(key.id)/delete", "back": list,
-            ], context: context)
+            return templates.page(
+                "confirm_delete", title: "Delete deployment key",
+                [
+                    "heading": "Delete deployment key \"\(key.label)\"?",
+                    "question": "Machines using it can no longer clone \(context.repositoryName) from their next connection.",
+                    "fingerprint": key.key.fingerprint, "action": "\(list)/\(key.id)/delete", "back": list,
+                ], context: context)
         }
         pages.post(RouterPath(base + "/{key_id}/delete")) { request, context in
             _ = try Self.signedIn(request, context)
-            try await keys.removeDeployKey(actor: context.actor, repository: context.repositoryName, id: try Self.keyID(context),
-                                           sourceIP: context.sourceIP)
+            try await keys.removeDeployKey(
+                actor: context.actor, repository: context.repositoryName, id: try Self.keyID(context),
+                sourceIP: context.sourceIP)
             return redirect("/\(context.repositoryName)/admin/deploy-keys?notice=deleted")
         }
     }
@@ -85,7 +99,8 @@ extension WebRoutes {
         "renamed": "Label saved.",
         "deleted": "Key deleted.",
         "added-account": "Key added. You get an email about it.",
-        "added-openssh": "Key added. Every administrator of this repository gets an email about it. The built-in SSH server accepts Ed25519 and ECDSA keys only: this key works through the OpenSSH front end.",
+        "added-openssh":
+            "Key added. Every administrator of this repository gets an email about it. The built-in SSH server accepts Ed25519 and ECDSA keys only: this key works through the OpenSSH front end.",
     ]
 
     static func keyID(_ context: WebContext) throws -> Int {

@@ -19,20 +19,25 @@ extension WebRoutes {
             do {
                 let (secret, _) = try await sessions.signIn(username: username, password: form.password ?? "", sourceIP: context.sourceIP)
                 var response = redirect(next)
-                response.setCookie(Cookie(name: WebSessionMiddleware.sessionCookie, value: secret, maxAge: Int(SessionService.sessionLifetime),
-                                          path: "/", secure: request.isSecure, httpOnly: true, sameSite: .lax))
+                response.setCookie(
+                    Cookie(
+                        name: WebSessionMiddleware.sessionCookie, value: secret, maxAge: Int(SessionService.sessionLifetime),
+                        path: "/", secure: request.isSecure, httpOnly: true, sameSite: .lax))
                 return response
             } catch let error as SignInError {
                 let status: HTTPResponse.Status = if case .tooManyAttempts = error { .tooManyRequests } else { .unauthorized }
-                return templates.page("login", title: "Sign in", ["error": error.description, "typedUsername": username, "next": next],
-                                      context: context, status: status)
+                return templates.page(
+                    "login", title: "Sign in", ["error": error.description, "typedUsername": username, "next": next],
+                    context: context, status: status)
             }
         }
         pages.post("/logout") { request, _ in
             if let secret = request.cookies[WebSessionMiddleware.sessionCookie]?.value { try await sessions.signOut(sessionSecret: secret) }
             var response = redirect("/login")
-            response.setCookie(Cookie(name: WebSessionMiddleware.sessionCookie, value: "", maxAge: 0, path: "/", secure: request.isSecure,
-                                      httpOnly: true, sameSite: .lax))
+            response.setCookie(
+                Cookie(
+                    name: WebSessionMiddleware.sessionCookie, value: "", maxAge: 0, path: "/", secure: request.isSecure,
+                    httpOnly: true, sameSite: .lax))
             return response
         }
         pages.get("/") { request, context in
@@ -41,8 +46,10 @@ extension WebRoutes {
             var workspaces: [[String: Any]] = []
             for (slug, repositories) in Dictionary(grouping: visible, by: \.workspaceSlug).sorted(by: { $0.key < $1.key }) {
                 let isAdmin = try await directory.administers(context.actor, workspace: slug)
-                workspaces.append(["slug": slug, "isAdmin": isAdmin,
-                                   "repositories": repositories.map { ["fullName": $0.fullName, "isPrivate": $0.isPrivate] }])
+                workspaces.append([
+                    "slug": slug, "isAdmin": isAdmin,
+                    "repositories": repositories.map { ["fullName": $0.fullName, "isPrivate": $0.isPrivate] },
+                ])
             }
             return templates.page("dashboard", title: "Repositories", ["workspaces": workspaces], context: context)
         }

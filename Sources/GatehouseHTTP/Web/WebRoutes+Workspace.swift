@@ -15,12 +15,18 @@ extension WebRoutes {
             let (entries, _) = try await directory.auditLog(actor: context.actor, workspace: slug, offset: 0, limit: 100)
             let (workspace, members) = try await directory.members(actor: context.actor, workspace: slug)
             let deployKeys = try await directory.deployKeyCount(actor: context.actor, workspace: slug)
-            return templates.page("workspace_settings", title: "Workspace \(slug)", [
-                "slug": slug, "seatsUsed": members.count, "seatLimit": workspace.seatLimit, "deployKeyCount": deployKeys,
-                "members": members.map { ["username": $0.0.username, "email": $0.0.email, "role": $0.1.rawValue] },
-                "audit": entries.map { ["at": Self.date($0.at), "actor": $0.actor, "action": $0.action.rawValue, "object": $0.object,
-                                         "detail": $0.detail, "sourceIP": $0.sourceIP ?? "-"] },
-            ], context: context)
+            return templates.page(
+                "workspace_settings", title: "Workspace \(slug)",
+                [
+                    "slug": slug, "seatsUsed": members.count, "seatLimit": workspace.seatLimit, "deployKeyCount": deployKeys,
+                    "members": members.map { ["username": $0.0.username, "email": $0.0.email, "role": $0.1.rawValue] },
+                    "audit": entries.map {
+                        [
+                            "at": Self.date($0.at), "actor": $0.actor, "action": $0.action.rawValue, "object": $0.object,
+                            "detail": $0.detail, "sourceIP": $0.sourceIP ?? "-",
+                        ]
+                    },
+                ], context: context)
         }
     }
 }

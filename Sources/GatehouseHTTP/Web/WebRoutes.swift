@@ -96,8 +96,9 @@ struct WebErrorMiddleware: RouterMiddleware {
             return templates.error(error.status, message: message, context: context)
         } catch {
             if error is NIOTooManyBytesError {
-                return templates.error(.contentTooLarge, message: "The form is larger than \(context.maxUploadSize / 1024) KiB (the setting http.max-body-kib).",
-                                       context: context)
+                return templates.error(
+                    .contentTooLarge, message: "The form is larger than \(context.maxUploadSize / 1024) KiB (the setting http.max-body-kib).",
+                    context: context)
             }
             let refusal = GatehouseError(error)
             switch refusal.category {

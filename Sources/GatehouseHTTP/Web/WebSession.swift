@@ -1,9 +1,9 @@
 import Crypto
-import HummingbirdBcrypt
 import Foundation
 import GatehouseCore
 import HTTPTypes
 import Hummingbird
+import HummingbirdBcrypt
 
 /// For every page: who is signed in (the session cookie), the CSRF token (derived from the session when signed
 /// in; before that, a double-submit cookie set on first visit), and for POSTs the form fields, refused with 403
@@ -32,7 +32,8 @@ struct WebSessionMiddleware: RouterMiddleware {
             _ = try await request.collectBody(upTo: context.maxUploadSize)
             let sent = (try? await request.decode(as: CSRFField.self, context: context))?.csrf
             guard let expected, let sent, Self.constantTimeEqual(sent, expected) else {
-                var response = templates.error(.forbidden, message: "This form has expired or came from another site. Reload the page and try again.", context: context)
+                var response = templates.error(
+                    .forbidden, message: "This form has expired or came from another site. Reload the page and try again.", context: context)
                 if existing == nil { response.setCookie(csrfCookie(context.csrfToken, request: request)) }
                 return response
             }
@@ -53,7 +54,8 @@ struct WebSessionMiddleware: RouterMiddleware {
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         guard x.count == y.count else { return false }
         return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }

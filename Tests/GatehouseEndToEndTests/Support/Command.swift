@@ -13,8 +13,10 @@ struct CommandResult: CustomStringConvertible {
 
 /// Runs a program to completion with swift-subprocess, as the server does: waiting never blocks a thread,
 /// and one kind of child-process handling serves the whole test process.
-func runCommand(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                input: String? = nil) async throws -> CommandResult {
+func runCommand(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+    input: String? = nil
+) async throws -> CommandResult {
     let program: Subprocess.Executable = executable.hasPrefix("/") ? .path(.init(stringLiteral: executable)) : .name(executable)
     var updates: [Subprocess.Environment.Key: String?] = [:]
     for (name, value) in environment { updates[Subprocess.Environment.Key(stringLiteral: name)] = value }
@@ -22,17 +24,21 @@ func runCommand(_ executable: String, _ arguments: [String], environment: [Strin
     let trace = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_TRACE"] != nil
     if trace { FileHandle.standardError.write(Data("→ \(executable) \(arguments.joined(separator: " "))\n".utf8)) }
     defer { if trace { FileHandle.standardError.write(Data("← \(executable) \(arguments.prefix(3).joined(separator: " "))\n".utf8)) } }
-    let result = if let input {
-        try await Subprocess.run(program, arguments: Arguments(arguments), environment: .inherit.updating(updates),
-                                 input: .string(input), output: .string(limit: limit), error: .string(limit: limit))
-    } else {
-        try await Subprocess.run(program, arguments: Arguments(arguments), environment: .inherit.updating(updates),
-                                 output: .string(limit: limit), error: .string(limit: limit))
-    }
-    let status: Int32 = switch result.terminationStatus {
-    case .exited(let code): code
-    case .signaled(let signal): 128 + signal
-    }
+    let result =
+        if let input {
+            try await Subprocess.run(
+                program, arguments: Arguments(arguments), environment: .inherit.updating(updates),
+                input: .string(input), output: .string(limit: limit), error: .string(limit: limit))
+        } else {
+            try await Subprocess.run(
+                program, arguments: Arguments(arguments), environment: .inherit.updating(updates),
+                output: .string(limit: limit), error: .string(limit: limit))
+        }
+    let status: Int32 =
+        switch result.terminationStatus {
+        case .exited(let code): code
+        case .signaled(let signal): 128 + signal
+        }
     return CommandResult(status: status, stdout: result.standardOutput, stderr: result.standardError)
 }
 
@@ -56,7 +62,6 @@ func makeTemporaryDirectory(_ prefix: String) throws -> URL {
     return url.resolvingSymlinksInPath()
 }
 
-
 /// The `gatehouse` binary built next to this test bundle.
 func gatehouseBinary() throws -> String {
     let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gatehouse").path
@@ -66,4 +71,3 @@ func gatehouseBinary() throws -> String {
     guard FileManager.default.isExecutableFile(atPath: built) else { throw TestSetupError("gatehouse is not built; run scripts/test") }
     return built
 }
-

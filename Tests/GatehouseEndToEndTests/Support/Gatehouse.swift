@@ -52,8 +52,9 @@ final class TestGatehouse: @unchecked Sendable {
         }
         let sshPort = sshd?.port ?? builtInPort
         let api = try await TestAPI.start(try data.apiServer(ssh: try data.sshEndpoint(port: sshPort, user: "git")), logger: logger)
-        let gatehouse = TestGatehouse(root: root, data: data, server: server, port: sshPort,
-                                      sshUser: sshd == nil ? "git" : "root", sshd: sshd, api: api)
+        let gatehouse = TestGatehouse(
+            root: root, data: data, server: server, port: sshPort,
+            sshUser: sshd == nil ? "git" : "root", sshd: sshd, api: api)
         do {
             try await body(gatehouse)
         } catch {
@@ -128,9 +129,11 @@ final class TestGatehouse: @unchecked Sendable {
     /// The ssh command line git uses, with one or more identities and nothing from the user's configuration.
     /// `options` come first because ssh keeps the first value it sees for each option.
     func sshCommand(_ keys: [KeyPair], options: [String] = []) -> [String] {
-        ["ssh"] + options + ["-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-         "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", "IdentityAgent=none",
-         "-p", String(port)] + keys.flatMap { ["-i", $0.privateKeyPath] }
+        ["ssh"] + options + [
+            "-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", "IdentityAgent=none",
+            "-p", String(port),
+        ] + keys.flatMap { ["-i", $0.privateKeyPath] }
     }
 
     /// Runs `ssh [options] git@127.0.0.1 [command]`.

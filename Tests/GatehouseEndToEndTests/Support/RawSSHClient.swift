@@ -14,14 +14,16 @@ enum RawSSHClient {
         let group = MultiThreadedEventLoopGroup.singleton
         let eventLoop = group.next()
         let outcome = eventLoop.makePromise(of: Bool.self)
-        let delegate = SingleOfferDelegate(offer: NIOSSHUserAuthenticationOffer(username: "git", serviceName: "", offer: .privateKey(offer)),
-                                           refused: outcome)
+        let delegate = SingleOfferDelegate(
+            offer: NIOSSHUserAuthenticationOffer(username: "git", serviceName: "", offer: .privateKey(offer)),
+            refused: outcome)
         let channel = try await ClientBootstrap(group: eventLoop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSHHandler(
-                        role: .client(.init(userAuthDelegate: delegate, serverAuthDelegate: AnyHostKey())),
-                        allocator: channel.allocator, inboundChildChannelInitializer: nil))
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSHHandler(
+                            role: .client(.init(userAuthDelegate: delegate, serverAuthDelegate: AnyHostKey())),
+                            allocator: channel.allocator, inboundChildChannelInitializer: nil))
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
@@ -46,8 +48,10 @@ private final class SingleOfferDelegate: NIOSSHClientUserAuthenticationDelegate,
         self.refused = refused
     }
 
-    func nextAuthenticationType(availableMethods: NIOSSHAvailableUserAuthenticationMethods,
-                                nextChallengePromise: EventLoopPromise<NIOSSHUserAuthenticationOffer?>) {
+    func nextAuthenticationType(
+        availableMethods: NIOSSHAvailableUserAuthenticationMethods,
+        nextChallengePromise: EventLoopPromise<NIOSSHUserAuthenticationOffer?>
+    ) {
         guard let offer else {
             refused.succeed(false)
             nextChallengePromise.succeed(nil)

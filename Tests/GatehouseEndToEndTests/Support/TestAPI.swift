@@ -27,8 +27,10 @@ struct TestAPI: Sendable {
     var base: String { "http://127.0.0.1:\(port)" }
 
     /// Sends one request with curl. `body` goes out as `Content-Type: application/json` unless `contentType` says otherwise.
-    func request(_ method: String, _ path: String, auth: Credential? = nil, body: String? = nil,
-                 contentType: String = "application/json", extraArguments: [String] = []) async throws -> APIResponse {
+    func request(
+        _ method: String, _ path: String, auth: Credential? = nil, body: String? = nil,
+        contentType: String = "application/json", extraArguments: [String] = []
+    ) async throws -> APIResponse {
         var arguments = ["-sS", "-i", "-X", method, "-w", "\n%{http_code}", "-H", "Expect:"]
         switch auth {
         case .basic(let user, let secret): arguments += ["-u", "\(user):\(secret)"]
@@ -48,8 +50,9 @@ struct TestAPI: Sendable {
 
     /// Sends a body of raw bytes from a file (for non-UTF-8 and oversized bodies).
     func request(_ method: String, _ path: String, auth: Credential?, bodyFile: URL, contentType: String = "application/json") async throws -> APIResponse {
-        try await request(method, path, auth: auth, contentType: contentType,
-                          extraArguments: ["-H", "Content-Type: \(contentType)", "--data-binary", "@\(bodyFile.path)"])
+        try await request(
+            method, path, auth: auth, contentType: contentType,
+            extraArguments: ["-H", "Content-Type: \(contentType)", "--data-binary", "@\(bodyFile.path)"])
     }
 }
 

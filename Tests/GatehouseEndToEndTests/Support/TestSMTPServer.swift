@@ -27,8 +27,10 @@ final class TestSMTPServer: @unchecked Sendable {
         let (ports, continuation) = AsyncStream.makeStream(of: Int?.self)
         let task = Task {
             // Standard input stays open while the task runs; the server stops when it closes or on SIGTERM.
-            _ = try await Subprocess.run(.name("python3"), arguments: Arguments(arguments),
-                                         input: .inputWriter, output: .sequence, error: .discarded) { execution in
+            _ = try await Subprocess.run(
+                .name("python3"), arguments: Arguments(arguments),
+                input: .inputWriter, output: .sequence, error: .discarded
+            ) { execution in
                 var received: [UInt8] = []
                 var announced = false
                 for try await buffer in execution.standardOutput {

@@ -56,8 +56,10 @@ final class TestSSHD: @unchecked Sendable {
             \(snippet.stdout)
             """.write(to: config, atomically: true, encoding: .utf8)
             let task = Task {
-                _ = try await Subprocess.run(.path("/usr/sbin/sshd"), arguments: ["-D", "-e", "-f", config.path],
-                                             input: .none, output: .discarded, error: .discarded) { execution in
+                _ = try await Subprocess.run(
+                    .path("/usr/sbin/sshd"), arguments: ["-D", "-e", "-f", config.path],
+                    input: .none, output: .discarded, error: .discarded
+                ) { execution in
                     await withTaskCancellationHandler {
                         try? await Task.sleep(for: .seconds(3600))
                     } onCancel: {

@@ -1,0 +1,184 @@
+import Foundation
+import GatehouseCore
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+@testable import GatehouseHTTP
+
+/// The REST API in-process (HummingbirdTesting, no sockets) on a real SQLite database: who gets which status on
+/// each endpoint, and how every kind of error is answered. The end-to-end tests drive the same API with curl.
+@Suite("REST API in-process: the permission matrix and the error mapping")
+struct APIRouterTests {
+    /// Everyone who can call, each with a token of every scope unless the name says otherwise.
+    enum Caller: String, CaseIterable, Sendable {
+        case owner, workspaceAdmin, repositoryAdmin, writer, reader, outsider, anonymous
+        /// The owner's token without `repository:admin`.
+        case ownerWithReadToken
+    }
+
+    struct Row: Sendable, CustomTestStringConvertible {
+        var caller: Caller
+        var listKeys: Int
+        var addKey: Int
+        var readRepository: Int
+        var testDescription: String { caller.rawValue }
+    }
+
+    static let matrix: [Row] = [
+        Row(caller: .owner, listKeys: 200, addKey: 200, readRepository: 200),
+        Row(caller: .workspaceAdmin, listKeys: 200, addKey: 200, readRepository: 200),
+        Row(caller: .repositoryAdmin, listKeys: 200, addKey: 200, readRepository: 200),
+        Row(caller: .writer, listKeys: 403, addKey: 403, readRepository: 200),
+        Row(caller: .reader, listKeys: 403, addKey: 403, readRepository: 200),
+        Row(caller: .outsider, listKeys: 404, addKey: 404, readRepository: 404),
+        Row(caller: .anonymous, listKeys: 401, addKey: 401, readRepository: 404),
+        Row(caller: .ownerWithReadToken, listKeys: 403, addKey: 403, readRepository: 200),
+    ]
+
+    @Test("deployment keys of a private repository: each caller's status", arguments: matrix)
+    func permissionMatrix(row: Row) async throws {
+        try await withAPI { api in
+            let client = api.client
+            let path = "/2.0/repositories/acme/app"
+            try await client.execute(uri: path + "/deploy-keys", method: .get, headers: api.headers(row.caller)) { response in
+                #expect(response.status.code == row.listKeys, "list: \(String(buffer: response.body))")
+            }
+            let body = #"{"label": "ci", "key": "\#(TestKey.random().line)"}"#
+            try await client.execute(
+                uri: path + "/deploy-keys", method: .post, headers: api.headers(row.caller, json: true),
+                body: ByteBuffer(string: body)
+            ) { response in
+                #expect(response.status.code == row.addKey, "add: \(String(buffer: response.body))")
+                if row.addKey >= 400 { #expect(String(buffer: response.body).contains(#""type":"error""#)) }
+            }
+            try await client.execute(uri: path, method: .get, headers: api.headers(row.caller)) { response in
+                #expect(response.status.code == row.readRepository, "read: \(String(buffer: response.body))")
+            }
+        }
+    }
+
+    @Test("a private repository the caller cannot see and a missing one get the same answer")
+    func hiddenLooksMissing() async throws {
+        try await withAPI { api in
+            let hidden = try await api.client.execute(uri: "/2.0/repositories/acme/app/deploy-keys", method: .get, headers: api.headers(.outsider))
+            let missing = try await api.client.execute(uri: "/2.0/repositories/acme/nothing/deploy-keys", method: .get, headers: api.headers(.outsider))
+            #expect(hidden.status == missing.status)
+            // Parsed, since the encoder does not promise an order of keys.
+            func parsed(_ body: ByteBuffer, naming name: String) throws -> NSDictionary? {
+                let text = String(buffer: body).replacingOccurrences(of: name, with: "X")
+                return try JSONSerialization.jsonObject(with: Data(text.utf8)) as? NSDictionary
+            }
+            #expect(try parsed(hidden.body, naming: "acme/app") == parsed(missing.body, naming: "acme/nothing"))
+        }
+    }
+
+    struct ErrorCase: Sendable, CustomTestStringConvertible {
+        var name: String
+        var method: HTTPRequest.Method
+        var path: String
+        var contentType: String?
+        var body: String?
+        var status: Int
+        var says: String
+        var testDescription: String { name }
+    }
+
+    static let errors: [ErrorCase] = [
+        ErrorCase(
+            name: "a body that is not JSON", method: .post, path: "/2.0/repositories/acme/app/deploy-keys", contentType: "text/plain", body: "x",
+            status: 415, says: "Content-Type: application/json"),
+        ErrorCase(
+            name: "a missing field", method: .post, path: "/2.0/repositories/acme/app/deploy-keys", contentType: "application/json",
+            body: #"{"label": "ci"}"#, status: 400, says: "`key` is required"),
+        ErrorCase(
+            name: "a body over the limit", method: .post, path: "/2.0/repositories/acme/app/deploy-keys", contentType: "application/json",
+            body: #"{"label": ""# + String(repeating: "a", count: 70_000) + #""}"#, status: 413, says: "http.max-body-kib"),
+        ErrorCase(
+            name: "a key that is not a key", method: .post, path: "/2.0/repositories/acme/app/deploy-keys", contentType: "application/json",
+            body: #"{"label": "ci", "key": "hello"}"#, status: 400, says: "key"),
+        ErrorCase(name: "a path that does not exist", method: .get, path: "/2.0/nothing/here", status: 404, says: "openapi.json"),
+        ErrorCase(
+            name: "a known path with another method", method: .patch, path: "/2.0/repositories/acme/app/deploy-keys", status: 405,
+            says: "GET, POST"),
+        ErrorCase(
+            name: "a server fault (the disk refuses the new repository)", method: .post, path: "/2.0/repositories/acme/new",
+            contentType: "application/json", body: "{}", status: 500, says: "Something went wrong on the server"),
+    ]
+
+    @Test("every kind of error in Bitbucket's envelope, with the right status", arguments: errors)
+    func errorMapping(error: ErrorCase) async throws {
+        try await withAPI { api in
+            var headers = api.headers(.owner)
+            if let type = error.contentType { headers[.contentType] = type }
+            try await api.client.execute(uri: error.path, method: error.method, headers: headers, body: error.body.map { ByteBuffer(string: $0) }) { response in
+                let text = String(buffer: response.body)
+                #expect(response.status.code == error.status, "\(text)")
+                #expect(text.contains(#""type":"error""#) && text.contains(error.says), "\(text)")
+                #expect(!text.contains("DiskFull"), "server faults name no internals: \(text)")
+            }
+        }
+    }
+
+    @Test("the pages answer a refusal with the same not-found page, and an unknown page too")
+    func pagesHideWhatExists() async throws {
+        try await withAPI { api in
+            let hidden = try await api.client.execute(uri: "/acme/app", method: .get)
+            let missing = try await api.client.execute(uri: "/acme/nothing", method: .get)
+            let unknown = try await api.client.execute(uri: "/a/b/c/d", method: .get)
+            #expect(hidden.status == .notFound && missing.status == .notFound && unknown.status == .notFound)
+            #expect(String(buffer: hidden.body) == String(buffer: missing.body))
+            #expect(String(buffer: unknown.body).contains(Templates.notFound))
+        }
+    }
+}
+
+/// The API on an in-memory database with acme/app (private) and everyone of `APIRouterTests.Caller` set up.
+struct TestAPIFixture {
+    var client: any TestClientProtocol
+    var tokens: [APIRouterTests.Caller: String]
+
+    func headers(_ caller: APIRouterTests.Caller, json: Bool = false) -> HTTPFields {
+        var headers: HTTPFields = [:]
+        if let token = tokens[caller] { headers[.authorization] = "Bearer \(token)" }
+        if json { headers[.contentType] = "application/json" }
+        return headers
+    }
+}
+
+func withAPI(_ body: @escaping @Sendable (TestAPIFixture) async throws -> Void) async throws {
+    try await withStore { store in
+        let directory = DirectoryService(store: store, storage: TestStorage())
+        let tokens = TokenService(store: store)
+        for name in ["owner", "wsadmin", "repoadmin", "writer", "reader", "outsider"] {
+            _ = try await directory.addUser(username: name, email: "\(name)@example.com")
+        }
+        _ = try await directory.addWorkspace(slug: "acme", owner: "owner", seatLimit: 10)
+        try await directory.setMember(workspace: "acme", username: "wsadmin", role: .admin)
+        _ = try await directory.createRepository("acme/app", isPrivate: true)
+        try await directory.grant(repository: "acme/app", username: "repoadmin", level: .admin)
+        try await directory.grant(repository: "acme/app", username: "writer", level: .write)
+        try await directory.grant(repository: "acme/app", username: "reader", level: .read)
+        let users: [APIRouterTests.Caller: String] = [
+            .owner: "owner", .workspaceAdmin: "wsadmin", .repositoryAdmin: "repoadmin", .writer: "writer", .reader: "reader",
+            .outsider: "outsider", .ownerWithReadToken: "owner",
+        ]
+        var secrets: [APIRouterTests.Caller: String] = [:]
+        for (caller, username) in users {
+            let scopes: [TokenScope] = caller == .ownerWithReadToken ? [.repository] : TokenScope.allCases
+            secrets[caller] = try await tokens.create(actor: .localOperator, username: username, name: "test", scopes: scopes, expiresAt: nil).secret
+        }
+        // The disk refuses new repositories from here on: creating one through the API is a server fault.
+        let failing = DirectoryService(store: store, storage: TestStorage(fails: true))
+        let services = APIServer.Services(
+            dataVersion: { nil }, directory: failing, keys: KeyService(store: store), tokens: tokens,
+            sessions: SessionService(store: store, hasher: BcryptHasher()))
+        let server = try APIServer(services: services, ssh: .init(port: 2222, user: "git", hostKeys: []), logger: Logger(label: "test"))
+        let app = Application(router: server.router())
+        let fixture = secrets
+        try await app.test(.router) { client in
+            try await body(TestAPIFixture(client: client, tokens: fixture))
+        }
+    }
+}

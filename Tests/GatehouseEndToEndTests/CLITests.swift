@@ -192,6 +192,25 @@ struct CLITests {
         #expect(audit.stdout.contains("deploy_key.added") && audit.stdout.contains("deploy_key.renamed") && audit.stdout.contains("deploy_key.removed"))
     }
 
+    @Test("--data before the subcommand, a token without a name, and --json in the API's representations")
+    func conventions() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = try await CLI.withWorkspace(in: root)
+        let first = try await runCommand(cli.binary, ["--data", cli.data.path, "user", "add", "bob", "--email", "bob@example.com"])
+        #expect(first.succeeded && first.stdout.contains("Created user bob"), "\(first)")
+        let users = try await cli("user", "list", "--json")
+        let listed = try JSONSerialization.jsonObject(with: Data(users.stdout.utf8)) as? [[String: Any]]
+        #expect(listed?.compactMap { $0["username"] as? String } == ["alice", "bob"], "\(users)")
+        #expect(listed?.first?["type"] as? String == "user" && listed?.first?["display_name"] as? String == "alice", "\(users)")
+
+        let token = try await cli("token", "create", "alice", "--scope", "repository")
+        #expect(token.succeeded && token.stderr.contains("\"API token\""), "\(token)")
+        let repositories = try await cli("repo", "list", "--json")
+        let parsed = try JSONSerialization.jsonObject(with: Data(repositories.stdout.utf8)) as? [[String: Any]]
+        #expect(parsed?.first?["full_name"] as? String == "acme/app" && parsed?.first?["is_private"] as? Bool == true, "\(repositories)")
+    }
+
     @Test("host-keys prints fingerprints and known_hosts lines for the given host and port")
     func hostKeys() async throws {
         let root = try makeTemporaryDirectory("gatehouse-cli")

@@ -21,20 +21,16 @@ public struct RequestOrigin: RequestContext {
 }
 
 /// An API request: the caller (set by `TokenAuthentication`) and JSON bodies read by `APIRequestDecoder`.
-public struct APIContext: ChildRequestContext {
+public struct APIContext: ChildRequestContext, CallerContext {
     public var coreContext: CoreRequestContextStorage
-    public let sourceIP: String?
-    let requestLog: NIOLockedValueBox<String>
-    public let maxUploadSize: Int
+    let origin: RequestOrigin
     public var actor: Actor = .anonymous {
-        didSet { requestLog.withLockedValue { $0 = actor.auditName } }
+        didSet { noteCaller() }
     }
 
     public init(context: RequestOrigin) {
         coreContext = context.coreContext
-        sourceIP = context.sourceIP
-        requestLog = context.requestLog
-        maxUploadSize = context.bodyLimit
+        origin = context
     }
 
     public var requestDecoder: APIRequestDecoder { APIRequestDecoder() }
@@ -42,26 +38,38 @@ public struct APIContext: ChildRequestContext {
 
 /// A browser page: the signed-in account and the CSRF token (set by `WebSessionMiddleware`), and forms read by
 /// Hummingbird's URL-encoded form decoder.
-public struct WebContext: ChildRequestContext {
+public struct WebContext: ChildRequestContext, CallerContext {
     public var coreContext: CoreRequestContextStorage
-    public let sourceIP: String?
-    let requestLog: NIOLockedValueBox<String>
-    public let maxUploadSize: Int
+    let origin: RequestOrigin
     /// The signed-in account with all of its own permissions, or anonymous.
     public var actor: Actor = .anonymous {
-        didSet { requestLog.withLockedValue { $0 = actor.auditName } }
+        didSet { noteCaller() }
     }
     /// The token every form must carry back.
     var csrfToken = ""
 
     public init(context: RequestOrigin) {
         coreContext = context.coreContext
-        sourceIP = context.sourceIP
-        requestLog = context.requestLog
-        maxUploadSize = context.bodyLimit
+        origin = context
     }
 
     public var requestDecoder: URLEncodedFormDecoder { URLEncodedFormDecoder() }
+}
+
+/// What the API's and the pages' contexts take from the request's origin.
+protocol CallerContext: RequestContext {
+    var origin: RequestOrigin { get }
+    var actor: Actor { get }
+}
+
+extension CallerContext {
+    public var sourceIP: String? { origin.sourceIP }
+    public var maxUploadSize: Int { origin.bodyLimit }
+
+    /// Tells the request log who the caller turned out to be.
+    func noteCaller() {
+        origin.requestLog.withLockedValue { $0 = actor.auditName }
+    }
 }
 
 /// Sets the body limit (`http.max-body-kib`) that the API's and the pages' decoders enforce.

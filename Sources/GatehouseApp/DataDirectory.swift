@@ -27,14 +27,20 @@ public struct DataDirectory: Sendable {
     }
 
     /// Opens the directory, creating it, the database and the repository root on first use.
-    public static func open(_ path: String, logger: Logger, signInLimits: SignInLimits = SignInLimits()) async throws -> DataDirectory {
+    /// `hookExecutable` is the `gatehouse` binary git's ref-rule hooks run: this process's own unless it is not
+    /// `gatehouse` (the tests serve from the test runner).
+    public static func open(
+        _ path: String, logger: Logger, signInLimits: SignInLimits = SignInLimits(), hookExecutable: String? = nil
+    ) async throws -> DataDirectory {
         let url = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
         try FileManager.default.createDirectory(
             at: url.appendingPathComponent("repositories", isDirectory: true),
             withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
         let store = try await StoreFactory.open(databaseLocation(url), logger: logger)
-        return DataDirectory(url: url, store: store, logger: logger, signInLimits: signInLimits)
+        let directory = DataDirectory(url: url, store: store, logger: logger, signInLimits: signInLimits, hookExecutable: hookExecutable)
+        try directory.repositories.hooks?.install()
+        return directory
     }
 
     /// Opens an existing directory without creating or migrating anything: the fast path that sshd runs on
@@ -51,10 +57,13 @@ public struct DataDirectory: Sendable {
         .sqliteFile(url.appendingPathComponent("gatehouse.sqlite").path)
     }
 
-    private init(url: URL, store: Store, logger: Logger, signInLimits: SignInLimits = SignInLimits()) {
+    private init(url: URL, store: Store, logger: Logger, signInLimits: SignInLimits = SignInLimits(), hookExecutable: String? = nil) {
         self.url = url
         self.store = store
-        self.repositories = GitRepositories(root: url.appendingPathComponent("repositories", isDirectory: true))
+        let hooks = GitHooks(
+            directory: url.appendingPathComponent("hooks", isDirectory: true), executable: hookExecutable ?? Self.executablePath(),
+            dataDirectory: url.path)
+        self.repositories = GitRepositories(root: url.appendingPathComponent("repositories", isDirectory: true), hooks: hooks)
         self.directory = DirectoryService(store: store, storage: repositories)
         self.keys = KeyService(store: store)
         self.tokens = TokenService(store: store)
@@ -62,6 +71,11 @@ public struct DataDirectory: Sendable {
         self.access = AccessService(store: store)
         self.outbox = OutboxService(store: store)
         self.logger = logger
+    }
+
+    /// The running binary's absolute path.
+    static func executablePath() -> String {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
     }
 
     public func hostKeys() throws -> HostKeys {

@@ -52,7 +52,7 @@ struct UserCommand: AsyncParsableCommand {
 struct WorkspaceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workspace", abstract: "Manage workspaces and their members.",
-        subcommands: [Add.self, Member.self])
+        subcommands: [Add.self, Member.self, WorkspaceDeployKeyCommand.self, WorkspacePolicyCommand.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a workspace owned by an account.")

@@ -6,7 +6,7 @@ import GatehouseKeys
 
 struct DeployKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "deploy-key", abstract: "Manage deployment keys: read-only SSH keys for machines.",
+        commandName: "deploy-key", abstract: "Manage deployment keys: SSH keys for machines, read-only unless limited to refs with --write.",
         subcommands: [Add.self, List.self, Edit.self, Remove.self])
 
     struct Add: AsyncParsableCommand {
@@ -19,17 +19,21 @@ struct DeployKeyCommand: AsyncParsableCommand {
             name: .customLong("certificate-principal"),
             help: "Make the key a certificate authority: OpenSSH certificates it signs naming this principal clone (repeatable).")
         var certificatePrincipals: [String] = []
+        @OptionGroup var write: WriteOptions
 
         func run() async throws {
             let text = try readKeyFile(keyFile)
+            let permission = try write.permission() ?? .readOnly
             let added = try await options.withDirectory {
                 try await $0.keys.addDeployKey(
                     actor: .localOperator, repositories: repositories, label: label, keyText: text,
-                    certificatePrincipals: certificatePrincipals.isEmpty ? nil : certificatePrincipals)
+                    certificatePrincipals: certificatePrincipals.isEmpty ? nil : certificatePrincipals, permission: permission)
             }
             let what = certificatePrincipals.isEmpty ? "deployment key" : "certificate authority"
             for deployKey in added {
-                print("Added \(what) \(deployKey.id) \"\(deployKey.label)\" (\(deployKey.key.fingerprint)) to \(deployKey.repository.fullName), read-only.")
+                print(
+                    "Added \(what) \(deployKey.id) \"\(deployKey.label)\" (\(deployKey.key.fingerprint)) to \(deployKey.repository.fullName), \(permission.summary)."
+                )
             }
             if let note = added.first?.key.frontEndNote { print("Note: \(note)") }
         }
@@ -52,23 +56,31 @@ struct DeployKeyCommand: AsyncParsableCommand {
                 let type =
                     key.key.certificatePrincipals.map { "certificate authority (\(key.key.typeName)) for \($0.joined(separator: ","))" }
                     ?? key.key.typeName
-                print("\(key.id)\t\(key.label)\t\(type)\t\(key.key.fingerprint)\t\(used)")
+                let permission = (try? KeyPermission(access: key.access, rules: key.refRules))?.summary ?? key.access.name
+                print("\(key.id)\t\(key.label)\t\(type)\t\(key.key.fingerprint)\t\(permission)\t\(used)")
             }
         }
     }
 
     struct Edit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a deployment key's label (the key itself cannot change).")
+        static let configuration = CommandConfiguration(
+            abstract: "Change a deployment key's label or permission (the key itself cannot change).")
         @OptionGroup var options: DataOptions
         @Argument(help: "WORKSPACE/REPOSITORY.") var repository: String
         @Argument(help: "The deployment key id, from `deploy-key list`.") var id: Int
-        @Option(help: "The new label.") var label: String
+        @Option(help: "The new label.") var label: String?
+        @OptionGroup var write: WriteOptions
 
         func run() async throws {
-            let key = try await options.withDirectory {
-                try await $0.keys.renameDeployKey(actor: .localOperator, repository: repository, id: id, label: label)
+            let permission = try write.permission()
+            guard label != nil || permission != nil else {
+                throw GatehouseError.invalidArgument("Say what to change: --label, --write PATTERN (repeatable) or --read-only.")
             }
-            print("Deployment key \(key.id) on \(key.repository.fullName) is now labelled \"\(key.label)\".")
+            let key = try await options.withDirectory {
+                try await $0.keys.editDeployKey(actor: .localOperator, repository: repository, id: id, label: label, permission: permission)
+            }
+            let permissionSummary = (try? KeyPermission(access: key.access, rules: key.refRules))?.summary ?? key.access.name
+            print("Deployment key \(key.id) on \(key.repository.fullName) is \"\(key.label)\", \(permissionSummary).")
         }
     }
 
@@ -133,5 +145,26 @@ struct SSHKeyCommand: AsyncParsableCommand {
             try await options.withDirectory { try await $0.keys.removeAccountKey(actor: .localOperator, username: name, id: uuid) }
             print("Removed SSH key \(uuid.uuidString.lowercased()) from \(name).")
         }
+    }
+}
+
+/// `--write PATTERN[:OPERATIONS]` (repeatable) and `--read-only`: a deployment key's permission.
+struct WriteOptions: ParsableArguments {
+    @Option(
+        name: .customLong("write"),
+        help:
+            "Make the key write-enabled for refs matching PATTERN (refs/tags/v*, refs/heads/release/**), optionally :create,update,force,delete (default create,update); repeatable."
+    )
+    var rules: [String] = []
+    @Flag(name: .customLong("read-only"), help: "Make the key read-only again (edit only).") var readOnly = false
+
+    /// The permission asked for, nil when neither option was given.
+    func permission() throws -> KeyPermission? {
+        if readOnly {
+            guard rules.isEmpty else { throw GatehouseError.invalidArgument("Give --read-only or --write, not both.") }
+            return .readOnly
+        }
+        guard !rules.isEmpty else { return nil }
+        return try KeyPermission(access: .write, rules: rules.map { text throws(GatehouseError) in try RefRule(parsing: text) })
     }
 }

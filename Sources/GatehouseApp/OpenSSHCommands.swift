@@ -115,7 +115,8 @@ struct ShellCommand: AsyncParsableCommand {
         await data.close()
         guard case .git(let command) = outcome else { Self.finish(outcome) }
         guard let directory = try? data.repositories.resolvedDirectory(of: command.repository) else { Self.finish(.gitFailed(command.repository)) }
-        let failure = GitExec.replaceProcess(with: command, directory: directory, gitProtocol: environment["GIT_PROTOCOL"])
+        let failure = GitExec.replaceProcess(
+            with: command, directory: directory, gitProtocol: environment["GIT_PROTOCOL"], hooks: data.repositories.hooks, sourceIP: sourceIP)
         Self.finish(.refusal(failure.description))
     }
 

@@ -38,12 +38,18 @@ public enum AccessDenial: Sendable, Equatable, CustomStringConvertible {
     case notWorkspaceAdministrator(workspace: String)
     /// Another person's account, or none: indistinguishable on purpose.
     case accountNotFound(String)
+    /// The key's attachment may push, but its workspace's policy allows no write-enabled deployment keys.
+    case writeDisabledByWorkspace(label: String, workspace: String)
+    /// A write-enabled deployment key's push changes refs its rules do not allow; nothing was written.
+    case refsRefused(label: String, rules: [RefRule], refused: [RefUpdate])
 
     public var category: ErrorCategory {
         switch self {
         case .notFound, .accountNotFound: .notFound
         case .signInRequired: .unauthenticated
-        case .readOnlyDeployKey, .readOnlyAccount, .notAdministrator, .missingScope, .notWorkspaceAdministrator: .denied
+        case .readOnlyDeployKey, .readOnlyAccount, .notAdministrator, .missingScope, .notWorkspaceAdministrator, .writeDisabledByWorkspace,
+            .refsRefused:
+            .denied
         }
     }
 
@@ -63,9 +69,24 @@ public enum AccessDenial: Sendable, Equatable, CustomStringConvertible {
             "Only administrators of the workspace \(workspace) can do this. Ask a workspace owner to make you an administrator."
         case .accountNotFound(let name):
             "No user named '\(name)' that you can manage. Check the name; people manage only their own keys and tokens."
+        case .writeDisabledByWorkspace(let label, let workspace):
+            "The deployment key '\(label)' is write-enabled, but workspace \(workspace) allows no write-enabled deployment keys, so it acts read-only. Ask a workspace administrator to allow them, or push with an account key."
+        case .refsRefused(let label, let rules, let refused):
+            "deployment key '\(label)' may \(Self.describe(rules)) only; \(refused.map { "\($0.ref) (\($0.operation.rawValue))" }.joined(separator: ", ")) refused."
         case .signInRequired:
             "Authentication required. Send an API token: HTTP Basic with USERNAME:TOKEN, or Authorization: Bearer TOKEN."
         }
+    }
+}
+
+extension AccessDenial {
+    /// "create refs/tags/v*, create or update refs/heads/release/**"
+    static func describe(_ rules: [RefRule]) -> String {
+        rules.map { rule in
+            let names = rule.sortedOperations.map(\.rawValue)
+            let operations = names.count > 1 ? names.dropLast().joined(separator: ", ") + " or " + names.last! : names.joined()
+            return "\(operations) \(rule.pattern)"
+        }.joined(separator: ", ")
     }
 }
 
@@ -78,7 +99,7 @@ public enum Access {
             let visibility: AccessLevel = repository.isPrivate ? .none : .read
             return max(accountGrants.explicit, accountGrants.workspaceRole?.impliedRepositoryAccess ?? .none, visibility)
         case .deployKey(let key):
-            return key.grants(for: repository).map(\.access).max() ?? .none
+            return key.grants(for: repository).map(\.effectiveAccess).max() ?? .none
         }
     }
 
@@ -96,13 +117,29 @@ public enum Access {
         guard level < operation.requiredLevel else { return .allowed(level) }
         switch (operation, principal) {
         case (.write, .deployKey(let key)):
-            let label = key.grants(for: repository).first?.label ?? "?"
+            let grants = key.grants(for: repository)
+            if let disabled = grants.first(where: { $0.access >= .write && !$0.writeAllowedByWorkspace }) {
+                return .denied(.writeDisabledByWorkspace(label: disabled.label, workspace: repository.workspaceSlug))
+            }
+            let label = grants.first?.label ?? "?"
             return .denied(.readOnlyDeployKey(label: label, fingerprint: key.fingerprint, repository: repository.fullName))
         case (.write, .account(let user, _)):
             return .denied(.readOnlyAccount(username: user.username, repository: repository.fullName))
         default:
             return .denied(.notAdministrator(repository: repository.fullName))
         }
+    }
+
+    /// The ref check of a write-enabled deployment key's push (run before anything is written): every update
+    /// must be allowed by a rule of one of the key's write grants on the repository, else the whole push is
+    /// refused, naming each refused ref. Nil when it may go ahead.
+    public static func checkPush(_ key: DeployKeyPrincipal, to repository: Repository, updates: [RefUpdate]) -> AccessDenial? {
+        let grants = key.grants(for: repository).filter { $0.effectiveAccess >= .write }
+        let rules = grants.flatMap(\.refRules)
+        let refused = updates.filter { update in !rules.contains { $0.allows(update.operation, on: update.ref) } }
+        guard !refused.isEmpty else { return nil }
+        let label = grants.first?.label ?? key.grants(for: repository).first?.label ?? "?"
+        return .refsRefused(label: label, rules: rules, refused: refused)
     }
 
     /// The decision for a management request (API, web, CLI): the actor's account permissions through

@@ -5,6 +5,9 @@ public struct AuthorizedGitCommand: Sendable, Equatable {
     public var service: GitService
     public var repository: Repository
     public var level: AccessLevel
+    /// A push by a deployment key: git must run the pre-receive hook that checks each ref against this key's rules
+    /// (`AccessService.checkPush`). The server sets it, so no client can name another key.
+    public var refRulesOf: UUID? = nil
 }
 
 /// What an SSH session does for a client's request, decided the same way by every SSH front end.
@@ -16,6 +19,12 @@ public enum SessionOutcome: Sendable, Equatable {
 
     /// A refusal as every front end prints it: `ERROR: reason`, exit status 1.
     public static func refusal(_ reason: String) -> SessionOutcome { .message("ERROR: \(reason)\n", exitStatus: 1) }
+
+    /// The message of a `.message` outcome.
+    public var text: String {
+        if case .message(let text, _) = self { return text }
+        return ""
+    }
 
     /// The key authenticated earlier but has been removed since.
     public static let keyRemoved = refusal("This key is no longer registered with Gatehouse.")
@@ -66,11 +75,19 @@ public struct AccessService: Sendable {
             guard let userID = key.userID, let user = try await store.accounts.user(id: userID, on: store.db) else { return nil }
             return .account(user, key: reference)
         case .deploy, .certificateAuthority:
-            let grants = try await store.keys.deployKeys(.key(key.id), on: store.db).map { deployKey in
+            let repositoryGrants = try await store.keys.deployKeys(.key(key.id), on: store.db).map { deployKey in
                 DeployKeyGrant(
-                    attachmentID: deployKey.id, label: deployKey.label, repositoryID: deployKey.repository.id,
-                    repositoryFullName: deployKey.repository.fullName, access: deployKey.access)
+                    attachment: .repository(deployKey.id), label: deployKey.label,
+                    scope: .repository(id: deployKey.repository.id, fullName: deployKey.repository.fullName), access: deployKey.access,
+                    refRules: deployKey.refRules, writeAllowedByWorkspace: deployKey.workspaceAllowsWrite)
             }
+            let workspaceGrants = try await store.keys.workspaceDeployKeys(.key(key.id), on: store.db).map { attached in
+                DeployKeyGrant(
+                    attachment: .workspace(attached.id), label: attached.label,
+                    scope: .workspace(id: attached.workspace.id, slug: attached.workspace.slug, selector: attached.selector),
+                    access: attached.access, refRules: attached.refRules, writeAllowedByWorkspace: attached.workspace.allowWriteDeployKeys)
+            }
+            let grants = repositoryGrants + workspaceGrants
             return grants.isEmpty ? nil : .deployKey(DeployKeyPrincipal(keyID: key.id, fingerprint: key.fingerprint, grants: grants))
         }
     }
@@ -102,7 +119,9 @@ public struct AccessService: Sendable {
         case .allowed(let level):
             // Last use is bookkeeping: a busy database must not fail a clone over it.
             try? await recordUse(principal, repository: repository!, service: command.service, sourceIP: sourceIP)
-            return AuthorizedGitCommand(service: command.service, repository: repository!, level: level)
+            var authorized = AuthorizedGitCommand(service: command.service, repository: repository!, level: level)
+            if command.service == .receivePack, case .deployKey(let key) = principal { authorized.refRulesOf = key.keyID }
+            return authorized
         case .denied(let denial):
             if command.service == .receivePack, let repository, denial != .notFound(command.requestedPath) {
                 try await store.audit.append(
@@ -112,6 +131,47 @@ public struct AccessService: Sendable {
                         sourceIP: sourceIP, workspaceID: repository.workspaceID), on: store.db)
             }
             throw GatehouseError.accessDenied(denial)
+        }
+    }
+
+    /// The pre-receive check of a deployment key's push, run before anything is written: nil when every ref
+    /// update is allowed by the key's rules on the repository, else the refusal for stderr (and a `push.denied`
+    /// audit entry). The key is re-read, so a key removed or changed since the connection began is refused.
+    public func checkPush(keyID: UUID, repository fullName: String, updates: [RefUpdate], sourceIP: String?) async throws -> String? {
+        guard let principal = try await principal(keyID: keyID), case .deployKey(let key) = principal else {
+            return SessionOutcome.keyRemoved.text
+        }
+        guard let path = RepositoryPath(parsing: fullName), let repository = try await store.directory.repository(path, on: store.db) else {
+            return AccessDenial.notFound(fullName).description
+        }
+        let denial: AccessDenial? =
+            switch Access.decide(principal, operation: .write, on: repository, requestedPath: fullName) {
+            case .denied(let denial): denial
+            case .allowed: Access.checkPush(key, to: repository, updates: updates)
+            }
+        guard let denial else { return nil }
+        try await store.audit.append(
+            AuditEntry(
+                at: clock(), actor: principal.auditName, action: .pushDenied, object: repository.fullName, detail: denial.description,
+                sourceIP: sourceIP, workspaceID: repository.workspaceID), on: store.db)
+        return "ERROR: \(denial.description)\n"
+    }
+
+    /// Audits every ref a deployment key's push changed (after git wrote them), in one unit of work.
+    public func recordPush(keyID: UUID, repository fullName: String, changes: [RefChange], sourceIP: String?) async throws {
+        guard let principal = try await principal(keyID: keyID),
+            let path = RepositoryPath(parsing: fullName), let repository = try await store.directory.repository(path, on: store.db)
+        else { return }
+        let now = clock()
+        let entries = changes.map { change in
+            AuditEntry(
+                at: now, actor: principal.auditName, action: .refChanged, object: repository.fullName,
+                detail: "\(change.update.ref) \(change.old.prefix(12)) → \(change.new.prefix(12)) (\(change.update.operation.rawValue))",
+                sourceIP: sourceIP, workspaceID: repository.workspaceID)
+        }
+        let store = store
+        try await store.transaction { tx in
+            for entry in entries { try await store.audit.append(entry, on: tx) }
         }
     }
 
@@ -130,15 +190,33 @@ public struct AccessService: Sendable {
                 """
         case .deployKey(let key):
             let labels = Set(key.grants.map(\.label)).sorted().map { "\"\($0)\"" }.joined(separator: ", ")
-            let readable = key.grants.map(\.repositoryFullName).sorted()
-            let writable = key.grants.filter { $0.access >= .write }.map(\.repositoryFullName).sorted()
+            var readable: [String] = []
+            for grant in key.grants { readable.append(try await reach(of: grant)) }
+            let writable = key.grants.filter { $0.access >= .write }.map { grant in
+                let rules = AccessDenial.describe(grant.refRules)
+                return grant.writeAllowedByWorkspace
+                    ? "\(grant.scope.name) (\(rules))" : "\(grant.scope.name) (\(rules); off: the workspace allows no write-enabled deployment keys)"
+            }
             return """
                 Hi! This is deployment key \(labels) (\(key.fingerprint)), but Gatehouse does not provide shell access.
-                It can read: \(readable.joined(separator: ", ")).
-                It can write: \(writable.isEmpty ? "(none: deployment keys are read-only)" : writable.joined(separator: ", ")).
+                It can read: \(readable.sorted().joined(separator: "; ")).
+                It can write: \(writable.isEmpty ? "(none: deployment keys are read-only)" : writable.sorted().joined(separator: "; ")).
 
                 """
         }
+    }
+
+    /// Longest list of repositories `ssh -T` names for one workspace attachment.
+    static let greetingListLimit = 20
+
+    /// Where a grant reaches: the repository, or the workspace selector with the repositories it covers now.
+    private func reach(of grant: DeployKeyGrant) async throws -> String {
+        guard case .workspace(_, let slug, let selector) = grant.scope, let workspace = try await store.directory.workspace(slug: slug, on: store.db)
+        else { return grant.scope.name }
+        let covered = try await store.directory.repositories(in: workspace, on: store.db).filter { selector.covers($0.slug) }.map(\.fullName)
+        let named = covered.prefix(Self.greetingListLimit).joined(separator: ", ")
+        let more = covered.count > Self.greetingListLimit ? " and \(covered.count - Self.greetingListLimit) more" : ""
+        return "\(grant.scope.name): \(covered.count) repositories now\(covered.isEmpty ? "" : " (\(named)\(more))")"
     }
 
     private func recordUse(_ principal: Principal, repository: Repository, service: GitService, sourceIP: String?) async throws {
@@ -147,11 +225,11 @@ public struct AccessService: Sendable {
         switch principal {
         case .account(_, let key):
             guard let key, uses.shouldRecord(KeyUse(key: key.id, attachment: nil), at: now) else { return }
-            update = try await store.keys.recordUse(keyID: key.id, attachmentID: nil, at: now, ifUnusedSince: uses.cutoff(at: now), on: store.db)
+            update = try await store.keys.recordUse(keyID: key.id, attachment: nil, at: now, ifUnusedSince: uses.cutoff(at: now), on: store.db)
         case .deployKey(let key):
-            let attachment = key.grants(for: repository).first?.attachmentID
+            let attachment = key.grants(for: repository).first?.attachment
             guard uses.shouldRecord(KeyUse(key: key.keyID, attachment: attachment), at: now) else { return }
-            update = try await store.keys.recordUse(keyID: key.keyID, attachmentID: attachment, at: now, ifUnusedSince: uses.cutoff(at: now), on: store.db)
+            update = try await store.keys.recordUse(keyID: key.keyID, attachment: attachment, at: now, ifUnusedSince: uses.cutoff(at: now), on: store.db)
         }
         if update.isFirstUseOfDay(now) {
             try await store.audit.append(
@@ -163,10 +241,23 @@ public struct AccessService: Sendable {
     }
 }
 
+/// One ref a push changed, with the commits before and after.
+public struct RefChange: Sendable, Equatable {
+    public var update: RefUpdate
+    public var old: String
+    public var new: String
+
+    public init(update: RefUpdate, old: String, new: String) {
+        self.update = update
+        self.old = old
+        self.new = new
+    }
+}
+
 /// A key's use on one attachment, for the last-used throttle.
 struct KeyUse: Hashable, Sendable {
     var key: UUID
-    var attachment: Int?
+    var attachment: AttachmentID?
 }
 
 extension Principal {

@@ -78,6 +78,15 @@ public struct Authorizer: Sendable {
         return owner
     }
 
+    /// The workspace named `slug` if the actor administers it; "not found" saying how to create it otherwise.
+    public func workspace(_ slug: String, administeredBy actor: Actor) async throws -> Workspace {
+        guard let workspace = try await store.directory.workspace(slug: slug, on: store.db) else {
+            throw GatehouseError.notFound("No workspace named '\(slug)'. Create it with `gatehouse workspace add \(slug) --owner NAME`.")
+        }
+        try await administeredWorkspace(workspace, actor: actor)
+        return workspace
+    }
+
     /// The workspace if the actor administers it (creates repositories, reads its audit log).
     public func administeredWorkspace(_ workspace: Workspace, actor: Actor) async throws {
         if let denial = try await workspaceDenial(workspace, actor: actor) { throw GatehouseError.accessDenied(denial) }

@@ -80,14 +80,29 @@ public struct DirectoryService: Sendable {
 
     /// The workspace's members and their roles, by name: its administrators only.
     public func members(actor: Actor, workspace slug: String) async throws -> (Workspace, [(User, WorkspaceRole)]) {
-        let workspace = try await administeredWorkspace(slug, actor: actor)
+        let workspace = try await authorizer.workspace(slug, administeredBy: actor)
         let members = try await store.directory.members(of: workspace, on: store.db).sorted { $0.0.username < $1.0.username }
         return (workspace, members)
     }
 
+    /// Switches the workspace policy `allow_write_deploy_keys`: when off, no deployment key may be made
+    /// write-enabled and those that are act read-only (their pushes are refused, saying so).
+    public func setAllowWriteDeployKeys(actor: Actor, workspace slug: String, allowed: Bool, sourceIP: String? = nil) async throws {
+        let workspace = try await authorizer.workspace(slug, administeredBy: actor)
+        guard workspace.allowWriteDeployKeys != allowed else { return }
+        let entry = AuditEntry(
+            at: clock(), actor: actor.auditName, action: .workspacePolicyChanged, object: workspace.slug,
+            detail: "allow_write_deploy_keys \(workspace.allowWriteDeployKeys) → \(allowed)", sourceIP: sourceIP, workspaceID: workspace.id)
+        let store = store
+        try await store.transaction { tx in
+            try await store.directory.setAllowWriteDeployKeys(allowed, in: workspace, on: tx)
+            try await store.audit.append(entry, on: tx)
+        }
+    }
+
     /// How many deployment key attachments the workspace's repositories have (they take no seat).
     public func deployKeyCount(actor: Actor, workspace slug: String) async throws -> Int {
-        let workspace = try await administeredWorkspace(slug, actor: actor)
+        let workspace = try await authorizer.workspace(slug, administeredBy: actor)
         return try await store.keys.deployKeyCount(in: workspace, on: store.db)
     }
 
@@ -128,7 +143,7 @@ public struct DirectoryService: Sendable {
 
     /// Creates a repository for an API or web caller: workspace administrators only.
     public func createRepository(actor: Actor, workspace slug: String, slug repositorySlug: String, isPrivate: Bool) async throws -> Repository {
-        let workspace = try await administeredWorkspace(slug, actor: actor)
+        let workspace = try await authorizer.workspace(slug, administeredBy: actor)
         return try await createRepository("\(workspace.slug)/\(repositorySlug)", isPrivate: isPrivate)
     }
 
@@ -153,6 +168,11 @@ public struct DirectoryService: Sendable {
         try await authorizer.permitted(actor, .read, among: try await store.directory.repositories(in: nil, on: store.db))
     }
 
+    /// The workspace if the actor administers it, else the refusal ("not found" for a missing one).
+    public func administeredWorkspace(actor: Actor, _ slug: String) async throws -> Workspace {
+        try await authorizer.workspace(slug, administeredBy: actor)
+    }
+
     /// Whether the actor administers the workspace (creates repositories, reads its audit log).
     public func administers(_ actor: Actor, workspace slug: String) async throws -> Bool {
         try await authorizer.administers(actor, workspace: try await requireWorkspace(slug))
@@ -163,7 +183,7 @@ public struct DirectoryService: Sendable {
     public func auditLog(actor: Actor, workspace slug: String?, offset: Int, limit: Int) async throws -> (entries: [AuditEntry], total: Int) {
         let workspace: Workspace?
         if let slug {
-            workspace = try await administeredWorkspace(slug, actor: actor)
+            workspace = try await authorizer.workspace(slug, administeredBy: actor)
         } else {
             guard actor == .localOperator else { throw GatehouseError.accessDenied(.signInRequired) }
             workspace = nil
@@ -172,11 +192,5 @@ public struct DirectoryService: Sendable {
             try await store.audit.entries(workspace: workspace, limit: limit, offset: offset, on: store.db),
             try await store.audit.count(workspace: workspace, on: store.db)
         )
-    }
-
-    private func administeredWorkspace(_ slug: String, actor: Actor) async throws -> Workspace {
-        let workspace = try await requireWorkspace(slug)
-        try await authorizer.administeredWorkspace(workspace, actor: actor)
-        return workspace
     }
 }

@@ -22,13 +22,17 @@ public struct Workspace: Sendable, Equatable, Codable {
     public var name: String
     public var ownerID: UUID
     public var seatLimit: Int
+    /// The policy `allow_write_deploy_keys`: when off, no deployment key may be made write-enabled, and those
+    /// that are act read-only.
+    public var allowWriteDeployKeys: Bool
 
-    public init(id: UUID, slug: String, name: String, ownerID: UUID, seatLimit: Int) {
+    public init(id: UUID, slug: String, name: String, ownerID: UUID, seatLimit: Int, allowWriteDeployKeys: Bool = true) {
         self.id = id
         self.slug = slug
         self.name = name
         self.ownerID = ownerID
         self.seatLimit = seatLimit
+        self.allowWriteDeployKeys = allowWriteDeployKeys
     }
 }
 
@@ -106,7 +110,7 @@ public struct StoredKey: Sendable, Equatable, Codable {
 }
 
 /// One deployment key attached to one repository: its own id, label and usage.
-public struct DeployKey: Sendable, Equatable, Codable {
+public struct DeployKey: Sendable, Equatable {
     public var id: Int
     public var key: StoredKey
     public var repository: Repository
@@ -115,12 +119,19 @@ public struct DeployKey: Sendable, Equatable, Codable {
     public var addedBy: String?
     public var addedAt: Date
     public var lastUsed: Date?
+    /// `.read`, or `.write` with `refRules`.
     public var access: AccessLevel
+    /// For write-enabled keys: which refs they may change, and how.
+    public var refRules: [RefRule]
+    /// The repository's workspace policy `allow_write_deploy_keys`.
+    public var workspaceAllowsWrite: Bool
 
     public init(
         id: Int, key: StoredKey, repository: Repository, label: String, addedBy: String?, addedAt: Date,
-        lastUsed: Date?, access: AccessLevel
+        lastUsed: Date?, access: AccessLevel, refRules: [RefRule] = [], workspaceAllowsWrite: Bool = true
     ) {
+        self.refRules = refRules
+        self.workspaceAllowsWrite = workspaceAllowsWrite
         self.id = id
         self.key = key
         self.repository = repository
@@ -129,6 +140,38 @@ public struct DeployKey: Sendable, Equatable, Codable {
         self.addedAt = addedAt
         self.lastUsed = lastUsed
         self.access = access
+    }
+}
+
+/// A deployment key attached to a workspace: it covers the workspace's repositories that its selector names,
+/// those created later included.
+public struct WorkspaceDeployKey: Sendable, Equatable {
+    public var id: Int
+    public var key: StoredKey
+    public var workspace: Workspace
+    public var label: String
+    public var selector: RepositorySelector
+    /// `.read`, or `.write` with `refRules`.
+    public var access: AccessLevel
+    public var refRules: [RefRule]
+    public var addedBy: String?
+    public var addedAt: Date
+    public var lastUsed: Date?
+
+    public init(
+        id: Int, key: StoredKey, workspace: Workspace, label: String, selector: RepositorySelector, access: AccessLevel,
+        refRules: [RefRule], addedBy: String?, addedAt: Date, lastUsed: Date?
+    ) {
+        self.id = id
+        self.key = key
+        self.workspace = workspace
+        self.label = label
+        self.selector = selector
+        self.access = access
+        self.refRules = refRules
+        self.addedBy = addedBy
+        self.addedAt = addedAt
+        self.lastUsed = lastUsed
     }
 }
 
@@ -170,4 +213,12 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case keyUsed = "key.used"
     case tokenCreated = "token.created"
     case tokenRevoked = "token.revoked"
+    /// A write-enabled deployment key's access or ref rules changed.
+    case deployKeyPermissionChanged = "deploy_key.permission_changed"
+    case workspaceDeployKeyAdded = "workspace_deploy_key.added"
+    case workspaceDeployKeyChanged = "workspace_deploy_key.changed"
+    case workspaceDeployKeyRemoved = "workspace_deploy_key.removed"
+    /// A ref a write-enabled deployment key changed: the ref, old → new, and the operation.
+    case refChanged = "ref.changed"
+    case workspacePolicyChanged = "workspace.policy_changed"
 }

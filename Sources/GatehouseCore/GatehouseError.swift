@@ -33,6 +33,9 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The key is already some account's key (maybe another person's).
     case keyAlreadyRegistered
     case keyAlreadyOnRepository(String)
+    case keyAlreadyOnWorkspace(String)
+    /// The workspace's policy allows no write-enabled deployment keys.
+    case writeKeysNotAllowed(workspace: String)
     case keyCannotChange
     case accountKeyCannotChange
     case seatLimitReached(workspace: String, limit: Int)
@@ -51,7 +54,8 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
         case .invalidKey, .invalidName, .invalidLabel, .invalidArgument, .keyCannotChange, .accountKeyCannotChange: .invalidInput
         case .notFound: .notFound
         case .accessDenied(let denial): denial.category
-        case .alreadyExists, .keyIsAccountKey, .keyIsDeployKey, .keyAlreadyRegistered, .keyAlreadyOnRepository, .seatLimitReached,
+        case .alreadyExists, .keyIsAccountKey, .keyIsDeployKey, .keyAlreadyRegistered, .keyAlreadyOnRepository, .keyAlreadyOnWorkspace, .seatLimitReached,
+            .writeKeysNotAllowed,
             .keyIsCertificateAuthority, .keyIsNotCertificateAuthority, .certificatePrincipalsDiffer:
             .conflict
         case .unavailable: .unavailable
@@ -88,6 +92,10 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
             "Someone has already registered that SSH key. Generate a new key (ssh-keygen -t ed25519) and add that."
         case .keyAlreadyOnRepository(let repository):
             "Someone has already added that access key to this repository. It is already on \(repository): edit the existing key's label or remove it first."
+        case .keyAlreadyOnWorkspace(let workspace):
+            "Someone has already added that access key to this workspace. It is already a deployment key of \(workspace): edit that one (its label, repositories or permission) or remove it first."
+        case .writeKeysNotAllowed(let workspace):
+            "Workspace \(workspace) allows no write-enabled deployment keys. Add the key read-only, or ask a workspace administrator to allow them (gatehouse workspace policy \(workspace) --allow-write-deploy-keys)."
         case .accountKeyCannotChange:
             "The key of an SSH key can't be changed; delete it and add the new key. Only the label can be edited."
         case .keyCannotChange:

@@ -13,7 +13,7 @@ public enum KeyNotices {
               Fingerprint:  \(deployKey.key.fingerprint)
               Repository:   \(repository)
               Time:         \(timestamp(deployKey.addedAt))
-              Access:       read-only
+              Access:       \((try? KeyPermission(access: deployKey.access, rules: deployKey.refRules))?.summary ?? "read-only")
 
             You receive this because you administer \(repository). If you did not expect this key, remove it:
               API: DELETE /2.0/repositories/\(repository)/deploy-keys/\(deployKey.id)
@@ -31,6 +31,36 @@ public enum KeyNotices {
             detail: "deploy key \(deployKey.id) label \"\(deployKey.label)\", \(what)\(key.typeName) \(key.fingerprint)",
             sourceIP: sourceIP, workspaceID: deployKey.repository.workspaceID)
         return ChangeRecord(audit: audit, mail: deployKeyAdded(deployKey, by: actor, recipients: recipients))
+    }
+
+    /// A workspace deployment key as the change it is: its audit entry and every workspace administrator's notice.
+    public static func workspaceDeployKeyAdded(_ attached: WorkspaceDeployKey, by actor: Actor, sourceIP: String?, recipients: [User]) -> ChangeRecord {
+        let workspace = attached.workspace.slug
+        let access = (try? KeyPermission(access: attached.access, rules: attached.refRules))?.summary ?? attached.access.name
+        let audit = AuditEntry(
+            at: attached.addedAt, actor: actor.auditName, action: .workspaceDeployKeyAdded, object: workspace,
+            detail:
+                "workspace deploy key \(attached.id) label \"\(attached.label)\", repositories \(attached.selector), \(access), \(attached.key.typeName) \(attached.key.fingerprint)",
+            sourceIP: sourceIP, workspaceID: attached.workspace.id)
+        let body = """
+            A deployment key was added to the workspace \(workspace).
+
+              Added by:      \(actor.auditName)
+              Label:         \(attached.label)
+              Key type:      \(attached.key.typeName)
+              Fingerprint:   \(attached.key.fingerprint)
+              Repositories:  \(attached.selector == .all ? "all, including those created later" : attached.selector.description)
+              Time:          \(timestamp(attached.addedAt))
+              Access:        \(access)
+
+            You receive this because you administer \(workspace). If you did not expect this key, remove it:
+              API: DELETE /2.0/workspaces/\(workspace)/deploy-keys/\(attached.id)
+              CLI: gatehouse workspace deploy-key remove \(workspace) \(attached.id)
+            """
+        let mail = recipients.map {
+            OutgoingMail(to: $0.email, subject: "[Gatehouse] Deployment key \"\(attached.label)\" added to workspace \(workspace)", body: body)
+        }
+        return ChangeRecord(audit: audit, mail: mail)
     }
 
     public static func accountKeyAdded(_ key: StoredKey, owner: User, by actor: Actor) -> OutgoingMail {

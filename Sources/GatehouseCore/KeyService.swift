@@ -21,7 +21,7 @@ public struct KeyService: Sendable {
     /// signed for one of those principals (through the OpenSSH front end), and the key itself logs in nowhere.
     public func addDeployKey(
         actor: Actor, repositories fullNames: [String], label: String, keyText: String,
-        certificatePrincipals: [String]? = nil, sourceIP: String? = nil
+        certificatePrincipals: [String]? = nil, permission: KeyPermission = .readOnly, sourceIP: String? = nil
     ) async throws -> [DeployKey] {
         guard !fullNames.isEmpty else { throw GatehouseError.invalidArgument("Name at least one repository (WORKSPACE/REPOSITORY).") }
         let key = try Self.parse(keyText)
@@ -32,27 +32,16 @@ public struct KeyService: Sendable {
             let repository = try await authorizer.repository(name, actor: actor, operation: .administer)
             if !repositories.contains(repository) { repositories.append(repository) }
         }
+        for repository in repositories { try await checkPolicy(permission, workspace: repository.workspaceSlug) }
         let now = clock()
-        let kind: KeyKind = principals == nil ? .deploy : .certificateAuthority
         let store = store
         let targets = repositories
         return try await store.transaction { tx in
-            let keyID: UUID
-            if let existing = try await store.keys.key(fingerprint: key.fingerprint, on: tx) {
-                try Self.checkAttachable(existing, as: kind, principals: principals)
-                keyID = existing.id
-            } else {
-                let stored = StoredKey(
-                    id: UUID(), kind: kind, fingerprint: key.fingerprint, publicKey: key.openSSH, comment: key.comment,
-                    userID: nil, label: nil, createdAt: now, lastUsed: nil, principals: principals ?? [])
-                // Another request may have registered the key since the read: the constraint says so.
-                try await store.unique(.keyIsAccountKey) { try await store.keys.insert(stored, on: tx) }
-                keyID = stored.id
-            }
+            let keyID = try await Self.storedKeyID(key, principals: principals, at: now, store: store, on: tx)
             var ids: [Int] = []
             for repository in targets {
                 let attachment = NewAttachment(
-                    keyID: keyID, repositoryID: repository.id, label: label, access: .read,
+                    keyID: keyID, repositoryID: repository.id, label: label, access: permission.access, refRules: permission.refRules,
                     addedBy: actor.user?.id, addedAt: now)
                 ids.append(try await store.unique(.keyAlreadyOnRepository(repository.fullName)) { try await store.keys.attach(attachment, on: tx) })
             }
@@ -63,6 +52,30 @@ public struct KeyService: Sendable {
             }
             return attached
         }
+    }
+
+    /// The id of the stored deployment key (or certificate authority) for `key`, made now if it is new; refused when
+    /// the key is stored as something else.
+    static func storedKeyID(_ key: PublicKey, principals: [String]?, at now: Date, store: Store, on tx: any StoreHandle) async throws -> UUID {
+        let kind: KeyKind = principals == nil ? .deploy : .certificateAuthority
+        if let existing = try await store.keys.key(fingerprint: key.fingerprint, on: tx) {
+            try Self.checkAttachable(existing, as: kind, principals: principals)
+            return existing.id
+        }
+        let stored = StoredKey(
+            id: UUID(), kind: kind, fingerprint: key.fingerprint, publicKey: key.openSSH, comment: key.comment,
+            userID: nil, label: nil, createdAt: now, lastUsed: nil, principals: principals ?? [])
+        // Another request may have registered the key since the read: the constraint says so.
+        try await store.unique(.keyIsAccountKey) { try await store.keys.insert(stored, on: tx) }
+        return stored.id
+    }
+
+    /// A write-enabled key is refused where the workspace's policy allows none.
+    func checkPolicy(_ permission: KeyPermission, workspace slug: String) async throws {
+        guard permission.access >= .write, let workspace = try await store.directory.workspace(slug: slug, on: store.db),
+            !workspace.allowWriteDeployKeys
+        else { return }
+        throw GatehouseError.writeKeysNotAllowed(workspace: slug)
     }
 
     /// "A key is an account's key or a deployment key, never both"; "an authority has one set of principals".
@@ -96,19 +109,48 @@ public struct KeyService: Sendable {
         actor: Actor, repository fullName: String, id: Int, label: String, keyText: String? = nil,
         sourceIP: String? = nil
     ) async throws -> DeployKey {
+        try await editDeployKey(actor: actor, repository: fullName, id: id, label: label, keyText: keyText, sourceIP: sourceIP)
+    }
+
+    /// Changes the label and/or the permission (read, or write with ref rules); never the key. `keyText`, when
+    /// given, must be the key already stored. Each change is audited.
+    public func editDeployKey(
+        actor: Actor, repository fullName: String, id: Int, label newLabel: String? = nil, permission: KeyPermission? = nil,
+        keyText: String? = nil, sourceIP: String? = nil
+    ) async throws -> DeployKey {
         var deployKey = try await deployKey(actor: actor, repository: fullName, id: id)
         if let keyText, try Self.parse(keyText).fingerprint != deployKey.key.fingerprint { throw GatehouseError.keyCannotChange }
-        let label = try Names.validateLabel(label)
-        let entry = AuditEntry(
-            at: clock(), actor: actor.auditName, action: .deployKeyRenamed, object: deployKey.repository.fullName,
-            detail: "deploy key \(id): \"\(deployKey.label)\" → \"\(label)\"", sourceIP: sourceIP,
-            workspaceID: deployKey.repository.workspaceID)
-        let store = store
-        try await store.transaction { tx in
-            try await store.keys.setAttachmentLabel(label, id: id, on: tx)
-            try await store.audit.append(entry, on: tx)
+        let label = try newLabel.map { label throws(GatehouseError) in try Names.validateLabel(label) }
+        if let permission { try await checkPolicy(permission, workspace: deployKey.repository.workspaceSlug) }
+        let now = clock()
+        var entries: [AuditEntry] = []
+        if let label, label != deployKey.label {
+            entries.append(
+                AuditEntry(
+                    at: now, actor: actor.auditName, action: .deployKeyRenamed, object: deployKey.repository.fullName,
+                    detail: "deploy key \(id): \"\(deployKey.label)\" → \"\(label)\"", sourceIP: sourceIP,
+                    workspaceID: deployKey.repository.workspaceID))
         }
-        deployKey.label = label
+        let before = try KeyPermission(access: deployKey.access, rules: deployKey.refRules)
+        if let permission, permission != before {
+            entries.append(
+                AuditEntry(
+                    at: now, actor: actor.auditName, action: .deployKeyPermissionChanged, object: deployKey.repository.fullName,
+                    detail: "deploy key \(id) \"\(deployKey.label)\": \(before.summary) → \(permission.summary)", sourceIP: sourceIP,
+                    workspaceID: deployKey.repository.workspaceID))
+        }
+        let store = store
+        let audit = entries
+        try await store.transaction { tx in
+            if let label { try await store.keys.setAttachmentLabel(label, id: id, on: tx) }
+            if let permission { try await store.keys.setAttachmentAccess(permission.access, refRules: permission.refRules, id: id, on: tx) }
+            for entry in audit { try await store.audit.append(entry, on: tx) }
+        }
+        if let label { deployKey.label = label }
+        if let permission {
+            deployKey.access = permission.access
+            deployKey.refRules = permission.refRules
+        }
         return deployKey
     }
 

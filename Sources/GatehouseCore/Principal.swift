@@ -31,26 +31,72 @@ public struct DeployKeyPrincipal: Sendable, Equatable {
         self.grants = grants
     }
 
-    /// The grants that cover one repository.
+    /// The grants that cover one repository: its own attachments and its workspace's that select it.
     public func grants(for repository: Repository) -> [DeployKeyGrant] {
-        grants.filter { $0.repositoryID == repository.id }
+        grants.filter { $0.scope.covers(repository) }
     }
 }
 
-/// One attachment of a deployment key: which repository, under which label, with which access.
-public struct DeployKeyGrant: Sendable, Equatable {
-    public var attachmentID: Int
-    public var label: String
-    public var repositoryID: UUID
-    public var repositoryFullName: String
-    public var access: AccessLevel
+/// Where a deployment key is attached: to one repository, or to a workspace with a selector of its repositories.
+public enum GrantScope: Sendable, Equatable {
+    case repository(id: UUID, fullName: String)
+    case workspace(id: UUID, slug: String, selector: RepositorySelector)
 
-    public init(attachmentID: Int, label: String, repositoryID: UUID, repositoryFullName: String, access: AccessLevel) {
-        self.attachmentID = attachmentID
+    public func covers(_ repository: Repository) -> Bool {
+        switch self {
+        case .repository(let id, _): id == repository.id
+        case .workspace(let id, _, let selector): id == repository.workspaceID && selector.covers(repository.slug)
+        }
+    }
+
+    /// `acme/app`, or `acme/* (web-*,api)` for a workspace attachment: where a right comes from, for `ssh -T`.
+    public var name: String {
+        switch self {
+        case .repository(_, let fullName): fullName
+        case .workspace(_, let slug, let selector): "workspace \(slug) (\(selector == .all ? "all repositories" : selector.description))"
+        }
+    }
+}
+
+/// An attachment's id: repository attachments and workspace attachments are numbered apart.
+public enum AttachmentID: Sendable, Hashable {
+    case repository(Int)
+    case workspace(Int)
+}
+
+/// One attachment of a deployment key: where, under which label, with which access and, for write access, which
+/// ref rules.
+public struct DeployKeyGrant: Sendable, Equatable {
+    public var attachment: AttachmentID
+    public var label: String
+    public var scope: GrantScope
+    public var access: AccessLevel
+    public var refRules: [RefRule]
+    /// False when the workspace's policy (`allow_write_deploy_keys`) is off: a write grant then only reads.
+    public var writeAllowedByWorkspace: Bool
+
+    public init(
+        attachment: AttachmentID, label: String, scope: GrantScope, access: AccessLevel, refRules: [RefRule] = [],
+        writeAllowedByWorkspace: Bool = true
+    ) {
+        self.attachment = attachment
         self.label = label
-        self.repositoryID = repositoryID
-        self.repositoryFullName = repositoryFullName
+        self.scope = scope
         self.access = access
+        self.refRules = refRules
+        self.writeAllowedByWorkspace = writeAllowedByWorkspace
+    }
+
+    /// A read-only attachment to one repository.
+    public init(attachmentID: Int, label: String, repositoryID: UUID, repositoryFullName: String, access: AccessLevel) {
+        self.init(
+            attachment: .repository(attachmentID), label: label, scope: .repository(id: repositoryID, fullName: repositoryFullName),
+            access: access)
+    }
+
+    /// What the grant allows once the workspace's policy is applied.
+    public var effectiveAccess: AccessLevel {
+        access >= .write && !writeAllowedByWorkspace ? .read : access
     }
 }
 

@@ -15,9 +15,11 @@ enum GitEnvironment {
         return values
     }
 
-    static func base(gitProtocol: String? = nil) -> Subprocess.Environment {
+    static func base(gitProtocol: String? = nil, adding extra: [String: String] = [:]) -> Subprocess.Environment {
         var values: [Subprocess.Environment.Key: String] = [:]
-        for (name, value) in variables(gitProtocol: gitProtocol) { values[Subprocess.Environment.Key(stringLiteral: name)] = value }
+        for (name, value) in variables(gitProtocol: gitProtocol).merging(extra, uniquingKeysWith: { $1 }) {
+            values[Subprocess.Environment.Key(stringLiteral: name)] = value
+        }
         return .custom(values)
     }
 

@@ -18,15 +18,17 @@ public struct GitProcess: Sendable {
     public func run<Input: AsyncSequence & Sendable>(
         _ command: AuthorizedGitCommand,
         gitProtocol: String?,
+        sourceIP: String? = nil,
         input: Input,
         output: @escaping @Sendable ([UInt8]) async throws -> Void,
         errorOutput: @escaping @Sendable ([UInt8]) async throws -> Void
     ) async throws -> Int32 where Input.Element == [UInt8] {
         let directory = try repositories.resolvedDirectory(of: command.repository)
+        let hooks = try repositories.hooks.required(for: command, sourceIP: sourceIP)
         let result = try await Subprocess.run(
             .name("git"),
-            arguments: [command.service.rawValue, directory],
-            environment: GitEnvironment.base(gitProtocol: gitProtocol),
+            arguments: Arguments(hooks.arguments + [command.service.rawValue, directory]),
+            environment: GitEnvironment.base(gitProtocol: gitProtocol, adding: hooks.variables),
             input: .inputWriter, output: .sequence, error: .sequence
         ) { execution in
             try await withThrowingTaskGroup(of: Pump.self) { group in

@@ -6,9 +6,12 @@ import Subprocess
 /// become path components, and a resolved path must stay under the root (no symlinks out).
 public struct GitRepositories: RepositoryStorage {
     public let root: URL
+    /// The hooks that check deployment keys' pushes; without them such pushes are refused.
+    public let hooks: GitHooks?
 
-    public init(root: URL) {
+    public init(root: URL, hooks: GitHooks? = nil) {
         self.root = root.standardizedFileURL
+        self.hooks = hooks
     }
 
     /// The directory of a repository, without checking that it exists.

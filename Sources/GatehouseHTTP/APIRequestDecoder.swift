@@ -57,3 +57,13 @@ extension Request {
         }
     }
 }
+
+/// `body`'s value, except that its refusal is reported only after `access` passed (as for unreadable bodies).
+func validated<T>(_ body: () throws -> T, checkingFirst access: () async throws -> Void) async throws -> T {
+    do {
+        return try body()
+    } catch {
+        try await access()
+        throw error
+    }
+}

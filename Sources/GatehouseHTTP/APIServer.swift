@@ -92,6 +92,7 @@ public struct APIServer: Sendable {
         addAccountRoutes(to: routes)
         addRepositoryRoutes(to: routes)
         addDeployKeyRoutes(to: routes)
+        addWorkspaceDeployKeyRoutes(to: routes)
         addSSHKeyRoutes(to: routes)
         routes.get("/2.0/openapi.json", cached: false) { _, _ in
             Response(

@@ -16,12 +16,12 @@ extension APIServer {
         }
         router.post(collection) { request, context in
             let actor = try context.signedIn()
-            let input = try await request.decode(as: DeployKeyInput.self, context: context) {
-                _ = try await directory.repository(actor: actor, context.repositoryName, operation: .administer)
-            }
+            let administers = { _ = try await directory.repository(actor: actor, context.repositoryName, operation: .administer) }
+            let input = try await request.decode(as: DeployKeyInput.self, context: context, checkingFirst: administers)
+            let permission = try await validated({ try keyPermission(input.permission, input.ref_rules) }, checkingFirst: administers)
             let added = try await keys.addDeployKey(
                 actor: actor, repositories: [context.repositoryName], label: input.label,
-                keyText: input.key, certificatePrincipals: input.certificate_principals,
+                keyText: input.key, certificatePrincipals: input.certificate_principals, permission: permission,
                 sourceIP: context.sourceIP)
             var body = DeployKeyJSON(added[0], base: request.baseURL)
             body.notice = added[0].key.frontEndNote
@@ -34,11 +34,13 @@ extension APIServer {
         router.put(collection + "/{key_id}") { request, context in
             let actor = try context.signedIn()
             let id = try context.deployKeyID()
-            let input = try await request.decode(as: LabelInput.self, context: context) {
-                _ = try await keys.deployKey(actor: actor, repository: context.repositoryName, id: id)
-            }
-            let renamed = try await keys.renameDeployKey(
-                actor: actor, repository: context.repositoryName, id: id, label: input.label,
+            let exists = { _ = try await keys.deployKey(actor: actor, repository: context.repositoryName, id: id) }
+            let input = try await request.decode(as: DeployKeyChangeInput.self, context: context, checkingFirst: exists)
+            let permission = try await validated(
+                { input.permission == nil && input.ref_rules == nil ? nil : try keyPermission(input.permission, input.ref_rules) },
+                checkingFirst: exists)
+            let renamed = try await keys.editDeployKey(
+                actor: actor, repository: context.repositoryName, id: id, label: input.label, permission: permission,
                 keyText: input.key, sourceIP: context.sourceIP)
             return JSON.response(DeployKeyJSON(renamed, base: request.baseURL))
         }

@@ -86,6 +86,9 @@ struct DeployKeyJSON: Encodable {
     var notice: String?
     /// Certificate authorities only (our addition): the principals their certificates must name.
     var certificate_principals: [String]?
+    /// Our additions: `read`, or `write` limited to `ref_rules`.
+    var permission: String
+    var ref_rules: [RefRuleJSON]
 
     init(_ deployKey: DeployKey, base: String) {
         id = deployKey.id
@@ -99,6 +102,8 @@ struct DeployKeyJSON: Encodable {
         owner = deployKey.addedBy.map { AdderJSON(username: $0) }
         links = SelfLinks(self: Link(href: "\(base)/2.0/repositories/\(deployKey.repository.fullName)/deploy-keys/\(deployKey.id)"))
         certificate_principals = deployKey.key.certificatePrincipals
+        permission = deployKey.access.name
+        ref_rules = deployKey.refRules.map(RefRuleJSON.init)
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -116,10 +121,12 @@ struct DeployKeyJSON: Encodable {
         try container.encode(links, forKey: .links)
         try container.encodeIfPresent(notice, forKey: .notice)
         try container.encodeIfPresent(certificate_principals, forKey: .certificate_principals)
+        try container.encode(permission, forKey: .permission)
+        try container.encode(ref_rules, forKey: .ref_rules)
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, type, key, label, comment, fingerprint, added_on, last_used, repository, owner, links, notice, certificate_principals
+        case permission, ref_rules, id, type, key, label, comment, fingerprint, added_on, last_used, repository, owner, links, notice, certificate_principals
     }
 }
 
@@ -225,11 +232,152 @@ struct DeployKeyInput: Decodable {
     var label: String
     /// Our addition: add the key as a certificate authority trusted for these principals.
     var certificate_principals: [String]?
+    /// Our additions: absent means read-only, so Bitbucket's scripts are unaffected.
+    var permission: String?
+    var ref_rules: [RefRuleJSON]?
 }
 
 struct LabelInput: Decodable {
     var label: String
     var key: String?
+}
+
+/// A change to a deployment key: its label and/or permission and rules (never the key itself).
+struct DeployKeyChangeInput: Decodable {
+    var label: String?
+    var key: String?
+    var permission: String?
+    var ref_rules: [RefRuleJSON]?
+}
+
+/// A workspace deployment key to add (POST) or change (PUT: every field optional but `key`, which must match).
+struct WorkspaceDeployKeyInput: Decodable {
+    var key: String?
+    var label: String?
+    /// `"all"` or a list of slugs and globs.
+    var repositories: RepositoriesJSON?
+    var permission: String?
+    var ref_rules: [RefRuleJSON]?
+}
+
+/// `{"pattern": "refs/tags/v*", "allow": ["create"]}`; `allow` defaults to create and update.
+struct RefRuleJSON: Codable {
+    var pattern: String
+    var allow: [String]?
+
+    init(_ rule: RefRule) {
+        pattern = rule.pattern
+        allow = rule.sortedOperations.map(\.rawValue)
+    }
+
+    func rule() throws -> RefRule {
+        guard let allow else { return try RefRule(pattern: pattern) }
+        return try RefRule(parsing: "\(pattern):\(allow.joined(separator: ","))")
+    }
+}
+
+/// A workspace key's selector: `"all"` or `["web-*", "api"]`.
+enum RepositoriesJSON: Codable {
+    case all
+    case names([String])
+
+    init(_ selector: RepositorySelector) {
+        switch selector {
+        case .all: self = .all
+        case .matching(let names): self = .names(names)
+        }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let names = try? container.decode([String].self) {
+            self = .names(names)
+            return
+        }
+        guard try container.decode(String.self) == "all" else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "repositories is \"all\" or a list of slugs")
+        }
+        self = .all
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .all: try container.encode("all")
+        case .names(let names): try container.encode(names)
+        }
+    }
+
+    func selector() throws -> RepositorySelector {
+        switch self {
+        case .all: .all
+        case .names(let names): try RepositorySelector(names: names)
+        }
+    }
+}
+
+/// The permission fields of a request: absent means read-only.
+func keyPermission(_ permission: String?, _ rules: [RefRuleJSON]?) throws -> KeyPermission {
+    guard let level = AccessLevel(name: permission ?? "read"), level == .read || level == .write else {
+        throw GatehouseError.invalidArgument("`permission` is \"read\" or \"write\" (with `ref_rules`).")
+    }
+    return try KeyPermission(access: level, rules: try (rules ?? []).map { try $0.rule() })
+}
+
+/// A workspace deployment key (our addition to Bitbucket's shapes).
+struct WorkspaceDeployKeyJSON: Encodable {
+    var id: Int
+    var type = "workspace_deploy_key"
+    var key: String
+    var label: String
+    var comment: String?
+    var fingerprint: String
+    var added_on: Date
+    var last_used: Date?
+    var workspace: WorkspaceRefJSON
+    var repositories: RepositoriesJSON
+    var permission: String
+    var ref_rules: [RefRuleJSON]
+    var owner: AdderJSON?
+    var links: SelfLinks
+
+    init(_ attached: WorkspaceDeployKey, base: String) {
+        id = attached.id
+        key = attached.key.publicKey
+        label = attached.label
+        comment = attached.key.comment
+        fingerprint = attached.key.fingerprint
+        added_on = attached.addedAt
+        last_used = attached.lastUsed
+        workspace = WorkspaceRefJSON(slug: attached.workspace.slug, uuid: braced(attached.workspace.id))
+        repositories = RepositoriesJSON(attached.selector)
+        permission = attached.access.name
+        ref_rules = attached.refRules.map(RefRuleJSON.init)
+        owner = attached.addedBy.map { AdderJSON(username: $0) }
+        links = SelfLinks(self: Link(href: "\(base)/2.0/workspaces/\(attached.workspace.slug)/deploy-keys/\(attached.id)"))
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(type, forKey: .type)
+        try container.encode(key, forKey: .key)
+        try container.encode(label, forKey: .label)
+        try container.encode(comment, forKey: .comment)
+        try container.encode(fingerprint, forKey: .fingerprint)
+        try container.encode(added_on, forKey: .added_on)
+        try container.encode(last_used, forKey: .last_used)
+        try container.encode(workspace, forKey: .workspace)
+        try container.encode(repositories, forKey: .repositories)
+        try container.encode(permission, forKey: .permission)
+        try container.encode(ref_rules, forKey: .ref_rules)
+        try container.encode(owner, forKey: .owner)
+        try container.encode(links, forKey: .links)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, type, key, label, comment, fingerprint, added_on, last_used, workspace, repositories, permission, ref_rules, owner, links
+    }
 }
 
 struct RepositoryInput: Decodable {

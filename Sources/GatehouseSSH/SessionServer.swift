@@ -69,7 +69,7 @@ struct SessionServer: Sendable {
             let started = ContinuousClock.now
             do {
                 let status = try await git.run(
-                    authorized, gitProtocol: gitProtocol, input: input,
+                    authorized, gitProtocol: gitProtocol, sourceIP: identity.sourceIP, input: input,
                     output: stdout.write, errorOutput: stderr.write)
                 try await stdout.drain()
                 try await stderr.drain()

@@ -11,6 +11,7 @@ struct FluentDirectoryStore: DirectoryStore {
         model.name = workspace.name
         model.ownerID = workspace.ownerID
         model.seatLimit = workspace.seatLimit
+        model.allowWriteDeployKeys = workspace.allowWriteDeployKeys
         try await unique { try await model.create(on: db.fluent) }
     }
 
@@ -131,6 +132,17 @@ struct FluentDirectoryStore: DirectoryStore {
             let role = grants.workspaceRoles[repository.workspaceID]?.impliedRepositoryAccess ?? .none
             return (repository, max(role, grants.explicit[repository.id] ?? .none))
         }.filter { $0.1 > .none }.sorted { $0.0.fullName < $1.0.fullName }
+    }
+
+    func administrators(of workspace: Workspace, on db: any StoreHandle) async throws -> [User] {
+        let roles = [WorkspaceRole.owner.rawValue, WorkspaceRole.admin.rawValue]
+        let members = try await MemberModel.query(on: db.fluent).filter(\.$workspaceID == workspace.id).filter(\.$role ~~ roles)
+            .join(UserModel.self, on: \MemberModel.$userID == \UserModel.$id).all()
+        return try members.map { try $0.joined(UserModel.self).entity }.sorted { $0.username < $1.username }
+    }
+
+    func setAllowWriteDeployKeys(_ allowed: Bool, in workspace: Workspace, on db: any StoreHandle) async throws {
+        try await WorkspaceModel.query(on: db.fluent).filter(\.$id == workspace.id).set(\.$allowWriteDeployKeys, to: allowed).update()
     }
 
     func administrators(of repository: Repository, on db: any StoreHandle) async throws -> [User] {

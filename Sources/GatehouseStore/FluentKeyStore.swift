@@ -47,6 +47,7 @@ struct FluentKeyStore: KeyStore {
         model.access = attachment.access.rawValue
         model.addedBy = attachment.addedBy
         model.addedAt = attachment.addedAt
+        model.refRules = StoredRefRules.column(attachment.refRules)
         try await unique { try await model.create(on: db.fluent) }
         return model.id!
     }
@@ -64,29 +65,128 @@ struct FluentKeyStore: KeyStore {
         try await AttachmentModel.query(on: db.fluent).filter(\.$id == id).set(\.$label, to: label).update()
     }
 
+    func setAttachmentAccess(_ access: AccessLevel, refRules: [RefRule], id: Int, on db: any StoreHandle) async throws {
+        try await AttachmentModel.query(on: db.fluent).filter(\.$id == id).set(\.$access, to: access.rawValue)
+            .set(\.$refRules, to: StoredRefRules.column(refRules)).update()
+    }
+
     func detach(id: Int, on db: any StoreHandle) async throws {
         try await AttachmentModel.query(on: db.fluent).filter(\.$id == id).delete()
     }
 
     func attachmentCount(keyID: UUID, on db: any StoreHandle) async throws -> Int {
         try await AttachmentModel.query(on: db.fluent).filter(\.$keyID == keyID).count()
+            + WorkspaceAttachmentModel.query(on: db.fluent).filter(\.$keyID == keyID).count()
     }
 
-    func recordUse(keyID: UUID, attachmentID: Int?, at date: Date, ifUnusedSince cutoff: Date, on db: any StoreHandle) async throws -> KeyUseUpdate {
+    func attach(_ attachment: NewWorkspaceAttachment, on db: any StoreHandle) async throws -> Int {
+        let model = WorkspaceAttachmentModel()
+        model.keyID = attachment.keyID
+        model.workspaceID = attachment.workspaceID
+        model.label = attachment.label
+        model.selector = attachment.selector.description
+        model.access = attachment.access.rawValue
+        model.refRules = StoredRefRules.column(attachment.refRules)
+        model.addedBy = attachment.addedBy
+        model.addedAt = attachment.addedAt
+        try await unique { try await model.create(on: db.fluent) }
+        return model.id!
+    }
+
+    func update(_ attachment: WorkspaceDeployKey, on db: any StoreHandle) async throws {
+        try await WorkspaceAttachmentModel.query(on: db.fluent).filter(\.$id == attachment.id).set(\.$label, to: attachment.label)
+            .set(\.$selector, to: attachment.selector.description).set(\.$access, to: attachment.access.rawValue)
+            .set(\.$refRules, to: StoredRefRules.column(attachment.refRules)).update()
+    }
+
+    func detachFromWorkspace(id: Int, on db: any StoreHandle) async throws {
+        try await WorkspaceAttachmentModel.query(on: db.fluent).filter(\.$id == id).delete()
+    }
+
+    /// Workspace deployment keys with their key, workspace and adder, in one query.
+    func workspaceDeployKeys(_ filter: WorkspaceAttachmentFilter, on db: any StoreHandle) async throws -> [WorkspaceDeployKey] {
+        let condition: SQLQueryString =
+            switch filter {
+            case .key(let id): "d.key_id = \(bind: id)"
+            case .workspace(let id): "d.workspace_id = \(bind: id)"
+            case .one(let id, let workspace): "d.id = \(bind: id) AND d.workspace_id = \(bind: workspace)"
+            }
+        let rows = try await db.sql.raw(
+            """
+            SELECT d.id, d.label, d.selector, d.access, d.ref_rules, d.added_at, d.last_used,
+                   \(unsafeRaw: Self.keyColumns),
+                   w.id AS workspace_id, w.slug AS workspace_slug, w.name AS workspace_name, w.owner_id, w.seat_limit,
+                   w.allow_write_deploy_keys, u.username AS adder
+            FROM workspace_deploy_keys d
+            JOIN ssh_keys k ON k.id = d.key_id
+            JOIN workspaces w ON w.id = d.workspace_id
+            LEFT JOIN users u ON u.id = d.added_by
+            WHERE \(condition)
+            ORDER BY d.id
+            """
+        ).all()
+        return try rows.map { row in
+            let workspace = Workspace(
+                id: try row.decode(column: "workspace_id", as: UUID.self), slug: try row.decode(column: "workspace_slug", as: String.self),
+                name: try row.decode(column: "workspace_name", as: String.self), ownerID: try row.decode(column: "owner_id", as: UUID.self),
+                seatLimit: try row.decode(column: "seat_limit", as: Int.self),
+                allowWriteDeployKeys: try row.decode(column: "allow_write_deploy_keys", as: Bool.self))
+            return WorkspaceDeployKey(
+                id: try row.decode(column: "id", as: Int.self), key: try Self.key(row), workspace: workspace,
+                label: try row.decode(column: "label", as: String.self),
+                selector: (try? RepositorySelector(parsing: try row.decode(column: "selector", as: String.self))) ?? .matching([]),
+                access: AccessLevel(rawValue: try row.decode(column: "access", as: Int.self)) ?? .read,
+                refRules: StoredRefRules.rules(try row.decode(column: "ref_rules", as: String?.self)),
+                addedBy: try row.decode(column: "adder", as: String?.self), addedAt: try row.decode(column: "added_at", as: Date.self),
+                lastUsed: try row.decode(column: "last_used", as: Date?.self))
+        }
+    }
+
+    /// The stored key's columns, as `key(_:)` decodes them.
+    static let keyColumns = """
+        k.id AS key_id, k.kind, k.fingerprint, k.public_key, k.comment, k.user_id AS key_user_id, k.label AS key_label,
+        k.created_at AS key_created_at, k.last_used AS key_last_used, k.principals
+        """
+
+    static func key(_ row: any SQLRow) throws -> StoredKey {
+        StoredKey(
+            id: try row.decode(column: "key_id", as: UUID.self),
+            kind: KeyKind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .deploy,
+            fingerprint: try row.decode(column: "fingerprint", as: String.self),
+            publicKey: try row.decode(column: "public_key", as: String.self),
+            comment: try row.decode(column: "comment", as: String?.self),
+            userID: try row.decode(column: "key_user_id", as: UUID?.self),
+            label: try row.decode(column: "key_label", as: String?.self),
+            createdAt: try row.decode(column: "key_created_at", as: Date.self),
+            lastUsed: try row.decode(column: "key_last_used", as: Date?.self),
+            principals: StoredPrincipals.names(try row.decode(column: "principals", as: String?.self)))
+    }
+
+    func recordUse(keyID: UUID, attachment: AttachmentID?, at date: Date, ifUnusedSince cutoff: Date, on db: any StoreHandle) async throws -> KeyUseUpdate {
         let sql = db.sql
         // The previous use tells whether this is the day's first; a read by primary key.
         guard let row = try await sql.raw("SELECT last_used FROM ssh_keys WHERE id = \(bind: keyID)").first() else {
             return KeyUseUpdate(written: false, previous: nil)
         }
         let previous = try row.decode(column: "last_used", as: Date?.self)
-        if let attachmentID {
-            // Each attachment keeps its own last use, whatever the key did on other repositories meanwhile.
+        // Each attachment keeps its own last use, whatever the key did on other repositories meanwhile.
+        switch attachment {
+        case .repository(let id):
             try await sql.raw(
                 """
                 UPDATE deploy_keys SET last_used = \(bind: date)
-                WHERE id = \(bind: attachmentID) AND (last_used IS NULL OR last_used < \(bind: cutoff))
+                WHERE id = \(bind: id) AND (last_used IS NULL OR last_used < \(bind: cutoff))
                 """
             ).run()
+        case .workspace(let id):
+            try await sql.raw(
+                """
+                UPDATE workspace_deploy_keys SET last_used = \(bind: date)
+                WHERE id = \(bind: id) AND (last_used IS NULL OR last_used < \(bind: cutoff))
+                """
+            ).run()
+        case nil:
+            break
         }
         if let previous, previous >= cutoff { return KeyUseUpdate(written: false, previous: previous) }
         // Only the caller whose conditional UPDATE changed the row has recorded the use, so two first uses at
@@ -106,11 +206,10 @@ struct FluentKeyStore: KeyStore {
     func deployKeys(_ filter: AttachmentFilter, on db: any StoreHandle) async throws -> [DeployKey] {
         let rows = try await db.sql.raw(
             """
-            SELECT d.id, d.label, d.access, d.added_at, d.last_used, d.added_by,
-                   k.id AS key_id, k.kind, k.fingerprint, k.public_key, k.comment, k.user_id AS key_user_id, k.label AS key_label,
-                   k.created_at AS key_created_at, k.last_used AS key_last_used, k.principals,
+            SELECT d.id, d.label, d.access, d.ref_rules, d.added_at, d.last_used, d.added_by,
+                   \(unsafeRaw: Self.keyColumns),
                    r.id AS repository_id, r.workspace_id, r.slug AS repository_slug, r.is_private, w.slug AS workspace_slug,
-                   u.username AS adder
+                   w.allow_write_deploy_keys, u.username AS adder
             FROM deploy_keys d
             JOIN ssh_keys k ON k.id = d.key_id
             JOIN repositories r ON r.id = d.repository_id
@@ -121,25 +220,16 @@ struct FluentKeyStore: KeyStore {
             """
         ).all()
         return try rows.map { row in
-            let key = StoredKey(
-                id: try row.decode(column: "key_id", as: UUID.self),
-                kind: KeyKind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .deploy,
-                fingerprint: try row.decode(column: "fingerprint", as: String.self),
-                publicKey: try row.decode(column: "public_key", as: String.self),
-                comment: try row.decode(column: "comment", as: String?.self),
-                userID: try row.decode(column: "key_user_id", as: UUID?.self),
-                label: try row.decode(column: "key_label", as: String?.self),
-                createdAt: try row.decode(column: "key_created_at", as: Date.self),
-                lastUsed: try row.decode(column: "key_last_used", as: Date?.self),
-                principals: StoredPrincipals.names(try row.decode(column: "principals", as: String?.self)))
-            return DeployKey(
-                id: try row.decode(column: "id", as: Int.self), key: key,
+            DeployKey(
+                id: try row.decode(column: "id", as: Int.self), key: try Self.key(row),
                 repository: try Rows.repository(row, id: "repository_id", slug: "repository_slug"),
                 label: try row.decode(column: "label", as: String.self),
                 addedBy: try row.decode(column: "adder", as: String?.self),
                 addedAt: try row.decode(column: "added_at", as: Date.self),
                 lastUsed: try row.decode(column: "last_used", as: Date?.self),
-                access: AccessLevel(rawValue: try row.decode(column: "access", as: Int.self)) ?? .read)
+                access: AccessLevel(rawValue: try row.decode(column: "access", as: Int.self)) ?? .read,
+                refRules: StoredRefRules.rules(try row.decode(column: "ref_rules", as: String?.self)),
+                workspaceAllowsWrite: try row.decode(column: "allow_write_deploy_keys", as: Bool.self))
         }
     }
 }

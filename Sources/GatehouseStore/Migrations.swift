@@ -108,3 +108,36 @@ struct AddCertificateAuthorities: AsyncMigration {
         try await database.schema(KeyModel.schema).deleteField("principals").update()
     }
 }
+
+/// Write-enabled deployment keys (ref rules on an attachment), workspace deployment keys, and the workspace
+/// policy that can turn write-enabled keys off.
+struct AddWriteAndWorkspaceKeys: AsyncMigration {
+    var name: String { "gatehouse.v6.write-and-workspace-keys" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(AttachmentModel.schema).field("ref_rules", .string).update()
+        try await database.schema(WorkspaceModel.schema).field("allow_write_deploy_keys", .bool, .required, .sql(.default(true))).update()
+        try await database.schema(WorkspaceAttachmentModel.schema)
+            .field(.id, .int, .identifier(auto: true))
+            .field("key_id", .uuid, .required, .references(KeyModel.schema, .id, onDelete: .cascade))
+            .field("workspace_id", .uuid, .required, .references(WorkspaceModel.schema, .id, onDelete: .cascade))
+            .field("label", .string, .required)
+            .field("selector", .string, .required)
+            .field("access", .int, .required)
+            .field("ref_rules", .string)
+            .field("added_by", .uuid, .references(UserModel.schema, .id, onDelete: .setNull))
+            .field("added_at", .datetime, .required)
+            .field("last_used", .datetime)
+            .unique(on: "key_id", "workspace_id")
+            .create()
+        if let sql = database as? any SQLDatabase {
+            try await sql.create(index: "workspace_deploy_keys_by_workspace").on(WorkspaceAttachmentModel.schema).column("workspace_id").run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(WorkspaceAttachmentModel.schema).delete()
+        try await database.schema(WorkspaceModel.schema).deleteField("allow_write_deploy_keys").update()
+        try await database.schema(AttachmentModel.schema).deleteField("ref_rules").update()
+    }
+}

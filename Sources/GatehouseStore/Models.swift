@@ -23,10 +23,13 @@ final class WorkspaceModel: Model, @unchecked Sendable {
     @Field(key: "name") var name: String
     @Field(key: "owner_id") var ownerID: UUID
     @Field(key: "seat_limit") var seatLimit: Int
+    @Field(key: "allow_write_deploy_keys") var allowWriteDeployKeys: Bool
 
     init() {}
 
-    var entity: Workspace { Workspace(id: id!, slug: slug, name: name, ownerID: ownerID, seatLimit: seatLimit) }
+    var entity: Workspace {
+        Workspace(id: id!, slug: slug, name: name, ownerID: ownerID, seatLimit: seatLimit, allowWriteDeployKeys: allowWriteDeployKeys)
+    }
 }
 
 final class MemberModel: Model, @unchecked Sendable {
@@ -95,6 +98,24 @@ final class AttachmentModel: Model, @unchecked Sendable {
     @Field(key: "repository_id") var repositoryID: UUID
     @Field(key: "label") var label: String
     @Field(key: "access") var access: Int
+    @OptionalField(key: "added_by") var addedBy: UUID?
+    @Field(key: "added_at") var addedAt: Date
+    @OptionalField(key: "last_used") var lastUsed: Date?
+    @OptionalField(key: "ref_rules") var refRules: String?
+
+    init() {}
+}
+
+/// A deployment key attached to a workspace, covering the repositories its selector names.
+final class WorkspaceAttachmentModel: Model, @unchecked Sendable {
+    static let schema = "workspace_deploy_keys"
+    @ID(custom: .id, generatedBy: .database) var id: Int?
+    @Field(key: "key_id") var keyID: UUID
+    @Field(key: "workspace_id") var workspaceID: UUID
+    @Field(key: "label") var label: String
+    @Field(key: "selector") var selector: String
+    @Field(key: "access") var access: Int
+    @OptionalField(key: "ref_rules") var refRules: String?
     @OptionalField(key: "added_by") var addedBy: UUID?
     @Field(key: "added_at") var addedAt: Date
     @OptionalField(key: "last_used") var lastUsed: Date?

@@ -37,6 +37,9 @@ public protocol DirectoryStore: Sendable {
     func grantedRepositories(of userID: UUID, on db: any StoreHandle) async throws -> [(Repository, AccessLevel)]
     /// Everyone who administers the repository: workspace owners and admins, and explicit repository admins.
     func administrators(of repository: Repository, on db: any StoreHandle) async throws -> [User]
+    /// Workspace owners and admins.
+    func administrators(of workspace: Workspace, on db: any StoreHandle) async throws -> [User]
+    func setAllowWriteDeployKeys(_ allowed: Bool, in workspace: Workspace, on db: any StoreHandle) async throws
 }
 
 /// Stored SSH keys (one row per distinct key) and deployment key attachments.
@@ -56,12 +59,20 @@ public protocol KeyStore: Sendable {
     func deployKeys(_ filter: AttachmentFilter, on db: any StoreHandle) async throws -> [DeployKey]
     func deployKeyCount(in workspace: Workspace, on db: any StoreHandle) async throws -> Int
     func setAttachmentLabel(_ label: String, id: Int, on db: any StoreHandle) async throws
+    func setAttachmentAccess(_ access: AccessLevel, refRules: [RefRule], id: Int, on db: any StoreHandle) async throws
     func detach(id: Int, on db: any StoreHandle) async throws
+    /// Repository and workspace attachments of the key together.
     func attachmentCount(keyID: UUID, on db: any StoreHandle) async throws -> Int
+
+    /// Attaches a key to a workspace; `UniqueViolation` when it is already there.
+    func attach(_ attachment: NewWorkspaceAttachment, on db: any StoreHandle) async throws -> Int
+    func workspaceDeployKeys(_ filter: WorkspaceAttachmentFilter, on db: any StoreHandle) async throws -> [WorkspaceDeployKey]
+    func update(_ attachment: WorkspaceDeployKey, on db: any StoreHandle) async throws
+    func detachFromWorkspace(id: Int, on db: any StoreHandle) async throws
 
     /// Sets last-used times unless they were set less than `throttle` ago (checked in the database).
     /// Returns whether the key's time was written, and what it was before.
-    func recordUse(keyID: UUID, attachmentID: Int?, at: Date, ifUnusedSince cutoff: Date, on db: any StoreHandle) async throws -> KeyUseUpdate
+    func recordUse(keyID: UUID, attachment: AttachmentID?, at: Date, ifUnusedSince cutoff: Date, on db: any StoreHandle) async throws -> KeyUseUpdate
 }
 
 /// A new deployment key attachment.
@@ -70,17 +81,52 @@ public struct NewAttachment: Sendable {
     public var repositoryID: UUID
     public var label: String
     public var access: AccessLevel
+    public var refRules: [RefRule]
     public var addedBy: UUID?
     public var addedAt: Date
 
-    public init(keyID: UUID, repositoryID: UUID, label: String, access: AccessLevel, addedBy: UUID?, addedAt: Date) {
+    public init(keyID: UUID, repositoryID: UUID, label: String, access: AccessLevel, refRules: [RefRule] = [], addedBy: UUID?, addedAt: Date) {
         self.keyID = keyID
         self.repositoryID = repositoryID
         self.label = label
         self.access = access
+        self.refRules = refRules
         self.addedBy = addedBy
         self.addedAt = addedAt
     }
+}
+
+/// A new workspace deployment key attachment.
+public struct NewWorkspaceAttachment: Sendable {
+    public var keyID: UUID
+    public var workspaceID: UUID
+    public var label: String
+    public var selector: RepositorySelector
+    public var access: AccessLevel
+    public var refRules: [RefRule]
+    public var addedBy: UUID?
+    public var addedAt: Date
+
+    public init(
+        keyID: UUID, workspaceID: UUID, label: String, selector: RepositorySelector, access: AccessLevel, refRules: [RefRule],
+        addedBy: UUID?, addedAt: Date
+    ) {
+        self.keyID = keyID
+        self.workspaceID = workspaceID
+        self.label = label
+        self.selector = selector
+        self.access = access
+        self.refRules = refRules
+        self.addedBy = addedBy
+        self.addedAt = addedAt
+    }
+}
+
+/// Which workspace deployment key attachments to load.
+public enum WorkspaceAttachmentFilter: Sendable {
+    case key(UUID)
+    case workspace(UUID)
+    case one(Int, workspace: UUID)
 }
 
 /// Which deployment key attachments to load.

@@ -36,7 +36,7 @@ final class TestGatehouse: @unchecked Sendable {
         let root = try makeTemporaryDirectory("gatehouse-e2e")
         var logger = Logger(label: "gatehouse-test")
         logger.logLevel = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_TRACE"] != nil ? .trace : .warning
-        let data = try await DataDirectory.open(root.appendingPathComponent("data").path, logger: logger)
+        let data = try await DataDirectory.open(root.appendingPathComponent("data").path, logger: logger, hookExecutable: try gatehouseBinary())
         let server = try data.sshServer(.init(host: "127.0.0.1", port: 0, user: "git"))
         let builtInPort = try await server.bind()
         var sshd: TestSSHD?

@@ -1,0 +1,65 @@
+import GatehouseCore
+import Hummingbird
+
+extension APIServer {
+    /// `/2.0/workspaces/{workspace}/deploy-keys[/{key_id}]` (our addition, in Bitbucket's shapes): one key for the
+    /// workspace's repositories that its `repositories` selector names, those created later included.
+    func addWorkspaceDeployKeyRoutes(to router: APIRouter) {
+        let keys = services.keys
+        let directory = services.directory
+        let collection = "/2.0/workspaces/{workspace}/deploy-keys"
+
+        router.get(collection) { request, context in
+            let list = try await keys.listWorkspaceDeployKeys(actor: try context.signedIn(), workspace: context.workspaceName)
+            let page = try PageRequest(request)
+            return JSON.response(page.slice(list.map { WorkspaceDeployKeyJSON($0, base: request.baseURL) }, url: request.urlWithoutQuery))
+        }
+        router.post(collection) { request, context in
+            let actor = try context.signedIn()
+            let administers = { _ = try await directory.administeredWorkspace(actor: actor, context.workspaceName) }
+            let input = try await request.decode(as: WorkspaceDeployKeyInput.self, context: context, checkingFirst: administers)
+            let (key, label, selector, permission) = try await validated(
+                {
+                    guard let key = input.key else { throw APIError(.badRequest, "The field `key` is required.", detail: "See /2.0/openapi.json.") }
+                    guard let label = input.label else {
+                        throw APIError(.badRequest, "The field `label` is required.", detail: "See /2.0/openapi.json.")
+                    }
+                    return (key, label, try (input.repositories ?? .all).selector(), try keyPermission(input.permission, input.ref_rules))
+                }, checkingFirst: administers)
+            let added = try await keys.addWorkspaceDeployKey(
+                actor: actor, workspace: context.workspaceName, label: label, keyText: key, selector: selector, permission: permission,
+                sourceIP: context.sourceIP)
+            return JSON.response(WorkspaceDeployKeyJSON(added, base: request.baseURL))
+        }
+        router.get(collection + "/{key_id}") { request, context in
+            let attached = try await keys.workspaceDeployKey(actor: try context.signedIn(), workspace: context.workspaceName, id: try context.deployKeyID())
+            return JSON.response(WorkspaceDeployKeyJSON(attached, base: request.baseURL))
+        }
+        router.put(collection + "/{key_id}") { request, context in
+            let actor = try context.signedIn()
+            let id = try context.deployKeyID()
+            let exists = { _ = try await keys.workspaceDeployKey(actor: actor, workspace: context.workspaceName, id: id) }
+            let input = try await request.decode(as: WorkspaceDeployKeyInput.self, context: context, checkingFirst: exists)
+            let (selector, permission) = try await validated(
+                {
+                    (
+                        try input.repositories?.selector(),
+                        input.permission == nil && input.ref_rules == nil ? nil : try keyPermission(input.permission, input.ref_rules)
+                    )
+                }, checkingFirst: exists)
+            let changed = try await keys.editWorkspaceDeployKey(
+                actor: actor, workspace: context.workspaceName, id: id, label: input.label, selector: selector, permission: permission,
+                keyText: input.key, sourceIP: context.sourceIP)
+            return JSON.response(WorkspaceDeployKeyJSON(changed, base: request.baseURL))
+        }
+        router.delete(collection + "/{key_id}") { _, context in
+            try await keys.removeWorkspaceDeployKey(
+                actor: try context.signedIn(), workspace: context.workspaceName, id: try context.deployKeyID(), sourceIP: context.sourceIP)
+            return Response(status: .noContent)
+        }
+    }
+}
+
+extension APIContext {
+    var workspaceName: String { parameters.get("workspace") ?? "" }
+}

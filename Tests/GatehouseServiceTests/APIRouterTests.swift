@@ -121,6 +121,63 @@ struct APIRouterTests {
         }
     }
 
+    @Test("write-enabled keys: permission and ref_rules on POST, PUT and every representation; write without rules is refused")
+    func writeKeysThroughTheAPI() async throws {
+        try await withAPI { api in
+            let path = "/2.0/repositories/acme/app/deploy-keys"
+            let headers = api.headers(.owner, json: true)
+            let noRules = #"{"label": "ci", "key": "\#(TestKey.random().line)", "permission": "write"}"#
+            let refused = try await api.client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: noRules))
+            #expect(refused.status == .badRequest && String(buffer: refused.body).contains("at least one ref rule"), "\(String(buffer: refused.body))")
+            let shortPattern = #"{"label": "ci", "key": "\#(TestKey.random().line)", "permission": "write", "ref_rules": [{"pattern": "v*"}]}"#
+            let short = try await api.client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: shortPattern))
+            #expect(short.status == .badRequest && String(buffer: short.body).contains("refs/tags/v*"), "\(String(buffer: short.body))")
+
+            let body =
+                #"{"label": "jenkins", "key": "\#(TestKey.random().line)", "permission": "write", "ref_rules": [{"pattern": "refs/tags/v*", "allow": ["create"]}]}"#
+            let added = try await api.client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body))
+            let json = try JSONSerialization.jsonObject(with: Data(buffer: added.body)) as? [String: Any]
+            #expect(added.status == .ok && json?["permission"] as? String == "write", "\(String(buffer: added.body))")
+            #expect((json?["ref_rules"] as? [[String: Any]])?.first?["allow"] as? [String] == ["create"])
+            let id = try #require(json?["id"] as? Int)
+
+            let readOnly = try await api.client.execute(
+                uri: "\(path)/\(id)", method: .put, headers: headers, body: ByteBuffer(string: #"{"permission": "read"}"#))
+            let changed = try JSONSerialization.jsonObject(with: Data(buffer: readOnly.body)) as? [String: Any]
+            #expect(readOnly.status == .ok && changed?["permission"] as? String == "read" && (changed?["ref_rules"] as? [Any])?.isEmpty == true)
+            #expect(changed?["label"] as? String == "jenkins", "a permission change keeps the label")
+        }
+    }
+
+    @Test("workspace deployment keys through the API: workspace administrators only, selector and permission editable")
+    func workspaceKeysThroughTheAPI() async throws {
+        try await withAPI { api in
+            let path = "/2.0/workspaces/acme/deploy-keys"
+            let body = #"{"label": "fleet", "key": "\#(TestKey.random().line)", "repositories": ["web-*"]}"#
+            let byRepositoryAdmin = try await api.client.execute(
+                uri: path, method: .post, headers: api.headers(.repositoryAdmin, json: true), body: ByteBuffer(string: body))
+            #expect(byRepositoryAdmin.status == .forbidden, "\(String(buffer: byRepositoryAdmin.body))")
+            let byOutsider = try await api.client.execute(uri: path, method: .get, headers: api.headers(.outsider))
+            #expect(byOutsider.status == .forbidden)
+
+            let added = try await api.client.execute(
+                uri: path, method: .post, headers: api.headers(.workspaceAdmin, json: true), body: ByteBuffer(string: body))
+            let json = try JSONSerialization.jsonObject(with: Data(buffer: added.body)) as? [String: Any]
+            #expect(added.status == .ok && json?["repositories"] as? [String] == ["web-*"] && json?["permission"] as? String == "read")
+            let id = try #require(json?["id"] as? Int)
+            let all = try await api.client.execute(
+                uri: "\(path)/\(id)", method: .put, headers: api.headers(.owner, json: true), body: ByteBuffer(string: #"{"repositories": "all"}"#))
+            #expect(all.status == .ok && String(buffer: all.body).contains(#""repositories":"all""#), "\(String(buffer: all.body))")
+            let listed = try await api.client.execute(uri: path, method: .get, headers: api.headers(.owner))
+            let page = try JSONSerialization.jsonObject(with: Data(buffer: listed.body)) as? [String: Any]
+            #expect(page?["size"] as? Int == 1)
+            let removed = try await api.client.execute(uri: "\(path)/\(id)", method: .delete, headers: api.headers(.owner))
+            #expect(removed.status == .noContent)
+            let gone = try await api.client.execute(uri: "\(path)/\(id)", method: .get, headers: api.headers(.owner))
+            #expect(gone.status == .notFound)
+        }
+    }
+
     @Test("the pages answer a refusal with the same not-found page, and an unknown page too")
     func pagesHideWhatExists() async throws {
         try await withAPI { api in

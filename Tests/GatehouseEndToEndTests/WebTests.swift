@@ -233,6 +233,52 @@ struct WebTests {
         }
     }
 
+    @Test("the Add key dialog makes a key write-enabled for ref rules; workspace keys are managed on their page and shown on the repository's")
+    func writeAndWorkspaceKeys() async throws {
+        try await TestGatehouse.with { gatehouse in
+            let browser = try await Self.browserWithAda(gatehouse)
+            try await gatehouse.workspace("acme", owner: "ada")
+            try await gatehouse.repository("acme/app")
+            var page = try await Self.signIn(browser, next: "/acme/app/admin/deploy-keys")
+            let jenkins = try await gatehouse.key()
+            let noRules = try await browser.post(
+                "/acme/app/admin/deploy-keys",
+                ["label": "jenkins", "key": jenkins.publicKey, "permission": "write", "rules": "", "csrf": try #require(browser.csrf(from: page))])
+            #expect(noRules.status == 400 && noRules.body.contains("at least one ref rule"), "\(noRules.body)")
+            let added = try await browser.post(
+                "/acme/app/admin/deploy-keys",
+                [
+                    "label": "jenkins", "key": jenkins.publicKey, "permission": "write", "rules": "refs/tags/v*:create",
+                    "csrf": try #require(browser.csrf(from: page)),
+                ])
+            #expect(added.status == 303, "\(added)")
+            page = try await browser.get("/acme/app/admin/deploy-keys")
+            #expect(page.body.contains("write (create refs/tags/v*)"), "\(page.body)")
+            let stored = try await gatehouse.data.keys.listDeployKeys(actor: .localOperator, repository: "acme/app")
+            #expect(stored.first?.access == .write && stored.first?.refRules == [try RefRule(parsing: "refs/tags/v*:create")])
+            let id = try #require(stored.first?.id)
+            let readOnly = try await browser.post(
+                "/acme/app/admin/deploy-keys/\(id)/permission", ["permission": "read", "rules": "refs/tags/v*", "csrf": try #require(browser.csrf(from: page))])
+            #expect(readOnly.status == 303)
+            #expect(try await gatehouse.data.keys.listDeployKeys(actor: .localOperator, repository: "acme/app").first?.access == .read)
+
+            page = try await browser.get("/workspaces/acme/settings/deploy-keys")
+            #expect(page.status == 200 && page.body.contains("No workspace deployment keys yet."))
+            let fleet = try await gatehouse.key()
+            let workspaceKey = try await browser.post(
+                "/workspaces/acme/settings/deploy-keys",
+                ["label": "fleet", "key": fleet.publicKey, "repositories": "ap*", "permission": "read", "csrf": try #require(browser.csrf(from: page))])
+            #expect(workspaceKey.status == 303, "\(workspaceKey)")
+            page = try await browser.get("/workspaces/acme/settings/deploy-keys")
+            #expect(page.body.contains(try await fleet.fingerprint()) && page.body.contains("value=\"ap*\""))
+            let repositoryPage = try await browser.get("/acme/app/admin/deploy-keys")
+            #expect(repositoryPage.body.contains("From the workspace") && repositoryPage.body.contains(try await fleet.fingerprint()))
+            let policy = try await browser.post("/workspaces/acme/settings/policy", ["csrf": try #require(browser.csrf(from: page))])
+            #expect(policy.status == 303)
+            #expect(try await gatehouse.data.directory.requireWorkspace("acme").allowWriteDeployKeys == false)
+        }
+    }
+
     @Test("a public repository's page is open to everyone, with clone URL and host keys; its settings are not")
     func publicRepositoryPage() async throws {
         try await TestGatehouse.with { gatehouse in

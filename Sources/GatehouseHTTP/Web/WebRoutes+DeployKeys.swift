@@ -22,9 +22,18 @@ extension WebRoutes {
                         ?? key.key.typeName, "fingerprint": key.key.fingerprint,
                     "comment": key.key.comment ?? "", "addedOn": Self.date(key.addedAt), "addedBy": key.addedBy ?? "operator",
                     "lastUsed": Self.date(key.lastUsed), "csrf": context.csrfToken,
-                ]
+                ].merging(Self.permissionValues(key.access, key.refRules)) { $1 }
             }
-            var values: [String: Any] = ["fullName": name, "keys": rows, "hasKeys": !rows.isEmpty, "onDeployKeys": true]
+            let fromWorkspace: [[String: Any]] = try await keys.workspaceDeployKeys(actor: context.actor, covering: name).map { key in
+                [
+                    "label": key.label, "fingerprint": key.key.fingerprint, "repositories": key.selector.description,
+                    "workspace": key.workspace.slug, "lastUsed": Self.date(key.lastUsed),
+                ].merging(Self.permissionValues(key.access, key.refRules)) { $1 }
+            }
+            var values: [String: Any] = [
+                "fullName": name, "keys": rows, "hasKeys": !rows.isEmpty, "onDeployKeys": true, "fromWorkspace": fromWorkspace,
+                "hasWorkspaceKeys": !fromWorkspace.isEmpty,
+            ]
             if let notice { values["notice"] = notice }
             values.merge(dialog) { $1 }
             return templates.page("deploy_keys", title: "Deployment keys · \(name)", values, context: context, status: status)
@@ -46,7 +55,7 @@ extension WebRoutes {
                 let added = try await keys.addDeployKey(
                     actor: context.actor, repositories: [context.repositoryName], label: label,
                     keyText: text, certificatePrincipals: principals.isEmpty ? nil : principals,
-                    sourceIP: context.sourceIP)
+                    permission: try Self.permission(form.permission, form.rules), sourceIP: context.sourceIP)
                 let notice = added.first?.key.frontEndNote == nil ? "added" : "added-openssh"
                 return redirect("/\(context.repositoryName)/admin/deploy-keys?notice=\(notice)")
             } catch let error as GatehouseError where error.isAboutInput {
@@ -56,7 +65,8 @@ extension WebRoutes {
                     dialog: [
                         "dialogOpen": true, "error": error.description, "typedLabel": label,
                         "typedKey": Self.retyped(key: text, after: error),
-                        "typedPrincipals": form.principals ?? "",
+                        "typedPrincipals": form.principals ?? "", "typedRules": form.rules ?? "",
+                        "typedWrite": form.permission == "write",
                     ],
                     status: .badRequest)
             }
@@ -69,6 +79,20 @@ extension WebRoutes {
                     actor: context.actor, repository: context.repositoryName, id: id,
                     label: try await request.decode(as: LabelForm.self, context: context).label ?? "", sourceIP: context.sourceIP)
                 return redirect("/\(context.repositoryName)/admin/deploy-keys?notice=renamed")
+            } catch let error as GatehouseError where error.isAboutInput {
+                return try await listPage(context, dialog: ["notice": error.description], status: .badRequest)
+            }
+        }
+        pages.post(RouterPath(base + "/{key_id}/permission")) { request, context in
+            _ = try Self.signedIn(request, context)
+            let id = try Self.keyID(context)
+            let form = try await request.decode(as: KeyForm.self, context: context)
+            do {
+                _ = try await keys.editDeployKey(
+                    actor: context.actor, repository: context.repositoryName, id: id,
+                    permission: try Self.permission(form.permission, form.permission == "write" ? form.rules : nil),
+                    sourceIP: context.sourceIP)
+                return redirect("/\(context.repositoryName)/admin/deploy-keys?notice=permission")
             } catch let error as GatehouseError where error.isAboutInput {
                 return try await listPage(context, dialog: ["notice": error.description], status: .badRequest)
             }
@@ -94,9 +118,30 @@ extension WebRoutes {
         }
     }
 
+    /// A key's permission for the pages: the summary, the rules one per line, and whether it writes.
+    static func permissionValues(_ access: AccessLevel, _ rules: [RefRule]) -> [String: Any] {
+        [
+            "permission": (try? KeyPermission(access: access, rules: rules))?.summary ?? access.name, "isWrite": access >= .write,
+            "rulesText": rules.map(\.description).joined(separator: "\n"),
+        ]
+    }
+
+    /// The permission a form asks for: `read` (the default) or `write` with rules, one per line.
+    static func permission(_ permission: String?, _ rules: String?) throws -> KeyPermission {
+        let written = (rules ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
+        guard permission == "write" else {
+            guard written.isEmpty else { return try KeyPermission(access: .read, rules: written.map { try RefRule(parsing: $0) }) }
+            return .readOnly
+        }
+        return try KeyPermission(access: .write, rules: written.map { try RefRule(parsing: $0) })
+    }
+
     static let notices = [
         "added": "Key added. Every administrator of this repository gets an email about it.",
         "renamed": "Label saved.",
+        "permission": "Permission saved.",
+        "saved": "Saved.",
+        "added-workspace": "Key added. Every administrator of this workspace gets an email about it.",
         "deleted": "Key deleted.",
         "added-account": "Key added. You get an email about it.",
         "added-openssh":

@@ -24,6 +24,7 @@ struct WebRoutes {
         addRepositoryPages(to: pages)
         addDeployKeys(to: pages)
         addWorkspaceSettings(to: pages)
+        addWorkspaceKeys(to: pages)
     }
 
     /// What the add-key dialog shows again after `error`: what was typed, except a private key, which is never
@@ -56,6 +57,11 @@ struct KeyForm: Decodable {
     var key: String?
     /// Deployment keys only: a certificate authority's principals, separated by commas or spaces.
     var principals: String?
+    /// Deployment keys only: `read` (the default) or `write`, with ref rules one per line.
+    var permission: String?
+    var rules: String?
+    /// Workspace deployment keys only: `all`, or slugs and globs separated by commas.
+    var repositories: String?
 }
 
 /// The field of the in-place label edit.

@@ -255,12 +255,14 @@ struct WebTests {
             page = try await browser.get("/acme/app/admin/deploy-keys")
             #expect(page.body.contains("write (create refs/tags/v*)"), "\(page.body)")
             let stored = try await gatehouse.data.keys.listDeployKeys(actor: .localOperator, repository: "acme/app")
-            #expect(stored.first?.access == .write && stored.first?.refRules == [try RefRule(parsing: "refs/tags/v*:create")])
+            let tagRule = try RefRule(parsing: "refs/tags/v*:create")
+            #expect(stored.first?.access == .write && stored.first?.refRules == [tagRule])
             let id = try #require(stored.first?.id)
             let readOnly = try await browser.post(
                 "/acme/app/admin/deploy-keys/\(id)/permission", ["permission": "read", "rules": "refs/tags/v*", "csrf": try #require(browser.csrf(from: page))])
             #expect(readOnly.status == 303)
-            #expect(try await gatehouse.data.keys.listDeployKeys(actor: .localOperator, repository: "acme/app").first?.access == .read)
+            let afterEdit = try await gatehouse.data.keys.listDeployKeys(actor: .localOperator, repository: "acme/app")
+            #expect(afterEdit.first?.access == .read)
 
             page = try await browser.get("/workspaces/acme/settings/deploy-keys")
             #expect(page.status == 200 && page.body.contains("No workspace deployment keys yet."))
@@ -270,12 +272,14 @@ struct WebTests {
                 ["label": "fleet", "key": fleet.publicKey, "repositories": "ap*", "permission": "read", "csrf": try #require(browser.csrf(from: page))])
             #expect(workspaceKey.status == 303, "\(workspaceKey)")
             page = try await browser.get("/workspaces/acme/settings/deploy-keys")
-            #expect(page.body.contains(try await fleet.fingerprint()) && page.body.contains("value=\"ap*\""))
+            let fleetFingerprint = try await fleet.fingerprint()
+            #expect(page.body.contains(fleetFingerprint) && page.body.contains("value=\"ap*\""))
             let repositoryPage = try await browser.get("/acme/app/admin/deploy-keys")
-            #expect(repositoryPage.body.contains("From the workspace") && repositoryPage.body.contains(try await fleet.fingerprint()))
+            #expect(repositoryPage.body.contains("From the workspace") && repositoryPage.body.contains(fleetFingerprint))
             let policy = try await browser.post("/workspaces/acme/settings/policy", ["csrf": try #require(browser.csrf(from: page))])
             #expect(policy.status == 303)
-            #expect(try await gatehouse.data.directory.requireWorkspace("acme").allowWriteDeployKeys == false)
+            let workspace = try await gatehouse.data.directory.requireWorkspace("acme")
+            #expect(workspace.allowWriteDeployKeys == false)
         }
     }
 

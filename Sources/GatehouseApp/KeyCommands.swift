@@ -7,12 +7,13 @@ import GatehouseKeys
 struct DeployKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy-key", abstract: "Manage deployment keys: SSH keys for machines, read-only unless limited to refs with --write.",
-        subcommands: [Add.self, List.self, Edit.self, Remove.self])
+        subcommands: [Add.self, List.self, Edit.self, Remove.self, Where.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Attach a key to one or more repositories (each attachment gets its own id).")
         @OptionGroup var options: DataOptions
-        @Argument(help: "WORKSPACE/REPOSITORY, one or more.") var repositories: [String]
+        @Argument(help: "WORKSPACE/REPOSITORY, one or more.") var repositories: [String] = []
+        @Option(help: "Also every repository matching WORKSPACE/GLOB, e.g. 'acme/web-*' (repeatable).") var repos: [String] = []
         @Option(help: "A name for the key, e.g. the machine that uses it.") var label: String
         @Option(help: "The public key file (.pub), or - for standard input.") var keyFile: String
         @Option(
@@ -24,9 +25,17 @@ struct DeployKeyCommand: AsyncParsableCommand {
         func run() async throws {
             let text = try readKeyFile(keyFile)
             let permission = try write.permission() ?? .readOnly
-            let added = try await options.withDirectory {
-                try await $0.keys.addDeployKey(
-                    actor: .localOperator, repositories: repositories, label: label, keyText: text,
+            let added = try await options.withDirectory { directory in
+                var names = repositories
+                for pattern in repos {
+                    let parts = pattern.split(separator: "/", maxSplits: 1).map(String.init)
+                    guard parts.count == 2 else {
+                        throw GatehouseError.invalidArgument("--repos takes WORKSPACE/GLOB, e.g. acme/web-*; got \"\(pattern)\".")
+                    }
+                    names += try await directory.keys.repositories(actor: .localOperator, workspace: parts[0], matching: [parts[1]])
+                }
+                return try await directory.keys.addDeployKey(
+                    actor: .localOperator, repositories: names, label: label, keyText: text,
                     certificatePrincipals: certificatePrincipals.isEmpty ? nil : certificatePrincipals, permission: permission)
             }
             let what = certificatePrincipals.isEmpty ? "deployment key" : "certificate authority"
@@ -166,5 +175,43 @@ struct WriteOptions: ParsableArguments {
         }
         guard !rules.isEmpty else { return nil }
         return try KeyPermission(access: .write, rules: rules.map { text throws(GatehouseError) in try RefRule(parsing: text) })
+    }
+}
+
+extension DeployKeyCommand {
+    struct Where: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show every repository and workspace a key is attached to.")
+        @OptionGroup var options: DataOptions
+        @Argument(help: "The key's fingerprint (SHA256:…), or give --key-file.") var fingerprint: String?
+        @Option(help: "The public key file (.pub), or - for standard input.") var keyFile: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let wanted: String
+            if let keyFile {
+                wanted = try KeyService.parse(try readKeyFile(keyFile)).fingerprint
+            } else if let fingerprint {
+                wanted = fingerprint
+            } else {
+                throw GatehouseError.invalidArgument("Give the key's fingerprint (SHA256:…, from ssh-keygen -lf KEY.pub) or --key-file KEY.pub.")
+            }
+            let usage = try await options.withDirectory { try await $0.keys.usage(actor: .localOperator, fingerprint: wanted) }
+            if json { return print(CommandLineJSON.keyUsage(usage)) }
+            if usage.repositoryAttachments.isEmpty && usage.workspaceAttachments.isEmpty { print("\(wanted) is attached nowhere.") }
+            for attached in usage.repositoryAttachments {
+                let permission = (try? KeyPermission(access: attached.access, rules: attached.refRules))?.summary ?? attached.access.name
+                let used = attached.lastUsed.map { ISO8601DateFormatter().string(from: $0) } ?? "never used"
+                print(
+                    "\(attached.repository.fullName)\t\(attached.id)\t\(attached.label)\t\(permission)\tadded \(ISO8601DateFormatter().string(from: attached.addedAt)) by \(attached.addedBy ?? "operator")\t\(used)"
+                )
+            }
+            for attached in usage.workspaceAttachments {
+                let permission = (try? KeyPermission(access: attached.access, rules: attached.refRules))?.summary ?? attached.access.name
+                let used = attached.lastUsed.map { ISO8601DateFormatter().string(from: $0) } ?? "never used"
+                print(
+                    "workspace \(attached.workspace.slug) (\(attached.selector))\t\(attached.id)\t\(attached.label)\t\(permission)\tadded \(ISO8601DateFormatter().string(from: attached.addedAt)) by \(attached.addedBy ?? "operator")\t\(used)"
+                )
+            }
+        }
     }
 }

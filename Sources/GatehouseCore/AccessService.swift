@@ -199,7 +199,7 @@ public struct AccessService: Sendable {
             }
             return """
                 Hi! This is deployment key \(labels) (\(key.fingerprint)), but Gatehouse does not provide shell access.
-                It can read: \(readable.sorted().joined(separator: "; ")).
+                It can read: \(readable.sorted().joined(separator: ", ")).
                 It can write: \(writable.isEmpty ? "(none: deployment keys are read-only)" : writable.sorted().joined(separator: "; ")).
 
                 """

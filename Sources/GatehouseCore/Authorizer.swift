@@ -80,10 +80,16 @@ public struct Authorizer: Sendable {
 
     /// The workspace named `slug` if the actor administers it; "not found" saying how to create it otherwise.
     public func workspace(_ slug: String, administeredBy actor: Actor) async throws -> Workspace {
+        let workspace = try await workspace(slug)
+        try await administeredWorkspace(workspace, actor: actor)
+        return workspace
+    }
+
+    /// The workspace named `slug`, or "not found" saying how to create it.
+    public func workspace(_ slug: String) async throws -> Workspace {
         guard let workspace = try await store.directory.workspace(slug: slug, on: store.db) else {
             throw GatehouseError.notFound("No workspace named '\(slug)'. Create it with `gatehouse workspace add \(slug) --owner NAME`.")
         }
-        try await administeredWorkspace(workspace, actor: actor)
         return workspace
     }
 

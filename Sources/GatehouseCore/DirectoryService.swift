@@ -40,10 +40,7 @@ public struct DirectoryService: Sendable {
     }
 
     public func requireWorkspace(_ slug: String) async throws -> Workspace {
-        guard let workspace = try await store.directory.workspace(slug: slug, on: store.db) else {
-            throw GatehouseError.notFound("No workspace named '\(slug)'. Create it with `gatehouse workspace add \(slug) --owner NAME`.")
-        }
-        return workspace
+        try await authorizer.workspace(slug)
     }
 
     /// Creates a workspace; its owner is its first member and takes a seat.

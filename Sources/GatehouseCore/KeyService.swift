@@ -248,7 +248,8 @@ public struct KeyService: Sendable {
         }
     }
 
-    static func parse(_ text: String) throws(GatehouseError) -> PublicKey {
+    /// Parses a one-line OpenSSH public key; a refusal carries the key module's exact reason.
+    public static func parse(_ text: String) throws(GatehouseError) -> PublicKey {
         do { return try PublicKey(parsing: text) } catch { throw .invalidKey(error) }
     }
 }

@@ -6,6 +6,7 @@ import GatehouseCore
 public enum CommandLineJSON {
     public static func deployKeys(_ keys: [DeployKey]) -> String { text(keys.map { DeployKeyJSON($0, base: "") }) }
     public static func workspaceDeployKeys(_ keys: [WorkspaceDeployKey]) -> String { text(keys.map { WorkspaceDeployKeyJSON($0, base: "") }) }
+    public static func keyUsage(_ usage: KeyUsage) -> String { text(KeyUsageJSON(usage, base: "")) }
     public static func accountKeys(_ keys: [StoredKey], owner: User) -> String { text(keys.map { SSHKeyJSON($0, owner: owner, base: "") }) }
     public static func users(_ users: [User]) -> String { text(users.map { UserJSON($0, base: "") }) }
     public static func repositories(_ repositories: [Repository]) -> String { text(repositories.map { RepositoryJSON($0, base: "") }) }

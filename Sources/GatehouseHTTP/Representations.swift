@@ -383,3 +383,38 @@ struct WorkspaceDeployKeyJSON: Encodable {
 struct RepositoryInput: Decodable {
     var is_private: Bool?
 }
+
+/// `POST /2.0/workspaces/{workspace}/deploy-keys/attach`: one key on many repositories (slugs and globs).
+struct AttachInput: Decodable {
+    var key: String
+    var label: String
+    var repositories: [String]
+    var permission: String?
+    var ref_rules: [RefRuleJSON]?
+}
+
+/// One repository of a bulk attach: `created`, or `already_attached` with the attachment it has.
+struct AttachOutcomeJSON: Encodable {
+    var repository: String
+    var status: String
+    var deploy_key: DeployKeyJSON
+
+    init(_ outcome: AttachOutcome, base: String) {
+        repository = outcome.deployKey.repository.fullName
+        status = outcome.created ? "created" : "already_attached"
+        deploy_key = DeployKeyJSON(outcome.deployKey, base: base)
+    }
+}
+
+/// Where a key is attached, as far as the caller administers.
+struct KeyUsageJSON: Encodable {
+    var fingerprint: String
+    var repositories: [DeployKeyJSON]
+    var workspace_keys: [WorkspaceDeployKeyJSON]
+
+    init(_ usage: KeyUsage, base: String) {
+        fingerprint = usage.fingerprint
+        repositories = usage.repositoryAttachments.map { DeployKeyJSON($0, base: base) }
+        workspace_keys = usage.workspaceAttachments.map { WorkspaceDeployKeyJSON($0, base: base) }
+    }
+}

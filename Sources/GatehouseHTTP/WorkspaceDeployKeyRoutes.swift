@@ -31,6 +31,25 @@ extension APIServer {
                 sourceIP: context.sourceIP)
             return JSON.response(WorkspaceDeployKeyJSON(added, base: request.baseURL))
         }
+        // Fleet operations (our addition): where one key is, and one key on many repositories at once.
+        router.get(collection + "/usage") { request, context in
+            let actor = try context.signedIn()
+            guard let fingerprint = request.uri.queryParameters.get("fingerprint"), fingerprint.hasPrefix("SHA256:") else {
+                throw APIError(.badRequest, "Give the key's fingerprint: ?fingerprint=SHA256:….", detail: "ssh-keygen -lf KEY.pub prints it.")
+            }
+            let usage = try await keys.usage(actor: actor, fingerprint: fingerprint, workspace: context.workspaceName)
+            return JSON.response(KeyUsageJSON(usage, base: request.baseURL))
+        }
+        router.post(collection + "/attach") { request, context in
+            let actor = try context.signedIn()
+            let administers = { _ = try await directory.administeredWorkspace(actor: actor, context.workspaceName) }
+            let input = try await request.decode(as: AttachInput.self, context: context, checkingFirst: administers)
+            let permission = try await validated({ try keyPermission(input.permission, input.ref_rules) }, checkingFirst: administers)
+            let outcomes = try await keys.attach(
+                actor: actor, workspace: context.workspaceName, repositories: input.repositories, label: input.label, keyText: input.key,
+                permission: permission, sourceIP: context.sourceIP)
+            return JSON.response(PageRequest.all(outcomes.map { AttachOutcomeJSON($0, base: request.baseURL) }))
+        }
         router.get(collection + "/{key_id}") { request, context in
             let attached = try await keys.workspaceDeployKey(actor: try context.signedIn(), workspace: context.workspaceName, id: try context.deployKeyID())
             return JSON.response(WorkspaceDeployKeyJSON(attached, base: request.baseURL))

@@ -211,6 +211,29 @@ struct CLITests {
         #expect(parsed?.first?["full_name"] as? String == "acme/app" && parsed?.first?["is_private"] as? Bool == true, "\(repositories)")
     }
 
+    @Test("deploy-key add --repos attaches to every match of a glob; deploy-key where lists each attachment; write rules are shown")
+    func fleetCommands() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = try await CLI.withWorkspace(in: root)
+        _ = try await cli("repo", "create", "acme/web-shop")
+        _ = try await cli("repo", "create", "acme/web-blog")
+        let key = try await KeyPair.generate("ed25519", in: root)
+        let added = try await cli(
+            "deploy-key", "add", "acme/app", "--repos", "acme/web-*", "--label", "jenkins", "--key-file", key.privateKeyPath + ".pub",
+            "--write", "refs/tags/v*:create")
+        #expect(added.succeeded && added.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("Added") }.count == 3, "\(added)")
+        #expect(added.stdout.contains("write (create refs/tags/v*)"), "\(added)")
+        let found = try await cli("deploy-key", "where", "--key-file", key.privateKeyPath + ".pub")
+        #expect(found.succeeded, "\(found)")
+        for name in ["acme/app", "acme/web-shop", "acme/web-blog"] { #expect(found.stdout.contains(name), "\(found)") }
+        let json = try await cli("deploy-key", "where", try await key.fingerprint(), "--json")
+        let usage = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((usage?["repositories"] as? [Any])?.count == 3, "\(json)")
+        let badRule = try await cli("deploy-key", "edit", "acme/app", "1", "--write", "v*")
+        #expect(badRule.status == 1 && badRule.stderr.contains("refs/tags/v*"), "\(badRule)")
+    }
+
     @Test("host-keys prints fingerprints and known_hosts lines for the given host and port")
     func hostKeys() async throws {
         let root = try makeTemporaryDirectory("gatehouse-cli")

@@ -178,6 +178,31 @@ struct APIRouterTests {
         }
     }
 
+    @Test("bulk attach and where-is-this-key through the API")
+    func fleetThroughTheAPI() async throws {
+        try await withAPI { api in
+            let key = TestKey.random()
+            let body = #"{"label": "ci", "key": "\#(key.line)", "repositories": ["app", "app"]}"#
+            let attached = try await api.client.execute(
+                uri: "/2.0/workspaces/acme/deploy-keys/attach", method: .post, headers: api.headers(.owner, json: true), body: ByteBuffer(string: body))
+            let page = try JSONSerialization.jsonObject(with: Data(buffer: attached.body)) as? [String: Any]
+            let values = page?["values"] as? [[String: Any]]
+            #expect(attached.status == .ok && values?.map { $0["status"] as? String } == ["created"], "\(String(buffer: attached.body))")
+            let again = try await api.client.execute(
+                uri: "/2.0/workspaces/acme/deploy-keys/attach", method: .post, headers: api.headers(.owner, json: true), body: ByteBuffer(string: body))
+            #expect(String(buffer: again.body).contains(#""status":"already_attached""#), "\(String(buffer: again.body))")
+            let fingerprint = key.fingerprint.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            let usage = try await api.client.execute(
+                uri: "/2.0/workspaces/acme/deploy-keys/usage?fingerprint=\(fingerprint)", method: .get, headers: api.headers(.owner))
+            let json = try JSONSerialization.jsonObject(with: Data(buffer: usage.body)) as? [String: Any]
+            #expect(usage.status == .ok && (json?["repositories"] as? [Any])?.count == 1, "\(String(buffer: usage.body))")
+            let outsider = try await api.client.execute(
+                uri: "/2.0/workspaces/acme/deploy-keys/usage?fingerprint=\(fingerprint)", method: .get, headers: api.headers(.outsider))
+            let hidden = try JSONSerialization.jsonObject(with: Data(buffer: outsider.body)) as? [String: Any]
+            #expect(outsider.status == .ok && (hidden?["repositories"] as? [Any])?.isEmpty == true, "\(String(buffer: outsider.body))")
+        }
+    }
+
     @Test("the pages answer a refusal with the same not-found page, and an unknown page too")
     func pagesHideWhatExists() async throws {
         try await withAPI { api in

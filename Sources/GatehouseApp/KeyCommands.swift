@@ -7,7 +7,7 @@ import GatehouseKeys
 struct DeployKeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy-key", abstract: "Manage deployment keys: SSH keys for machines, read-only unless limited to refs with --write.",
-        subcommands: [Add.self, List.self, Edit.self, Remove.self, Where.self])
+        subcommands: [Add.self, List.self, Edit.self, Remove.self, Where.self, Rotate.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Attach a key to one or more repositories (each attachment gets its own id).")
@@ -212,6 +212,40 @@ extension DeployKeyCommand {
                     "workspace \(attached.workspace.slug) (\(attached.selector))\t\(attached.id)\t\(attached.label)\t\(permission)\tadded \(ISO8601DateFormatter().string(from: attached.addedAt)) by \(attached.addedBy ?? "operator")\t\(used)"
                 )
             }
+        }
+    }
+}
+
+extension DeployKeyCommand {
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give a new key every attachment an old key has in a workspace; the old one goes when the overlap ends.")
+        @OptionGroup var options: DataOptions
+        @Option(help: "The workspace slug.") var workspace: String
+        @Option(help: "The old key's fingerprint (SHA256:…).") var old: String
+        @Option(help: "The new public key file (.pub), or - for standard input.") var keyFile: String
+        @Option(help: "How long both keys work: 24h, 90m, 7d, or 0 to remove the old key at once.") var overlap = "24h"
+
+        func run() async throws {
+            let text = try readKeyFile(keyFile)
+            let seconds = try Self.duration(overlap)
+            let rotation = try await options.withDirectory {
+                try await $0.keys.rotate(actor: .localOperator, workspace: workspace, oldFingerprint: old, newKeyText: text, overlap: seconds)
+            }
+            for step in rotation.steps {
+                print("\(step.place)\t\"\(step.label)\"\t\(step.oldID) → \(step.newID)\(step.created ? "" : " (already there)")")
+            }
+            let when = rotation.oldRemovedAt.map { "are removed at \(ISO8601DateFormatter().string(from: $0))" } ?? "were removed now"
+            print(
+                "Rotated \(rotation.steps.count) attachments from \(rotation.oldFingerprint) to \(rotation.newFingerprint); the old key's attachments \(when).")
+        }
+
+        /// `24h`, `90m`, `7d`, `3600s` or plain seconds.
+        static func duration(_ text: String) throws -> TimeInterval {
+            let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+            if let unit = text.last, let scale = units[unit], let value = Double(text.dropLast()), value >= 0 { return value * scale }
+            if let value = Double(text), value >= 0 { return value }
+            throw GatehouseError.invalidArgument("\"\(text)\" is not a duration. Give e.g. 24h, 90m, 7d or 0.")
         }
     }
 }

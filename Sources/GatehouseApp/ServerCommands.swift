@@ -81,7 +81,8 @@ struct Serve: AsyncParsableCommand {
                     host: $0, port: settings.smtpPort, username: settings.smtpUser, password: settings.smtpPassword,
                     from: settings.smtpFrom, security: settings.smtpSecurity, trustedCertificatesFile: settings.smtpTrustedCertificates)
             }, policy: policy)
-        let group = ServiceGroup(services: [server, api, mail], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let scheduled = ScheduledWork(keys: directory.keys, logger: logger)
+        let group = ServiceGroup(services: [server, api, mail, scheduled], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await Self.listening("http.listen", settings.httpListen) { try await group.run() }
     }
 

@@ -221,4 +221,6 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     /// A ref a write-enabled deployment key changed: the ref, old → new, and the operation.
     case refChanged = "ref.changed"
     case workspacePolicyChanged = "workspace.policy_changed"
+    /// A new key took over one of an old key's attachments.
+    case keyRotated = "deploy_key.rotated"
 }

@@ -63,6 +63,38 @@ public enum KeyNotices {
         return ChangeRecord(audit: audit, mail: mail)
     }
 
+    /// One mail per administrator for a whole rotation, however many repositories it covers.
+    public static func rotationStarted(_ rotation: Rotation, workspace: String, by actor: Actor, recipients: [User]) -> [OutgoingMail] {
+        let when = rotation.oldRemovedAt.map { "at \(timestamp($0)) (both keys work until then)" } ?? "now (no overlap)"
+        let body = """
+            A deployment key is being rotated in the workspace \(workspace).
+
+              Rotated by:   \(actor.auditName)
+              Old key:      \(rotation.oldFingerprint)
+              New key:      \(rotation.newFingerprint)
+              Attachments:  \(rotation.steps.count)
+            \(rotation.steps.map { "                \($0.place) \"\($0.label)\"" }.joined(separator: "\n"))
+
+            The old key's attachments are removed \(when).
+            If you did not expect this, see `gatehouse deploy-key where \(rotation.newFingerprint)`.
+            """
+        return recipients.map {
+            OutgoingMail(to: $0.email, subject: "[Gatehouse] Deployment key rotation in \(workspace): \(rotation.steps.count) attachments", body: body)
+        }
+    }
+
+    /// One mail per administrator when a rotation's overlap ended and the old key's attachments were removed.
+    public static func rotationFinished(fingerprint: String, places: [String], workspace: String, recipients: [User]) -> [OutgoingMail] {
+        let body = """
+            The rotation's overlap has ended: the old deployment key \(fingerprint) was removed from \(places.count) places in \(workspace).
+
+            \(places.map { "  \($0)" }.joined(separator: "\n"))
+            """
+        return recipients.map {
+            OutgoingMail(to: $0.email, subject: "[Gatehouse] Old deployment key removed from \(workspace) after rotation", body: body)
+        }
+    }
+
     public static func accountKeyAdded(_ key: StoredKey, owner: User, by actor: Actor) -> OutgoingMail {
         let label = key.label ?? ""
         let body = """

@@ -418,3 +418,47 @@ struct KeyUsageJSON: Encodable {
         workspace_keys = usage.workspaceAttachments.map { WorkspaceDeployKeyJSON($0, base: base) }
     }
 }
+
+/// `POST /2.0/workspaces/{workspace}/deploy-keys/rotate`.
+struct RotateInput: Decodable {
+    var old: String
+    var key: String
+    /// Default 24; 0 removes the old key's attachments at once.
+    var overlap_hours: Double?
+}
+
+struct RotationJSON: Encodable {
+    var old: String
+    var new: String
+    var old_removed_on: Date?
+    var values: [Step]
+
+    struct Step: Encodable {
+        var place: String
+        var label: String
+        var old_id: Int
+        var new_id: Int
+        var status: String
+    }
+
+    init(_ rotation: Rotation) {
+        old = rotation.oldFingerprint
+        new = rotation.newFingerprint
+        old_removed_on = rotation.oldRemovedAt
+        values = rotation.steps.map {
+            Step(place: $0.place, label: $0.label, old_id: $0.oldID, new_id: $0.newID, status: $0.created ? "created" : "already_attached")
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(old, forKey: .old)
+        try container.encode(new, forKey: .new)
+        try container.encode(old_removed_on, forKey: .old_removed_on)
+        try container.encode(values, forKey: .values)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case old, new, old_removed_on, values
+    }
+}

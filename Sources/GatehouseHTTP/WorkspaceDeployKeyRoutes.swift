@@ -50,6 +50,15 @@ extension APIServer {
                 permission: permission, sourceIP: context.sourceIP)
             return JSON.response(PageRequest.all(outcomes.map { AttachOutcomeJSON($0, base: request.baseURL) }))
         }
+        router.post(collection + "/rotate") { request, context in
+            let actor = try context.signedIn()
+            let administers = { _ = try await directory.administeredWorkspace(actor: actor, context.workspaceName) }
+            let input = try await request.decode(as: RotateInput.self, context: context, checkingFirst: administers)
+            let rotation = try await keys.rotate(
+                actor: actor, workspace: context.workspaceName, oldFingerprint: input.old, newKeyText: input.key,
+                overlap: (input.overlap_hours ?? 24) * 3600, sourceIP: context.sourceIP)
+            return JSON.response(RotationJSON(rotation))
+        }
         router.get(collection + "/{key_id}") { request, context in
             let attached = try await keys.workspaceDeployKey(actor: try context.signedIn(), workspace: context.workspaceName, id: try context.deployKeyID())
             return JSON.response(WorkspaceDeployKeyJSON(attached, base: request.baseURL))

@@ -19,6 +19,10 @@ struct FluentDirectoryStore: DirectoryStore {
         try await WorkspaceModel.query(on: db.fluent).filter(\.$slug == slug).first()?.entity
     }
 
+    func workspace(id: UUID, on db: any StoreHandle) async throws -> Workspace? {
+        try await WorkspaceModel.find(id, on: db.fluent)?.entity
+    }
+
     func role(of userID: UUID, in workspace: Workspace, on db: any StoreHandle) async throws -> WorkspaceRole? {
         try await member(userID, workspace, on: db).flatMap { WorkspaceRole(rawValue: $0.role) }
     }

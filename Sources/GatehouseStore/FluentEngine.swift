@@ -100,7 +100,9 @@ final class FluentEngine: StoreEngine, @unchecked Sendable {
             try await sql.raw("PRAGMA journal_mode=WAL").run()
         }
         let migrations = Migrations()
-        migrations.add(CreateSchema(), CreateTokens(), CreateMailOutbox(), CreateWebSignIn(), AddCertificateAuthorities(), AddWriteAndWorkspaceKeys())
+        migrations.add(
+            CreateSchema(), CreateTokens(), CreateMailOutbox(), CreateWebSignIn(), AddCertificateAuthorities(), AddWriteAndWorkspaceKeys(),
+            AddScheduledRemovals())
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: databases.eventLoopGroup.any())
         try await migrator.setupIfNeeded().get()
         try await migrator.prepareBatch().get()

@@ -141,3 +141,27 @@ struct AddWriteAndWorkspaceKeys: AsyncMigration {
         try await database.schema(AttachmentModel.schema).deleteField("ref_rules").update()
     }
 }
+
+/// Rotations with an overlap: the old key's attachments to remove when it ends.
+struct AddScheduledRemovals: AsyncMigration {
+    var name: String { "gatehouse.v7.scheduled-removals" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(RemovalModel.schema)
+            .id()
+            .field("key_id", .uuid, .required)
+            .field("workspace_id", .uuid, .required, .references(WorkspaceModel.schema, .id, onDelete: .cascade))
+            .field("repository_attachments", .string, .required)
+            .field("workspace_attachments", .string, .required)
+            .field("due_at", .datetime, .required)
+            .field("requested_by", .string, .required)
+            .create()
+        if let sql = database as? any SQLDatabase {
+            try await sql.create(index: "key_removals_due").on(RemovalModel.schema).column("due_at").run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(RemovalModel.schema).delete()
+    }
+}

@@ -173,6 +173,28 @@ struct WorkspaceKeyTests {
         }
     }
 
+    @Test("a rotated key: both keys clone during the overlap, the old one is refused once the server ended it", arguments: FrontEnd.allCases)
+    func rotation(frontEnd: FrontEnd) async throws {
+        try await TestGatehouse.with(frontEnd) { gatehouse in
+            _ = try await gatehouse.seeded(repositories: ["acme/app", "acme/lib"])
+            let old = try await gatehouse.key()
+            let new = try await gatehouse.key()
+            try await gatehouse.addDeployKey(old, to: ["acme/app", "acme/lib"], label: "ci")
+            let rotation = try await gatehouse.data.keys.rotate(
+                actor: .localOperator, workspace: "acme", oldFingerprint: try await old.fingerprint(), newKeyText: new.publicKey, overlap: 3600)
+            #expect(rotation.steps.map(\.place).sorted() == ["acme/app", "acme/lib"])
+            func clones(_ key: KeyPair) async throws -> Bool {
+                try await gatehouse.git(["clone", "-q", gatehouse.url("acme/lib"), gatehouse.scratch("rotate").path], keys: [key]).succeeded
+            }
+            #expect(try await clones(old))
+            #expect(try await clones(new))
+            let later = KeyService(store: gatehouse.data.store, clock: { Date().addingTimeInterval(7200) })
+            #expect(try await later.finishRotations() == 1)
+            #expect(try await !clones(old))
+            #expect(try await clones(new))
+        }
+    }
+
     @Test("workspace administrators manage workspace keys; a repository administrator cannot, and sees them as from the workspace")
     func whoManages() async throws {
         try await TestGatehouse.with(.builtIn) { gatehouse in

@@ -17,6 +17,7 @@ public protocol DirectoryStore: Sendable {
     /// Throws `UniqueViolation` when the slug is taken.
     func create(_ workspace: Workspace, on db: any StoreHandle) async throws
     func workspace(slug: String, on db: any StoreHandle) async throws -> Workspace?
+    func workspace(id: UUID, on db: any StoreHandle) async throws -> Workspace?
     func role(of userID: UUID, in workspace: Workspace, on db: any StoreHandle) async throws -> WorkspaceRole?
     /// Adds a member, or changes the role of an existing one.
     func setRole(_ role: WorkspaceRole, of userID: UUID, in workspace: Workspace, on db: any StoreHandle) async throws
@@ -69,6 +70,14 @@ public protocol KeyStore: Sendable {
     func workspaceDeployKeys(_ filter: WorkspaceAttachmentFilter, on db: any StoreHandle) async throws -> [WorkspaceDeployKey]
     func update(_ attachment: WorkspaceDeployKey, on db: any StoreHandle) async throws
     func detachFromWorkspace(id: Int, on db: any StoreHandle) async throws
+
+    /// Remembers that a rotated key's old attachments go at `removal.dueAt`.
+    func schedule(_ removal: ScheduledRemoval, on db: any StoreHandle) async throws
+    /// Removals due at `now`, oldest first.
+    func dueRemovals(now: Date, limit: Int, on db: any StoreHandle) async throws -> [ScheduledRemoval]
+    /// Deletes the schedule entry and says whether this caller did (false: another node took it first). Run it in
+    /// the transaction that carries the removal out, so that it happens exactly once.
+    func take(_ removal: ScheduledRemoval, on db: any StoreHandle) async throws -> Bool
 
     /// Sets last-used times unless they were set less than `throttle` ago (checked in the database).
     /// Returns whether the key's time was written, and what it was before.
@@ -187,4 +196,28 @@ public protocol OutboxStore: Sendable {
     /// Newest first.
     func messages(status: MailStatus?, limit: Int, on db: any StoreHandle) async throws -> [QueuedMail]
     func count(status: MailStatus, on db: any StoreHandle) async throws -> Int
+}
+
+/// A rotated key's old attachments, removed by the server when the overlap ends.
+public struct ScheduledRemoval: Sendable, Equatable {
+    public var id: UUID
+    public var keyID: UUID
+    public var workspaceID: UUID
+    public var repositoryAttachments: [Int]
+    public var workspaceAttachments: [Int]
+    public var dueAt: Date
+    /// Who rotated, for the audit entries of the removal.
+    public var requestedBy: String
+
+    public init(
+        id: UUID, keyID: UUID, workspaceID: UUID, repositoryAttachments: [Int], workspaceAttachments: [Int], dueAt: Date, requestedBy: String
+    ) {
+        self.id = id
+        self.keyID = keyID
+        self.workspaceID = workspaceID
+        self.repositoryAttachments = repositoryAttachments
+        self.workspaceAttachments = workspaceAttachments
+        self.dueAt = dueAt
+        self.requestedBy = requestedBy
+    }
 }

@@ -1,0 +1,25 @@
+import Foundation
+import GatehouseCore
+import Logging
+import ServiceLifecycle
+
+/// Work the server does on its own, on whichever node gets there first: removing a rotated key's old
+/// attachments when the overlap ends. Each item is taken inside the unit of work that carries it out, so it runs
+/// exactly once however many nodes poll.
+struct ScheduledWork: Service {
+    let keys: KeyService
+    let logger: Logger
+    var interval: Duration = .seconds(30)
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let finished = try await keys.finishRotations()
+                if finished > 0 { logger.info("Removed the old attachments of \(finished) rotated deployment keys whose overlap ended.") }
+            } catch {
+                logger.error("Scheduled work failed; it is tried again shortly: \(error)")
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

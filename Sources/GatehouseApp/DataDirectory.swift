@@ -19,6 +19,7 @@ public struct DataDirectory: Sendable {
     public let sessions: SessionService
     public let access: AccessService
     public let outbox: OutboxService
+    public let registrations: RegistrationService
     public let logger: Logger
 
     /// `--data`, else `$GATEHOUSE_DATA`, else `./gatehouse-data`.
@@ -70,6 +71,7 @@ public struct DataDirectory: Sendable {
         self.sessions = SessionService(store: store, hasher: BcryptHasher(), limits: signInLimits)
         self.access = AccessService(store: store)
         self.outbox = OutboxService(store: store)
+        self.registrations = RegistrationService(store: store, keys: keys)
         self.logger = logger
     }
 
@@ -94,7 +96,9 @@ public struct DataDirectory: Sendable {
         // Metrics recorded before the bootstrap would go nowhere: make sure it happened.
         _ = GatehouseMetrics.registry
         return try APIServer(
-            services: .init(dataVersion: { store.dataVersion() }, directory: directory, keys: keys, tokens: tokens, sessions: sessions), ssh: ssh,
+            services: .init(
+                dataVersion: { store.dataVersion() }, directory: directory, keys: keys, tokens: tokens, sessions: sessions,
+                registrations: registrations), ssh: ssh,
             logger: logger,
             metrics: GatehouseMetrics.exposition, maximumBodySize: maximumBodySize)
     }

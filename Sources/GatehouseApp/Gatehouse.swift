@@ -10,7 +10,7 @@ public struct Gatehouse: AsyncParsableCommand {
         subcommands: [
             Serve.self, UserCommand.self, WorkspaceCommand.self, RepoCommand.self, SSHKeyCommand.self,
             DeployKeyCommand.self, HostKeysCommand.self, AuditCommand.self, AuthorizedKeysCommand.self,
-            ShellCommand.self, SSHDConfigCommand.self, TokenCommand.self, MailCommand.self, HookCommand.self,
+            ShellCommand.self, SSHDConfigCommand.self, TokenCommand.self, MailCommand.self, HookCommand.self, RegistrationTokenCommand.self,
         ])
 
     public init() {}

@@ -42,13 +42,15 @@ public enum AccessDenial: Sendable, Equatable, CustomStringConvertible {
     case writeDisabledByWorkspace(label: String, workspace: String)
     /// A write-enabled deployment key's push changes refs its rules do not allow; nothing was written.
     case refsRefused(label: String, rules: [RefRule], refused: [RefUpdate])
+    /// A registration token that expired or has no uses left.
+    case registrationTokenSpent(String)
 
     public var category: ErrorCategory {
         switch self {
         case .notFound, .accountNotFound: .notFound
         case .signInRequired: .unauthenticated
         case .readOnlyDeployKey, .readOnlyAccount, .notAdministrator, .missingScope, .notWorkspaceAdministrator, .writeDisabledByWorkspace,
-            .refsRefused:
+            .refsRefused, .registrationTokenSpent:
             .denied
         }
     }
@@ -73,6 +75,8 @@ public enum AccessDenial: Sendable, Equatable, CustomStringConvertible {
             "The deployment key '\(label)' is write-enabled, but workspace \(workspace) allows no write-enabled deployment keys, so it acts read-only. Ask a workspace administrator to allow them, or push with an account key."
         case .refsRefused(let label, let rules, let refused):
             "deployment key '\(label)' may \(Self.describe(rules)) only; \(refused.map { "\($0.ref) (\($0.operation.rawValue))" }.joined(separator: ", ")) refused."
+        case .registrationTokenSpent(let why):
+            "This registration token \(why). Ask a workspace administrator for a new one (gatehouse registration-token create WORKSPACE)."
         case .signInRequired:
             "Authentication required. Send an API token: HTTP Basic with USERNAME:TOKEN, or Authorization: Bearer TOKEN."
         }

@@ -223,4 +223,8 @@ public enum AuditAction: String, Sendable, Codable, CaseIterable {
     case workspacePolicyChanged = "workspace.policy_changed"
     /// A new key took over one of an old key's attachments.
     case keyRotated = "deploy_key.rotated"
+    case registrationTokenCreated = "registration_token.created"
+    case registrationTokenRevoked = "registration_token.revoked"
+    /// A machine registered its own key with a registration token.
+    case deployKeyRegistered = "deploy_key.registered"
 }

@@ -24,6 +24,8 @@ public struct RequestOrigin: RequestContext {
 public struct APIContext: ChildRequestContext, CallerContext {
     public var coreContext: CoreRequestContextStorage
     let origin: RequestOrigin
+    /// A registration token's secret, on the one route that takes it.
+    var registrationSecret: String?
     public var actor: Actor = .anonymous {
         didSet { noteCaller() }
     }

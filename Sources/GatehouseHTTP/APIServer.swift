@@ -19,11 +19,13 @@ public struct APIServer: Sendable {
         public var keys: KeyService
         public var tokens: TokenService
         public var sessions: SessionService
+        public var registrations: RegistrationService
 
         public init(
             dataVersion: @escaping @Sendable () -> UInt64?, directory: DirectoryService, keys: KeyService, tokens: TokenService,
-            sessions: SessionService
+            sessions: SessionService, registrations: RegistrationService
         ) {
+            self.registrations = registrations
             self.dataVersion = dataVersion
             self.directory = directory
             self.keys = keys

@@ -462,3 +462,41 @@ struct RotationJSON: Encodable {
         case old, new, old_removed_on, values
     }
 }
+
+/// `POST /2.0/workspaces/{workspace}/registration-tokens`.
+struct RegistrationTokenInput: Decodable {
+    var repositories: RepositoriesJSON?
+    var permission: String?
+    var ref_rules: [RefRuleJSON]?
+    var uses: Int?
+    /// Default 1.
+    var expires_in_hours: Double?
+    var label_prefix: String?
+}
+
+/// A registration token; `token` (the secret) only in the answer that created it.
+struct RegistrationTokenJSON: Encodable {
+    var id: String
+    var type = "registration_token"
+    var repositories: RepositoriesJSON
+    var permission: String
+    var ref_rules: [RefRuleJSON]
+    var label_prefix: String
+    var uses_left: Int
+    var expires_on: Date
+    var created_by: String
+    var created_on: Date
+    var token: String?
+
+    init(_ token: RegistrationToken) {
+        id = braced(token.id)
+        repositories = RepositoriesJSON(token.selector)
+        permission = token.access.name
+        ref_rules = token.refRules.map(RefRuleJSON.init)
+        label_prefix = token.labelPrefix
+        uses_left = token.usesLeft
+        expires_on = token.expiresAt
+        created_by = token.createdBy
+        created_on = token.createdAt
+    }
+}

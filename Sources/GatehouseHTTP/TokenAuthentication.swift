@@ -11,6 +11,18 @@ struct TokenAuthentication: RouterMiddleware {
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else { return try await next(request, context) }
         let (username, secret) = try Self.credential(header)
+        var context = context
+        if secret.hasPrefix(RegistrationToken.secretPrefix) {
+            // A registration token does one thing: register a key. Every other route refuses it outright, reads too.
+            guard context.endpointPath == Self.registerRoute else {
+                var error = APIError.unauthorized()
+                error.message = "A registration token can only register a key."
+                error.detail = "Send it to POST /2.0/workspaces/{workspace}/deploy-keys/register; use an API token for everything else."
+                throw error
+            }
+            context.registrationSecret = secret
+            return try await next(request, context)
+        }
         guard let actor = try await tokens.authenticate(secret: secret, username: username) else {
             var error = APIError.unauthorized()
             error.message = "Invalid credentials."
@@ -18,10 +30,11 @@ struct TokenAuthentication: RouterMiddleware {
                 "The API token is unknown, revoked or expired, or belongs to another user. Create one with `gatehouse token create USERNAME NAME --scope SCOPE`."
             throw error
         }
-        var context = context
         context.actor = actor
         return try await next(request, context)
     }
+
+    static let registerRoute = "/2.0/workspaces/{workspace}/deploy-keys/register"
 
     /// The user name (Basic only) and the token secret.
     static func credential(_ header: String) throws -> (String?, String) {

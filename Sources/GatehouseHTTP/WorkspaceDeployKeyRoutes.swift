@@ -1,3 +1,4 @@
+import Foundation
 import GatehouseCore
 import Hummingbird
 
@@ -7,6 +8,7 @@ extension APIServer {
     func addWorkspaceDeployKeyRoutes(to router: APIRouter) {
         let keys = services.keys
         let directory = services.directory
+        let registrations = services.registrations
         let collection = "/2.0/workspaces/{workspace}/deploy-keys"
 
         router.get(collection) { request, context in
@@ -49,6 +51,44 @@ extension APIServer {
                 actor: actor, workspace: context.workspaceName, repositories: input.repositories, label: input.label, keyText: input.key,
                 permission: permission, sourceIP: context.sourceIP)
             return JSON.response(PageRequest.all(outcomes.map { AttachOutcomeJSON($0, base: request.baseURL) }))
+        }
+        router.post(collection + "/register") { request, context in
+            guard let secret = context.registrationSecret else {
+                var error = APIError.unauthorized()
+                error.message = "Registering a key takes a registration token."
+                error.detail = "Send Authorization: Bearer REGISTRATION-TOKEN (gatehouse registration-token create WORKSPACE makes one)."
+                throw error
+            }
+            let input = try await request.decode(as: KeyInput.self, context: context)
+            let registered = try await registrations.register(
+                secret: secret, workspace: context.workspaceName, keyText: input.key, label: input.label, sourceIP: context.sourceIP)
+            return JSON.response(WorkspaceDeployKeyJSON(registered, base: request.baseURL))
+        }
+        router.get("/2.0/workspaces/{workspace}/registration-tokens") { request, context in
+            let list = try await registrations.list(actor: try context.signedIn(), workspace: context.workspaceName)
+            let page = try PageRequest(request)
+            return JSON.response(page.slice(list.map(RegistrationTokenJSON.init), url: request.urlWithoutQuery))
+        }
+        router.post("/2.0/workspaces/{workspace}/registration-tokens") { request, context in
+            let actor = try context.signedIn()
+            let administers = { _ = try await directory.administeredWorkspace(actor: actor, context.workspaceName) }
+            let input = try await request.decode(as: RegistrationTokenInput.self, context: context, checkingFirst: administers)
+            let (selector, permission) = try await validated(
+                { (try (input.repositories ?? .all).selector(), try keyPermission(input.permission, input.ref_rules)) }, checkingFirst: administers)
+            let (token, secret) = try await registrations.create(
+                actor: actor, workspace: context.workspaceName, selector: selector, permission: permission, uses: input.uses ?? 1,
+                lifetime: (input.expires_in_hours ?? 1) * 3600, labelPrefix: input.label_prefix ?? "", sourceIP: context.sourceIP)
+            var body = RegistrationTokenJSON(token)
+            body.token = secret
+            return JSON.response(body, status: .created)
+        }
+        router.delete("/2.0/workspaces/{workspace}/registration-tokens/{token_id}") { _, context in
+            let raw = (context.parameters.get("token_id") ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "{}"))
+            guard let id = UUID(uuidString: raw) else {
+                throw APIError(.notFound, "No such registration token.", detail: "Token ids are UUIDs; list them with GET …/registration-tokens.")
+            }
+            try await registrations.revoke(actor: try context.signedIn(), workspace: context.workspaceName, id: id, sourceIP: context.sourceIP)
+            return Response(status: .noContent)
         }
         router.post(collection + "/rotate") { request, context in
             let actor = try context.signedIn()

@@ -28,7 +28,7 @@ public enum StoreFactory {
         return Store(
             engine: engine, accounts: FluentAccountStore(), directory: FluentDirectoryStore(), keys: FluentKeyStore(),
             tokens: FluentTokenStore(), webSessions: FluentWebSessionStore(), audit: FluentAuditStore(),
-            outbox: FluentOutboxStore())
+            outbox: FluentOutboxStore(), registrations: FluentRegistrationStore())
     }
 }
 
@@ -102,7 +102,7 @@ final class FluentEngine: StoreEngine, @unchecked Sendable {
         let migrations = Migrations()
         migrations.add(
             CreateSchema(), CreateTokens(), CreateMailOutbox(), CreateWebSignIn(), AddCertificateAuthorities(), AddWriteAndWorkspaceKeys(),
-            AddScheduledRemovals())
+            AddScheduledRemovals(), CreateRegistrationTokens())
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: databases.eventLoopGroup.any())
         try await migrator.setupIfNeeded().get()
         try await migrator.prepareBatch().get()

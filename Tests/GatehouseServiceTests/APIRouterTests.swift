@@ -255,7 +255,7 @@ func withAPI(_ body: @escaping @Sendable (TestAPIFixture) async throws -> Void) 
         let failing = DirectoryService(store: store, storage: TestStorage(fails: true))
         let services = APIServer.Services(
             dataVersion: { nil }, directory: failing, keys: KeyService(store: store), tokens: tokens,
-            sessions: SessionService(store: store, hasher: BcryptHasher()))
+            sessions: SessionService(store: store, hasher: BcryptHasher()), registrations: RegistrationService(store: store, keys: KeyService(store: store)))
         let server = try APIServer(services: services, ssh: .init(port: 2222, user: "git", hostKeys: []), logger: Logger(label: "test"))
         let app = Application(router: server.router())
         let fixture = secrets

@@ -24,11 +24,13 @@ public struct Store: Sendable {
     public let webSessions: any WebSessionStore
     public let audit: any AuditStore
     public let outbox: any OutboxStore
+    public let registrations: any RegistrationTokenStore
     let engine: any StoreEngine
 
     public init(
         engine: any StoreEngine, accounts: any AccountStore, directory: any DirectoryStore, keys: any KeyStore,
-        tokens: any TokenStore, webSessions: any WebSessionStore, audit: any AuditStore, outbox: any OutboxStore
+        tokens: any TokenStore, webSessions: any WebSessionStore, audit: any AuditStore, outbox: any OutboxStore,
+        registrations: any RegistrationTokenStore
     ) {
         self.engine = engine
         self.accounts = accounts
@@ -38,6 +40,7 @@ public struct Store: Sendable {
         self.webSessions = webSessions
         self.audit = audit
         self.outbox = outbox
+        self.registrations = registrations
     }
 
     /// Statements outside a transaction: reads, and bookkeeping that is one statement.

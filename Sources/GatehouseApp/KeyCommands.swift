@@ -21,10 +21,12 @@ struct DeployKeyCommand: AsyncParsableCommand {
             help: "Make the key a certificate authority: OpenSSH certificates it signs naming this principal clone (repeatable).")
         var certificatePrincipals: [String] = []
         @OptionGroup var write: WriteOptions
+        @Option(help: "When the key stops working: 2027-03-31, 90d or an ISO 8601 time (default: never).") var expires: String?
 
         func run() async throws {
             let text = try readKeyFile(keyFile)
             let permission = try write.permission() ?? .readOnly
+            let expiresAt = try expires.map { text throws(GatehouseError) in try ExpiryDate.parse(text) }
             let added = try await options.withDirectory { directory in
                 var names = repositories
                 for pattern in repos {
@@ -36,7 +38,8 @@ struct DeployKeyCommand: AsyncParsableCommand {
                 }
                 return try await directory.keys.addDeployKey(
                     actor: .localOperator, repositories: names, label: label, keyText: text,
-                    certificatePrincipals: certificatePrincipals.isEmpty ? nil : certificatePrincipals, permission: permission)
+                    certificatePrincipals: certificatePrincipals.isEmpty ? nil : certificatePrincipals, permission: permission,
+                    expiresAt: expiresAt)
             }
             let what = certificatePrincipals.isEmpty ? "deployment key" : "certificate authority"
             for deployKey in added {
@@ -117,11 +120,13 @@ struct SSHKeyCommand: AsyncParsableCommand {
         @Argument(help: "The account.") var name: String
         @Option(help: "A name for the key.") var label: String
         @Option(help: "The public key file (.pub), or - for standard input.") var keyFile: String
+        @Option(help: "When the key stops working: 2027-03-31, 90d or an ISO 8601 time (default: never).") var expires: String?
 
         func run() async throws {
             let text = try readKeyFile(keyFile)
+            let expiresAt = try expires.map { text throws(GatehouseError) in try ExpiryDate.parse(text) }
             let (_, key) = try await options.withDirectory {
-                try await $0.keys.addAccountKey(actor: .localOperator, username: name, label: label, keyText: text)
+                try await $0.keys.addAccountKey(actor: .localOperator, username: name, label: label, keyText: text, expiresAt: expiresAt)
             }
             print("Added SSH key \"\(label)\" (\(key.fingerprint)) to \(name).")
             if let note = key.frontEndNote { print("Note: \(note)") }

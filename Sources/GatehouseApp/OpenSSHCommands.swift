@@ -114,6 +114,7 @@ struct ShellCommand: AsyncParsableCommand {
             }
         await data.close()
         guard case .git(let command) = outcome else { Self.finish(outcome) }
+        if let warning = command.warning { FileHandle.standardError.write(Data(warning.utf8)) }
         guard let directory = try? data.repositories.resolvedDirectory(of: command.repository) else { Self.finish(.gitFailed(command.repository)) }
         let failure = GitExec.replaceProcess(
             with: command, directory: directory, gitProtocol: environment["GIT_PROTOCOL"], hooks: data.repositories.hooks, sourceIP: sourceIP)

@@ -4,7 +4,7 @@ import Logging
 import ServiceLifecycle
 
 /// Work the server does on its own, on whichever node gets there first: removing a rotated key's old
-/// attachments when the overlap ends. Each item is taken inside the unit of work that carries it out, so it runs
+/// attachments when the overlap ends, and mailing expiry warnings. Each item is taken inside the unit of work that carries it out, so it runs
 /// exactly once however many nodes poll.
 struct ScheduledWork: Service {
     let keys: KeyService
@@ -16,6 +16,8 @@ struct ScheduledWork: Service {
             do {
                 let finished = try await keys.finishRotations()
                 if finished > 0 { logger.info("Removed the old attachments of \(finished) rotated deployment keys whose overlap ended.") }
+                let warned = try await keys.sendExpiryWarnings()
+                if warned > 0 { logger.info("Mailed the administrators about \(warned) deployment keys that expire soon.") }
             } catch {
                 logger.error("Scheduled work failed; it is tried again shortly: \(error)")
             }

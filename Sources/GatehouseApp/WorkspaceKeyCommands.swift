@@ -17,14 +17,17 @@ struct WorkspaceDeployKeyCommand: AsyncParsableCommand {
         @Option(help: "The public key file (.pub), or - for standard input.") var keyFile: String
         @Option(help: "all (every repository, now and later), or slugs and globs: 'web-*,api'.") var repos = "all"
         @OptionGroup var write: WriteOptions
+        @Option(help: "When the key stops working: 2027-03-31, 90d or an ISO 8601 time (default: never).") var expires: String?
 
         func run() async throws {
             let text = try readKeyFile(keyFile)
             let selector = try RepositorySelector(parsing: repos)
             let permission = try write.permission() ?? .readOnly
+            let expiresAt = try expires.map { text throws(GatehouseError) in try ExpiryDate.parse(text) }
             let added = try await options.withDirectory {
                 try await $0.keys.addWorkspaceDeployKey(
-                    actor: .localOperator, workspace: workspace, label: label, keyText: text, selector: selector, permission: permission)
+                    actor: .localOperator, workspace: workspace, label: label, keyText: text, selector: selector, permission: permission,
+                    expiresAt: expiresAt)
             }
             print(
                 "Added deployment key \(added.id) \"\(added.label)\" (\(added.key.fingerprint)) to workspace \(workspace) for repositories \(added.selector), \(permission.summary)."
@@ -99,20 +102,42 @@ struct WorkspacePolicyCommand: AsyncParsableCommand {
     @OptionGroup var options: DataOptions
     @Argument(help: "The workspace slug.") var workspace: String
     @Flag(help: "Allow write-enabled deployment keys, or forbid them: existing ones then act read-only.")
-    var writeDeployKeys: WritePolicy
+    var writeDeployKeys: WritePolicy?
+    @Option(help: "The longest lifetime of new deployment keys in days (they then need --expires within it), or none.")
+    var maxKeyLifetimeDays: String?
 
     enum WritePolicy: String, EnumerableFlag {
         case allowWriteDeployKeys, denyWriteDeployKeys
     }
 
     func run() async throws {
-        let allowed = writeDeployKeys == .allowWriteDeployKeys
-        try await options.withDirectory {
-            try await $0.directory.setAllowWriteDeployKeys(actor: .localOperator, workspace: workspace, allowed: allowed)
+        guard writeDeployKeys != nil || maxKeyLifetimeDays != nil else {
+            throw GatehouseError.invalidArgument("Say what to set: --allow-write-deploy-keys, --deny-write-deploy-keys or --max-key-lifetime-days DAYS|none.")
         }
-        print(
-            allowed
-                ? "Workspace \(workspace) allows write-enabled deployment keys."
-                : "Workspace \(workspace) allows no write-enabled deployment keys; those it has act read-only.")
+        var days: Int?
+        if let text = maxKeyLifetimeDays, text != "none" {
+            guard let number = Int(text) else { throw GatehouseError.invalidArgument("--max-key-lifetime-days takes a number of days or none.") }
+            days = number
+        }
+        try await options.withDirectory { directory in
+            if let writeDeployKeys {
+                try await directory.directory.setAllowWriteDeployKeys(
+                    actor: .localOperator, workspace: workspace, allowed: writeDeployKeys == .allowWriteDeployKeys)
+            }
+            if maxKeyLifetimeDays != nil {
+                try await directory.directory.setMaxDeployKeyLifetime(actor: .localOperator, workspace: workspace, days: days)
+            }
+        }
+        if let writeDeployKeys {
+            print(
+                writeDeployKeys == .allowWriteDeployKeys
+                    ? "Workspace \(workspace) allows write-enabled deployment keys."
+                    : "Workspace \(workspace) allows no write-enabled deployment keys; those it has act read-only.")
+        }
+        if maxKeyLifetimeDays != nil {
+            print(
+                days.map { "New deployment keys of \(workspace) need an expiry within \($0) days." }
+                    ?? "Deployment keys of \(workspace) may live without limit.")
+        }
     }
 }

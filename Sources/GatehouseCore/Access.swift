@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a caller wants to do to a repository.
 public enum Operation: Sendable, Equatable, CaseIterable {
     /// Clone, fetch, ls-remote, archive.
@@ -44,13 +46,17 @@ public enum AccessDenial: Sendable, Equatable, CustomStringConvertible {
     case refsRefused(label: String, rules: [RefRule], refused: [RefUpdate])
     /// A registration token that expired or has no uses left.
     case registrationTokenSpent(String)
+    /// The deployment key's attachment to the repository expired.
+    case deployKeyExpired(label: String, on: Date, repository: String)
+    /// The account key expired.
+    case accountKeyExpired(label: String, fingerprint: String, on: Date)
 
     public var category: ErrorCategory {
         switch self {
         case .notFound, .accountNotFound: .notFound
         case .signInRequired: .unauthenticated
         case .readOnlyDeployKey, .readOnlyAccount, .notAdministrator, .missingScope, .notWorkspaceAdministrator, .writeDisabledByWorkspace,
-            .refsRefused, .registrationTokenSpent:
+            .refsRefused, .registrationTokenSpent, .deployKeyExpired, .accountKeyExpired:
             .denied
         }
     }
@@ -75,6 +81,10 @@ public enum AccessDenial: Sendable, Equatable, CustomStringConvertible {
             "The deployment key '\(label)' is write-enabled, but workspace \(workspace) allows no write-enabled deployment keys, so it acts read-only. Ask a workspace administrator to allow them, or push with an account key."
         case .refsRefused(let label, let rules, let refused):
             "deployment key '\(label)' may \(Self.describe(rules)) only; \(refused.map { "\($0.ref) (\($0.operation.rawValue))" }.joined(separator: ", ")) refused."
+        case .deployKeyExpired(let label, let date, let repository):
+            "the deployment key '\(label)' expired on \(Self.day(date)); ask an administrator of \(repository) for a new one."
+        case .accountKeyExpired(let label, let fingerprint, let date):
+            "the SSH key '\(label)' (\(fingerprint)) expired on \(Self.day(date)); add a new key to your account (ssh-keygen -t ed25519)."
         case .registrationTokenSpent(let why):
             "This registration token \(why). Ask a workspace administrator for a new one (gatehouse registration-token create WORKSPACE)."
         case .signInRequired:
@@ -84,6 +94,11 @@ public enum AccessDenial: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension AccessDenial {
+    /// `2026-12-01`, the UTC day.
+    static func day(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().dateSeparator(.dash))
+    }
+
     /// "create refs/tags/v*, create or update refs/heads/release/**"
     static func describe(_ rules: [RefRule]) -> String {
         rules.map { rule in
@@ -116,7 +131,15 @@ public enum Access {
         accountGrants: AccountGrants = AccountGrants()
     ) -> AccessDecision {
         guard let repository else { return .denied(.notFound(requestedPath)) }
+        if case .account(_, let key?) = principal, let expired = key.expiredOn {
+            return .denied(.accountKeyExpired(label: key.label ?? "", fingerprint: key.fingerprint, on: expired))
+        }
         let level = level(of: principal, on: repository, accountGrants: accountGrants)
+        if level < .read, case .deployKey(let key) = principal, let gone = key.expired.first(where: { $0.scope.covers(repository) }),
+            let date = gone.expiresAt
+        {
+            return .denied(.deployKeyExpired(label: gone.label, on: date, repository: repository.fullName))
+        }
         guard level >= .read else { return .denied(.notFound(requestedPath)) }
         guard level < operation.requiredLevel else { return .allowed(level) }
         switch (operation, principal) {

@@ -8,6 +8,8 @@ public struct AuthorizedGitCommand: Sendable, Equatable {
     /// A push by a deployment key: git must run the pre-receive hook that checks each ref against this key's rules
     /// (`AccessService.checkPush`). The server sets it, so no client can name another key.
     public var refRulesOf: UUID? = nil
+    /// A line for stderr before git runs (a key that expires soon).
+    public var warning: String? = nil
 }
 
 /// What an SSH session does for a client's request, decided the same way by every SSH front end.
@@ -69,7 +71,9 @@ public struct AccessService: Sendable {
     }
 
     private func principal(for key: StoredKey) async throws -> Principal? {
-        let reference = KeyReference(id: key.id, fingerprint: key.fingerprint)
+        let now = clock()
+        var reference = KeyReference(id: key.id, fingerprint: key.fingerprint, label: key.label)
+        if let expiry = key.expiresAt, expiry <= now { reference.expiredOn = expiry }
         switch key.kind {
         case .account:
             guard let userID = key.userID, let user = try await store.accounts.user(id: userID, on: store.db) else { return nil }
@@ -79,16 +83,21 @@ public struct AccessService: Sendable {
                 DeployKeyGrant(
                     attachment: .repository(deployKey.id), label: deployKey.label,
                     scope: .repository(id: deployKey.repository.id, fullName: deployKey.repository.fullName), access: deployKey.access,
-                    refRules: deployKey.refRules, writeAllowedByWorkspace: deployKey.workspaceAllowsWrite)
+                    refRules: deployKey.refRules, writeAllowedByWorkspace: deployKey.workspaceAllowsWrite, expiresAt: deployKey.expiresAt)
             }
             let workspaceGrants = try await store.keys.workspaceDeployKeys(.key(key.id), on: store.db).map { attached in
                 DeployKeyGrant(
                     attachment: .workspace(attached.id), label: attached.label,
                     scope: .workspace(id: attached.workspace.id, slug: attached.workspace.slug, selector: attached.selector),
-                    access: attached.access, refRules: attached.refRules, writeAllowedByWorkspace: attached.workspace.allowWriteDeployKeys)
+                    access: attached.access, refRules: attached.refRules, writeAllowedByWorkspace: attached.workspace.allowWriteDeployKeys,
+                    expiresAt: attached.expiresAt)
             }
-            let grants = repositoryGrants + workspaceGrants
-            return grants.isEmpty ? nil : .deployKey(DeployKeyPrincipal(keyID: key.id, fingerprint: key.fingerprint, grants: grants))
+            let all = repositoryGrants + workspaceGrants
+            // Expired attachments grant nothing; they are kept so that a refusal can say the key expired.
+            let live = all.filter { ($0.expiresAt ?? .distantFuture) > now }
+            let expired = all.filter { ($0.expiresAt ?? .distantFuture) <= now }
+            return all.isEmpty
+                ? nil : .deployKey(DeployKeyPrincipal(keyID: key.id, fingerprint: key.fingerprint, grants: live, expired: expired))
         }
     }
 
@@ -121,6 +130,7 @@ public struct AccessService: Sendable {
             try? await recordUse(principal, repository: repository!, service: command.service, sourceIP: sourceIP)
             var authorized = AuthorizedGitCommand(service: command.service, repository: repository!, level: level)
             if command.service == .receivePack, case .deployKey(let key) = principal { authorized.refRulesOf = key.keyID }
+            authorized.warning = expiryWarning(principal, repository: repository!)
             return authorized
         case .denied(let denial):
             if command.service == .receivePack, let repository, denial != .notFound(command.requestedPath) {
@@ -132,6 +142,27 @@ public struct AccessService: Sendable {
             }
             throw GatehouseError.accessDenied(denial)
         }
+    }
+
+    /// How far ahead a key's coming expiry is announced on every git operation.
+    public static let expiryWarningWindow: TimeInterval = 7 * 86_400
+
+    /// `warning: …` for stderr while the key (or its attachment) expires within a week.
+    func expiryWarning(_ principal: Principal, repository: Repository) -> String? {
+        let expiry: Date?
+        let what: String
+        switch principal {
+        case .account(_, let key):
+            expiry = nil
+            what = "SSH key '\(key?.label ?? "")'"
+        case .deployKey(let key):
+            let covering = key.grants(for: repository)
+            expiry = covering.contains { $0.expiresAt == nil } ? nil : covering.compactMap(\.expiresAt).max()
+            what = "deployment key"
+        }
+        guard let expiry, expiry.timeIntervalSince(clock()) <= Self.expiryWarningWindow else { return nil }
+        let days = max(0, Int(expiry.timeIntervalSince(clock()) / 86_400))
+        return "warning: this \(what) expires on \(AccessDenial.day(expiry)) (in \(days) days)\n"
     }
 
     /// The pre-receive check of a deployment key's push, run before anything is written: nil when every ref

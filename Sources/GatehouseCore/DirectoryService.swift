@@ -97,6 +97,24 @@ public struct DirectoryService: Sendable {
         }
     }
 
+    /// Sets the workspace policy `max_deploy_key_lifetime_days` (nil: no limit): new deployment keys then need an
+    /// expiry within it.
+    public func setMaxDeployKeyLifetime(actor: Actor, workspace slug: String, days: Int?, sourceIP: String? = nil) async throws {
+        if let days, !(1...3650).contains(days) {
+            throw GatehouseError.invalidArgument("The longest lifetime is from 1 to 3650 days, or none.")
+        }
+        let workspace = try await authorizer.workspace(slug, administeredBy: actor)
+        let entry = AuditEntry(
+            at: clock(), actor: actor.auditName, action: .workspacePolicyChanged, object: workspace.slug,
+            detail: "max_deploy_key_lifetime_days \(workspace.maxDeployKeyLifetimeDays.map(String.init) ?? "none") → \(days.map(String.init) ?? "none")",
+            sourceIP: sourceIP, workspaceID: workspace.id)
+        let store = store
+        try await store.transaction { tx in
+            try await store.directory.setMaxDeployKeyLifetime(days: days, in: workspace, on: tx)
+            try await store.audit.append(entry, on: tx)
+        }
+    }
+
     /// How many deployment key attachments the workspace's repositories have (they take no seat).
     public func deployKeyCount(actor: Actor, workspace slug: String) async throws -> Int {
         let workspace = try await authorizer.workspace(slug, administeredBy: actor)

@@ -25,8 +25,13 @@ public struct Workspace: Sendable, Equatable, Codable {
     /// The policy `allow_write_deploy_keys`: when off, no deployment key may be made write-enabled, and those
     /// that are act read-only.
     public var allowWriteDeployKeys: Bool
+    /// The policy `max_deploy_key_lifetime_days`: when set, new deployment keys need an expiry within it.
+    public var maxDeployKeyLifetimeDays: Int?
 
-    public init(id: UUID, slug: String, name: String, ownerID: UUID, seatLimit: Int, allowWriteDeployKeys: Bool = true) {
+    public init(
+        id: UUID, slug: String, name: String, ownerID: UUID, seatLimit: Int, allowWriteDeployKeys: Bool = true, maxDeployKeyLifetimeDays: Int? = nil
+    ) {
+        self.maxDeployKeyLifetimeDays = maxDeployKeyLifetimeDays
         self.id = id
         self.slug = slug
         self.name = name
@@ -85,11 +90,14 @@ public struct StoredKey: Sendable, Equatable, Codable {
     public var lastUsed: Date?
     /// For certificate authorities: the principals a certificate must name (one of them) to be accepted.
     public var principals: [String]
+    /// For account keys: when the key stops working (nil: never).
+    public var expiresAt: Date? = nil
 
     public init(
         id: UUID, kind: KeyKind, fingerprint: String, publicKey: String, comment: String?, userID: UUID?,
-        label: String?, createdAt: Date, lastUsed: Date?, principals: [String] = []
+        label: String?, createdAt: Date, lastUsed: Date?, principals: [String] = [], expiresAt: Date? = nil
     ) {
+        self.expiresAt = expiresAt
         self.principals = principals
         self.id = id
         self.kind = kind
@@ -125,11 +133,14 @@ public struct DeployKey: Sendable, Equatable {
     public var refRules: [RefRule]
     /// The repository's workspace policy `allow_write_deploy_keys`.
     public var workspaceAllowsWrite: Bool
+    /// When this attachment stops working (nil: never).
+    public var expiresAt: Date? = nil
 
     public init(
         id: Int, key: StoredKey, repository: Repository, label: String, addedBy: String?, addedAt: Date,
-        lastUsed: Date?, access: AccessLevel, refRules: [RefRule] = [], workspaceAllowsWrite: Bool = true
+        lastUsed: Date?, access: AccessLevel, refRules: [RefRule] = [], workspaceAllowsWrite: Bool = true, expiresAt: Date? = nil
     ) {
+        self.expiresAt = expiresAt
         self.refRules = refRules
         self.workspaceAllowsWrite = workspaceAllowsWrite
         self.id = id
@@ -157,6 +168,8 @@ public struct WorkspaceDeployKey: Sendable, Equatable {
     public var addedBy: String?
     public var addedAt: Date
     public var lastUsed: Date?
+    /// When this attachment stops working (nil: never).
+    public var expiresAt: Date? = nil
 
     public init(
         id: Int, key: StoredKey, workspace: Workspace, label: String, selector: RepositorySelector, access: AccessLevel,

@@ -95,6 +95,25 @@ public enum KeyNotices {
         }
     }
 
+    /// A deployment key's attachment expires soon (or today).
+    static func expiryWarning(
+        label: String, fingerprint: String, place: String, removeWith: String, expiresAt: Date, now: Date, recipients: [User]
+    ) -> [OutgoingMail] {
+        let days = max(0, Int(expiresAt.timeIntervalSince(now) / 86_400))
+        let when = days == 0 ? "today" : "in \(days) days"
+        let body = """
+            The deployment key "\(label)" (\(fingerprint)) on \(place) expires \(when), at \(timestamp(expiresAt)).
+            After that it is refused.
+
+            To keep the machine working, give it a new key before then: add the new key, or rotate
+              (gatehouse deploy-key rotate --workspace WORKSPACE --old \(fingerprint) --key-file new.pub).
+            If the key is no longer needed, nothing is to be done; remove it now with: \(removeWith)
+            """
+        return recipients.map {
+            OutgoingMail(to: $0.email, subject: "[Gatehouse] Deployment key \"\(label)\" on \(place) expires \(when)", body: body)
+        }
+    }
+
     public static func accountKeyAdded(_ key: StoredKey, owner: User, by actor: Actor) -> OutgoingMail {
         let label = key.label ?? ""
         let body = """

@@ -6,19 +6,20 @@ import GatehouseKeys
 extension KeyService {
     public func addWorkspaceDeployKey(
         actor: Actor, workspace slug: String, label: String, keyText: String, selector: RepositorySelector,
-        permission: KeyPermission = .readOnly, sourceIP: String? = nil
+        permission: KeyPermission = .readOnly, expiresAt: Date? = nil, sourceIP: String? = nil
     ) async throws -> WorkspaceDeployKey {
         let key = try Self.parse(keyText)
         let label = try Names.validateLabel(label)
         let workspace = try await authorizer.workspace(slug, administeredBy: actor)
         try await checkPolicy(permission, workspace: workspace.slug)
+        try await checkLifetime(expiresAt, workspace: workspace.slug)
         let now = clock()
         let store = store
         return try await store.transaction { tx in
             let keyID = try await Self.storedKeyID(key, principals: nil, at: now, store: store, on: tx)
             let attachment = NewWorkspaceAttachment(
                 keyID: keyID, workspaceID: workspace.id, label: label, selector: selector, access: permission.access,
-                refRules: permission.refRules, addedBy: actor.user?.id, addedAt: now)
+                refRules: permission.refRules, addedBy: actor.user?.id, addedAt: now, expiresAt: expiresAt)
             let id = try await store.unique(.keyAlreadyOnWorkspace(workspace.slug)) { try await store.keys.attach(attachment, on: tx) }
             guard let attached = try await store.keys.workspaceDeployKeys(.one(id, workspace: workspace.id), on: tx).first else {
                 throw GatehouseError.internalFailure("The workspace deployment key \(id) was not found right after it was added.")

@@ -21,7 +21,7 @@ public struct KeyService: Sendable {
     /// signed for one of those principals (through the OpenSSH front end), and the key itself logs in nowhere.
     public func addDeployKey(
         actor: Actor, repositories fullNames: [String], label: String, keyText: String,
-        certificatePrincipals: [String]? = nil, permission: KeyPermission = .readOnly, sourceIP: String? = nil
+        certificatePrincipals: [String]? = nil, permission: KeyPermission = .readOnly, expiresAt: Date? = nil, sourceIP: String? = nil
     ) async throws -> [DeployKey] {
         guard !fullNames.isEmpty else { throw GatehouseError.invalidArgument("Name at least one repository (WORKSPACE/REPOSITORY).") }
         let key = try Self.parse(keyText)
@@ -32,7 +32,10 @@ public struct KeyService: Sendable {
             let repository = try await authorizer.repository(name, actor: actor, operation: .administer)
             if !repositories.contains(repository) { repositories.append(repository) }
         }
-        for repository in repositories { try await checkPolicy(permission, workspace: repository.workspaceSlug) }
+        for repository in repositories {
+            try await checkPolicy(permission, workspace: repository.workspaceSlug)
+            try await checkLifetime(expiresAt, workspace: repository.workspaceSlug)
+        }
         let now = clock()
         let store = store
         let targets = repositories
@@ -42,7 +45,7 @@ public struct KeyService: Sendable {
             for repository in targets {
                 let attachment = NewAttachment(
                     keyID: keyID, repositoryID: repository.id, label: label, access: permission.access, refRules: permission.refRules,
-                    addedBy: actor.user?.id, addedAt: now)
+                    addedBy: actor.user?.id, addedAt: now, expiresAt: expiresAt)
                 ids.append(try await store.unique(.keyAlreadyOnRepository(repository.fullName)) { try await store.keys.attach(attachment, on: tx) })
             }
             let attached = try await store.keys.deployKeys(.ids(ids), on: tx)
@@ -76,6 +79,24 @@ public struct KeyService: Sendable {
             !workspace.allowWriteDeployKeys
         else { return }
         throw GatehouseError.writeKeysNotAllowed(workspace: slug)
+    }
+
+    /// An expiry in the past is refused; under the workspace policy `max_deploy_key_lifetime_days` a key needs an
+    /// expiry within it.
+    func checkLifetime(_ expiresAt: Date?, workspace slug: String) async throws {
+        let now = clock()
+        if let expiresAt, expiresAt <= now {
+            throw GatehouseError.invalidArgument("The expiry date is in the past. Give a future date, e.g. \(TokenService.exampleDate(now)), or 90d.")
+        }
+        guard let workspace = try await store.directory.workspace(slug: slug, on: store.db), let days = workspace.maxDeployKeyLifetimeDays else {
+            return
+        }
+        let latest = now.addingTimeInterval(TimeInterval(days) * 86_400)
+        guard let expiresAt, expiresAt <= latest else {
+            throw GatehouseError.invalidArgument(
+                "Workspace \(slug) allows deployment keys for at most \(days) days (its policy max_deploy_key_lifetime_days): give an expiry no later than \(AccessDenial.day(latest)), e.g. --expires \(days)d (API: \"expires_on\")."
+            )
+        }
     }
 
     /// "A key is an account's key or a deployment key, never both"; "an authority has one set of principals".
@@ -172,13 +193,18 @@ public struct KeyService: Sendable {
     }
 
     /// Adds a key to an account. Only the account itself (or the operator) may do so.
-    public func addAccountKey(actor: Actor, username: String, label: String, keyText: String, sourceIP: String? = nil) async throws -> (User, StoredKey) {
+    public func addAccountKey(
+        actor: Actor, username: String, label: String, keyText: String, expiresAt: Date? = nil, sourceIP: String? = nil
+    ) async throws -> (User, StoredKey) {
+        if let expiresAt, expiresAt <= clock() {
+            throw GatehouseError.invalidArgument("The expiry date is in the past. Give a future date, e.g. \(TokenService.exampleDate(clock())), or 90d.")
+        }
         let key = try Self.parse(keyText)
         let label = try Names.validateLabel(label)
         let user = try await authorizer.managedAccount(username, actor: actor, write: true)
         let stored = StoredKey(
             id: UUID(), kind: .account, fingerprint: key.fingerprint, publicKey: key.openSSH, comment: key.comment,
-            userID: user.id, label: label, createdAt: clock(), lastUsed: nil)
+            userID: user.id, label: label, createdAt: clock(), lastUsed: nil, expiresAt: expiresAt)
         let entry = AuditEntry(
             at: stored.createdAt, actor: actor.auditName, action: .accountKeyAdded, object: user.username,
             detail: "label \"\(label)\", \(key.type.rawValue) \(key.fingerprint)", sourceIP: sourceIP, workspaceID: nil)

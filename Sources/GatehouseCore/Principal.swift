@@ -12,10 +12,14 @@ public enum Principal: Sendable, Equatable {
 public struct KeyReference: Sendable, Equatable {
     public var id: UUID
     public var fingerprint: String
+    public var label: String? = nil
+    /// Set when the key had expired when it was resolved: every operation is then refused, saying so.
+    public var expiredOn: Date? = nil
 
-    public init(id: UUID, fingerprint: String) {
+    public init(id: UUID, fingerprint: String, label: String? = nil) {
         self.id = id
         self.fingerprint = fingerprint
+        self.label = label
     }
 }
 
@@ -24,11 +28,14 @@ public struct DeployKeyPrincipal: Sendable, Equatable {
     public var keyID: UUID
     public var fingerprint: String
     public var grants: [DeployKeyGrant]
+    /// Attachments that had expired when the key was resolved: they grant nothing, but refusals name them.
+    public var expired: [DeployKeyGrant]
 
-    public init(keyID: UUID, fingerprint: String, grants: [DeployKeyGrant]) {
+    public init(keyID: UUID, fingerprint: String, grants: [DeployKeyGrant], expired: [DeployKeyGrant] = []) {
         self.keyID = keyID
         self.fingerprint = fingerprint
         self.grants = grants
+        self.expired = expired
     }
 
     /// The grants that cover one repository: its own attachments and its workspace's that select it.
@@ -74,11 +81,14 @@ public struct DeployKeyGrant: Sendable, Equatable {
     public var refRules: [RefRule]
     /// False when the workspace's policy (`allow_write_deploy_keys`) is off: a write grant then only reads.
     public var writeAllowedByWorkspace: Bool
+    /// When the attachment stops working (nil: never).
+    public var expiresAt: Date? = nil
 
     public init(
         attachment: AttachmentID, label: String, scope: GrantScope, access: AccessLevel, refRules: [RefRule] = [],
-        writeAllowedByWorkspace: Bool = true
+        writeAllowedByWorkspace: Bool = true, expiresAt: Date? = nil
     ) {
+        self.expiresAt = expiresAt
         self.attachment = attachment
         self.label = label
         self.scope = scope

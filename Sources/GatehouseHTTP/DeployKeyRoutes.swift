@@ -19,9 +19,10 @@ extension APIServer {
             let administers = { _ = try await directory.repository(actor: actor, context.repositoryName, operation: .administer) }
             let input = try await request.decode(as: DeployKeyInput.self, context: context, checkingFirst: administers)
             let permission = try await validated({ try keyPermission(input.permission, input.ref_rules) }, checkingFirst: administers)
+            let expiresAt = try await validated({ try expiry(input.expires_on) }, checkingFirst: administers)
             let added = try await keys.addDeployKey(
                 actor: actor, repositories: [context.repositoryName], label: input.label,
-                keyText: input.key, certificatePrincipals: input.certificate_principals, permission: permission,
+                keyText: input.key, certificatePrincipals: input.certificate_principals, permission: permission, expiresAt: expiresAt,
                 sourceIP: context.sourceIP)
             var body = DeployKeyJSON(added[0], base: request.baseURL)
             body.notice = added[0].key.frontEndNote

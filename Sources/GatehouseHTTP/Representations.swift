@@ -89,8 +89,10 @@ struct DeployKeyJSON: Encodable {
     /// Our additions: `read`, or `write` limited to `ref_rules`.
     var permission: String
     var ref_rules: [RefRuleJSON]
+    var expires_on: Date?
 
     init(_ deployKey: DeployKey, base: String) {
+        expires_on = deployKey.expiresAt
         id = deployKey.id
         key = deployKey.key.publicKey
         label = deployKey.label
@@ -123,10 +125,12 @@ struct DeployKeyJSON: Encodable {
         try container.encodeIfPresent(certificate_principals, forKey: .certificate_principals)
         try container.encode(permission, forKey: .permission)
         try container.encode(ref_rules, forKey: .ref_rules)
+        try container.encode(expires_on, forKey: .expires_on)
     }
 
     private enum CodingKeys: String, CodingKey {
-        case permission, ref_rules, id, type, key, label, comment, fingerprint, added_on, last_used, repository, owner, links, notice, certificate_principals
+        case expires_on, permission, ref_rules, id, type, key, label, comment, fingerprint, added_on, last_used, repository, owner, links, notice,
+            certificate_principals
     }
 }
 
@@ -139,7 +143,7 @@ struct SSHKeyJSON: Encodable {
     var fingerprint: String
     var created_on: Date
     var last_used: Date?
-    /// Account keys do not expire yet; always null until key expiry lands.
+    /// When the key stops working; null for never.
     var expires_on: Date?
     var owner: UserJSON
     var links: SelfLinks
@@ -153,7 +157,7 @@ struct SSHKeyJSON: Encodable {
         fingerprint = key.fingerprint
         created_on = key.createdAt
         last_used = key.lastUsed
-        expires_on = nil
+        expires_on = key.expiresAt
         self.owner = UserJSON(owner, base: base)
         links = SelfLinks(self: Link(href: "\(base)/2.0/users/\(owner.username)/ssh-keys/\(braced(key.id))"))
     }
@@ -225,6 +229,8 @@ struct HostKeyJSON: Encodable {
 struct KeyInput: Decodable {
     var key: String
     var label: String
+    /// Our addition: when the key stops working (ISO 8601).
+    var expires_on: String?
 }
 
 struct DeployKeyInput: Decodable {
@@ -235,6 +241,8 @@ struct DeployKeyInput: Decodable {
     /// Our additions: absent means read-only, so Bitbucket's scripts are unaffected.
     var permission: String?
     var ref_rules: [RefRuleJSON]?
+    /// Our addition: when the key stops working (ISO 8601).
+    var expires_on: String?
 }
 
 struct LabelInput: Decodable {
@@ -254,6 +262,8 @@ struct DeployKeyChangeInput: Decodable {
 struct WorkspaceDeployKeyInput: Decodable {
     var key: String?
     var label: String?
+    /// When the key stops working (ISO 8601); POST only.
+    var expires_on: String?
     /// `"all"` or a list of slugs and globs.
     var repositories: RepositoriesJSON?
     var permission: String?
@@ -340,8 +350,10 @@ struct WorkspaceDeployKeyJSON: Encodable {
     var ref_rules: [RefRuleJSON]
     var owner: AdderJSON?
     var links: SelfLinks
+    var expires_on: Date?
 
     init(_ attached: WorkspaceDeployKey, base: String) {
+        expires_on = attached.expiresAt
         id = attached.id
         key = attached.key.publicKey
         label = attached.label
@@ -373,10 +385,12 @@ struct WorkspaceDeployKeyJSON: Encodable {
         try container.encode(ref_rules, forKey: .ref_rules)
         try container.encode(owner, forKey: .owner)
         try container.encode(links, forKey: .links)
+        try container.encode(expires_on, forKey: .expires_on)
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, type, key, label, comment, fingerprint, added_on, last_used, workspace, repositories, permission, ref_rules, owner, links
+        case id, type, key, label, comment, fingerprint, added_on, last_used, workspace, repositories, permission, ref_rules, owner, links,
+            expires_on
     }
 }
 
@@ -499,4 +513,10 @@ struct RegistrationTokenJSON: Encodable {
         created_by = token.createdBy
         created_on = token.createdAt
     }
+}
+
+/// An `expires_on` field: ISO 8601 (a day means the end of that day, UTC).
+func expiry(_ text: String?) throws -> Date? {
+    guard let text else { return nil }
+    return try ExpiryDate.parse(text)
 }

@@ -16,12 +16,12 @@ extension APIServer {
         }
         router.post(collection) { request, context in
             let actor = try context.signedIn()
-            let input = try await request.decode(as: KeyInput.self, context: context) {
-                _ = try await keys.accountForKeyChange(actor: actor, username: context.selectedUser)
-            }
+            let manages = { _ = try await keys.accountForKeyChange(actor: actor, username: context.selectedUser) }
+            let input = try await request.decode(as: KeyInput.self, context: context, checkingFirst: manages)
+            let expiresAt = try await validated({ try expiry(input.expires_on) }, checkingFirst: manages)
             let (owner, key) = try await keys.addAccountKey(
                 actor: actor, username: context.selectedUser, label: input.label,
-                keyText: input.key, sourceIP: context.sourceIP)
+                keyText: input.key, expiresAt: expiresAt, sourceIP: context.sourceIP)
             var body = SSHKeyJSON(key, owner: owner, base: request.baseURL)
             body.notice = key.frontEndNote
             return JSON.response(body, status: .created)

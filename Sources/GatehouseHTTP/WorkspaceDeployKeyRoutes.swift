@@ -20,6 +20,7 @@ extension APIServer {
             let actor = try context.signedIn()
             let administers = { _ = try await directory.administeredWorkspace(actor: actor, context.workspaceName) }
             let input = try await request.decode(as: WorkspaceDeployKeyInput.self, context: context, checkingFirst: administers)
+            let expiresAt = try await validated({ try expiry(input.expires_on) }, checkingFirst: administers)
             let (key, label, selector, permission) = try await validated(
                 {
                     guard let key = input.key else { throw APIError(.badRequest, "The field `key` is required.", detail: "See /2.0/openapi.json.") }
@@ -30,7 +31,7 @@ extension APIServer {
                 }, checkingFirst: administers)
             let added = try await keys.addWorkspaceDeployKey(
                 actor: actor, workspace: context.workspaceName, label: label, keyText: key, selector: selector, permission: permission,
-                sourceIP: context.sourceIP)
+                expiresAt: expiresAt, sourceIP: context.sourceIP)
             return JSON.response(WorkspaceDeployKeyJSON(added, base: request.baseURL))
         }
         // Fleet operations (our addition): where one key is, and one key on many repositories at once.

@@ -67,6 +67,7 @@ struct SessionServer: Sendable {
             return await say(text, exitStatus: exitStatus)
         case .git(let authorized):
             let started = ContinuousClock.now
+            if let warning = authorized.warning { try? await stderr.write(Array(warning.utf8)) }
             do {
                 let status = try await git.run(
                     authorized, gitProtocol: gitProtocol, sourceIP: identity.sourceIP, input: input,

@@ -23,6 +23,7 @@ struct FluentKeyStore: KeyStore {
         model.label = key.label
         model.createdAt = key.createdAt
         model.principals = StoredPrincipals.column(key.certificatePrincipals)
+        model.expiresAt = key.expiresAt
         try await unique { try await model.create(on: db.fluent) }
     }
 
@@ -48,6 +49,8 @@ struct FluentKeyStore: KeyStore {
         model.addedBy = attachment.addedBy
         model.addedAt = attachment.addedAt
         model.refRules = StoredRefRules.column(attachment.refRules)
+        model.expiresAt = attachment.expiresAt
+        model.expiryWarnings = 0
         try await unique { try await model.create(on: db.fluent) }
         return model.id!
     }
@@ -89,6 +92,8 @@ struct FluentKeyStore: KeyStore {
         model.refRules = StoredRefRules.column(attachment.refRules)
         model.addedBy = attachment.addedBy
         model.addedAt = attachment.addedAt
+        model.expiresAt = attachment.expiresAt
+        model.expiryWarnings = 0
         try await unique { try await model.create(on: db.fluent) }
         return model.id!
     }
@@ -113,7 +118,7 @@ struct FluentKeyStore: KeyStore {
             }
         let rows = try await db.sql.raw(
             """
-            SELECT d.id, d.label, d.selector, d.access, d.ref_rules, d.added_at, d.last_used,
+            SELECT d.id, d.label, d.selector, d.access, d.ref_rules, d.added_at, d.last_used, d.expires_on,
                    \(unsafeRaw: Self.keyColumns),
                    w.id AS workspace_id, w.slug AS workspace_slug, w.name AS workspace_name, w.owner_id, w.seat_limit,
                    w.allow_write_deploy_keys, u.username AS adder
@@ -131,7 +136,7 @@ struct FluentKeyStore: KeyStore {
                 name: try row.decode(column: "workspace_name", as: String.self), ownerID: try row.decode(column: "owner_id", as: UUID.self),
                 seatLimit: try row.decode(column: "seat_limit", as: Int.self),
                 allowWriteDeployKeys: try row.decode(column: "allow_write_deploy_keys", as: Bool.self))
-            return WorkspaceDeployKey(
+            var attached = WorkspaceDeployKey(
                 id: try row.decode(column: "id", as: Int.self), key: try Self.key(row), workspace: workspace,
                 label: try row.decode(column: "label", as: String.self),
                 selector: (try? RepositorySelector(parsing: try row.decode(column: "selector", as: String.self))) ?? .matching([]),
@@ -139,13 +144,15 @@ struct FluentKeyStore: KeyStore {
                 refRules: StoredRefRules.rules(try row.decode(column: "ref_rules", as: String?.self)),
                 addedBy: try row.decode(column: "adder", as: String?.self), addedAt: try row.decode(column: "added_at", as: Date.self),
                 lastUsed: try row.decode(column: "last_used", as: Date?.self))
+            attached.expiresAt = try row.decode(column: "expires_on", as: Date?.self)
+            return attached
         }
     }
 
     /// The stored key's columns, as `key(_:)` decodes them.
     static let keyColumns = """
         k.id AS key_id, k.kind, k.fingerprint, k.public_key, k.comment, k.user_id AS key_user_id, k.label AS key_label,
-        k.created_at AS key_created_at, k.last_used AS key_last_used, k.principals
+        k.created_at AS key_created_at, k.last_used AS key_last_used, k.principals, k.expires_on AS key_expires_on
         """
 
     static func key(_ row: any SQLRow) throws -> StoredKey {
@@ -159,7 +166,8 @@ struct FluentKeyStore: KeyStore {
             label: try row.decode(column: "key_label", as: String?.self),
             createdAt: try row.decode(column: "key_created_at", as: Date.self),
             lastUsed: try row.decode(column: "key_last_used", as: Date?.self),
-            principals: StoredPrincipals.names(try row.decode(column: "principals", as: String?.self)))
+            principals: StoredPrincipals.names(try row.decode(column: "principals", as: String?.self)),
+            expiresAt: try row.decode(column: "key_expires_on", as: Date?.self))
     }
 
     func recordUse(keyID: UUID, attachment: AttachmentID?, at date: Date, ifUnusedSince cutoff: Date, on db: any StoreHandle) async throws -> KeyUseUpdate {
@@ -206,7 +214,7 @@ struct FluentKeyStore: KeyStore {
     func deployKeys(_ filter: AttachmentFilter, on db: any StoreHandle) async throws -> [DeployKey] {
         let rows = try await db.sql.raw(
             """
-            SELECT d.id, d.label, d.access, d.ref_rules, d.added_at, d.last_used, d.added_by,
+            SELECT d.id, d.label, d.access, d.ref_rules, d.added_at, d.last_used, d.added_by, d.expires_on,
                    \(unsafeRaw: Self.keyColumns),
                    r.id AS repository_id, r.workspace_id, r.slug AS repository_slug, r.is_private, w.slug AS workspace_slug,
                    w.allow_write_deploy_keys, u.username AS adder
@@ -229,7 +237,8 @@ struct FluentKeyStore: KeyStore {
                 lastUsed: try row.decode(column: "last_used", as: Date?.self),
                 access: AccessLevel(rawValue: try row.decode(column: "access", as: Int.self)) ?? .read,
                 refRules: StoredRefRules.rules(try row.decode(column: "ref_rules", as: String?.self)),
-                workspaceAllowsWrite: try row.decode(column: "allow_write_deploy_keys", as: Bool.self))
+                workspaceAllowsWrite: try row.decode(column: "allow_write_deploy_keys", as: Bool.self),
+                expiresAt: try row.decode(column: "expires_on", as: Date?.self))
         }
     }
 }

@@ -47,3 +47,40 @@ extension FluentKeyStore {
         return !deleted.isEmpty
     }
 }
+
+extension FluentKeyStore {
+    func expiring(before date: Date, warnedBelow stage: Int, on db: any StoreHandle) async throws -> (
+        repositories: [DeployKey], workspaces: [WorkspaceDeployKey]
+    ) {
+        let repositoryIDs = try await AttachmentModel.query(on: db.fluent).filter(\.$expiresAt <= date).filter(\.$expiryWarnings < stage).all()
+            .compactMap(\.id)
+        let workspaceRows = try await WorkspaceAttachmentModel.query(on: db.fluent).filter(\.$expiresAt <= date)
+            .filter(\.$expiryWarnings < stage).all()
+        var workspaces: [WorkspaceDeployKey] = []
+        for row in workspaceRows {
+            workspaces += try await workspaceDeployKeys(.one(row.id!, workspace: row.workspaceID), on: db)
+        }
+        return (try await deployKeys(.ids(repositoryIDs), on: db), workspaces)
+    }
+
+    func markWarned(_ attachment: AttachmentID, stage: Int, on db: any StoreHandle) async throws -> Bool {
+        let changed: [any SQLRow] =
+            switch attachment {
+            case .repository(let id):
+                try await db.sql.raw(
+                    "UPDATE deploy_keys SET expiry_warnings = \(bind: stage) WHERE id = \(bind: id) AND expiry_warnings < \(bind: stage) RETURNING id"
+                ).all()
+            case .workspace(let id):
+                try await db.sql.raw(
+                    "UPDATE workspace_deploy_keys SET expiry_warnings = \(bind: stage) WHERE id = \(bind: id) AND expiry_warnings < \(bind: stage) RETURNING id"
+                ).all()
+            }
+        return !changed.isEmpty
+    }
+}
+
+extension FluentDirectoryStore {
+    func setMaxDeployKeyLifetime(days: Int?, in workspace: Workspace, on db: any StoreHandle) async throws {
+        try await WorkspaceModel.query(on: db.fluent).filter(\.$id == workspace.id).set(\.$maxDeployKeyLifetimeDays, to: days).update()
+    }
+}

@@ -165,3 +165,27 @@ struct AddScheduledRemovals: AsyncMigration {
         try await database.schema(RemovalModel.schema).delete()
     }
 }
+
+/// Expiry of deployment keys (per attachment) and account keys, the warnings sent about it, and the workspace
+/// policy that bounds deployment keys' lifetime.
+struct AddKeyExpiry: AsyncMigration {
+    var name: String { "gatehouse.v9.key-expiry" }
+
+    func prepare(on database: any Database) async throws {
+        for schema in [AttachmentModel.schema, WorkspaceAttachmentModel.schema] {
+            try await database.schema(schema).field("expires_on", .datetime).update()
+            try await database.schema(schema).field("expiry_warnings", .int, .required, .sql(.default(0))).update()
+        }
+        try await database.schema(KeyModel.schema).field("expires_on", .datetime).update()
+        try await database.schema(WorkspaceModel.schema).field("max_deploy_key_lifetime_days", .int).update()
+    }
+
+    func revert(on database: any Database) async throws {
+        for schema in [AttachmentModel.schema, WorkspaceAttachmentModel.schema] {
+            try await database.schema(schema).deleteField("expiry_warnings").update()
+            try await database.schema(schema).deleteField("expires_on").update()
+        }
+        try await database.schema(KeyModel.schema).deleteField("expires_on").update()
+        try await database.schema(WorkspaceModel.schema).deleteField("max_deploy_key_lifetime_days").update()
+    }
+}

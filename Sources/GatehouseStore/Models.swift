@@ -24,11 +24,14 @@ final class WorkspaceModel: Model, @unchecked Sendable {
     @Field(key: "owner_id") var ownerID: UUID
     @Field(key: "seat_limit") var seatLimit: Int
     @Field(key: "allow_write_deploy_keys") var allowWriteDeployKeys: Bool
+    @OptionalField(key: "max_deploy_key_lifetime_days") var maxDeployKeyLifetimeDays: Int?
 
     init() {}
 
     var entity: Workspace {
-        Workspace(id: id!, slug: slug, name: name, ownerID: ownerID, seatLimit: seatLimit, allowWriteDeployKeys: allowWriteDeployKeys)
+        Workspace(
+            id: id!, slug: slug, name: name, ownerID: ownerID, seatLimit: seatLimit, allowWriteDeployKeys: allowWriteDeployKeys,
+            maxDeployKeyLifetimeDays: maxDeployKeyLifetimeDays)
     }
 }
 
@@ -80,14 +83,17 @@ final class KeyModel: Model, @unchecked Sendable {
     @OptionalField(key: "last_used") var lastUsed: Date?
     /// Certificate authorities only: their principals (see `StoredPrincipals`).
     @OptionalField(key: "principals") var principals: String?
+    @OptionalField(key: "expires_on") var expiresAt: Date?
 
     init() {}
 
     var entity: StoredKey {
-        StoredKey(
+        var key = StoredKey(
             id: id!, kind: KeyKind(rawValue: kind) ?? .account, fingerprint: fingerprint, publicKey: publicKey,
             comment: comment, userID: userID, label: label, createdAt: createdAt, lastUsed: lastUsed,
             principals: StoredPrincipals.names(principals))
+        key.expiresAt = expiresAt
+        return key
     }
 }
 
@@ -102,6 +108,8 @@ final class AttachmentModel: Model, @unchecked Sendable {
     @Field(key: "added_at") var addedAt: Date
     @OptionalField(key: "last_used") var lastUsed: Date?
     @OptionalField(key: "ref_rules") var refRules: String?
+    @OptionalField(key: "expires_on") var expiresAt: Date?
+    @Field(key: "expiry_warnings") var expiryWarnings: Int
 
     init() {}
 }
@@ -119,6 +127,8 @@ final class WorkspaceAttachmentModel: Model, @unchecked Sendable {
     @OptionalField(key: "added_by") var addedBy: UUID?
     @Field(key: "added_at") var addedAt: Date
     @OptionalField(key: "last_used") var lastUsed: Date?
+    @OptionalField(key: "expires_on") var expiresAt: Date?
+    @Field(key: "expiry_warnings") var expiryWarnings: Int
 
     init() {}
 }

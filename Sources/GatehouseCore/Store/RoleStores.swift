@@ -41,6 +41,7 @@ public protocol DirectoryStore: Sendable {
     /// Workspace owners and admins.
     func administrators(of workspace: Workspace, on db: any StoreHandle) async throws -> [User]
     func setAllowWriteDeployKeys(_ allowed: Bool, in workspace: Workspace, on db: any StoreHandle) async throws
+    func setMaxDeployKeyLifetime(days: Int?, in workspace: Workspace, on db: any StoreHandle) async throws
 }
 
 /// Stored SSH keys (one row per distinct key) and deployment key attachments.
@@ -79,6 +80,13 @@ public protocol KeyStore: Sendable {
     /// the transaction that carries the removal out, so that it happens exactly once.
     func take(_ removal: ScheduledRemoval, on db: any StoreHandle) async throws -> Bool
 
+    /// Attachments that expire before `date` and have had fewer than `stage` warnings.
+    func expiring(before date: Date, warnedBelow stage: Int, on db: any StoreHandle) async throws -> (
+        repositories: [DeployKey], workspaces: [WorkspaceDeployKey]
+    )
+    /// Records that warning `stage` was sent; false when it already was (another node got there first).
+    func markWarned(_ attachment: AttachmentID, stage: Int, on db: any StoreHandle) async throws -> Bool
+
     /// Sets last-used times unless they were set less than `throttle` ago (checked in the database).
     /// Returns whether the key's time was written, and what it was before.
     func recordUse(keyID: UUID, attachment: AttachmentID?, at: Date, ifUnusedSince cutoff: Date, on db: any StoreHandle) async throws -> KeyUseUpdate
@@ -93,8 +101,14 @@ public struct NewAttachment: Sendable {
     public var refRules: [RefRule]
     public var addedBy: UUID?
     public var addedAt: Date
+    /// When the attachment stops working (nil: never).
+    public var expiresAt: Date? = nil
 
-    public init(keyID: UUID, repositoryID: UUID, label: String, access: AccessLevel, refRules: [RefRule] = [], addedBy: UUID?, addedAt: Date) {
+    public init(
+        keyID: UUID, repositoryID: UUID, label: String, access: AccessLevel, refRules: [RefRule] = [], addedBy: UUID?, addedAt: Date,
+        expiresAt: Date? = nil
+    ) {
+        self.expiresAt = expiresAt
         self.keyID = keyID
         self.repositoryID = repositoryID
         self.label = label
@@ -115,12 +129,15 @@ public struct NewWorkspaceAttachment: Sendable {
     public var refRules: [RefRule]
     public var addedBy: UUID?
     public var addedAt: Date
+    /// When the attachment stops working (nil: never).
+    public var expiresAt: Date? = nil
 
     public init(
         keyID: UUID, workspaceID: UUID, label: String, selector: RepositorySelector, access: AccessLevel, refRules: [RefRule],
-        addedBy: UUID?, addedAt: Date
+        addedBy: UUID?, addedAt: Date, expiresAt: Date? = nil
     ) {
         self.keyID = keyID
+        self.expiresAt = expiresAt
         self.workspaceID = workspaceID
         self.label = label
         self.selector = selector

@@ -17,7 +17,7 @@ extension WebRoutes {
                 [
                     "id": key.id.uuidString.lowercased(), "label": key.label ?? "", "type": key.typeName, "fingerprint": key.fingerprint,
                     "comment": key.comment ?? "", "addedOn": Self.date(key.createdAt), "lastUsed": Self.date(key.lastUsed),
-                    "expires": "never", "csrf": context.csrfToken,
+                    "expires": key.expiresAt.map { Self.date($0) } ?? "never", "csrf": context.csrfToken,
                 ]
             }
             var values: [String: Any] = ["keys": rows, "hasKeys": !rows.isEmpty]
@@ -37,7 +37,9 @@ extension WebRoutes {
             let label = form.label ?? ""
             let text = form.key ?? ""
             do {
-                _ = try await keys.addAccountKey(actor: context.actor, username: user.username, label: label, keyText: text, sourceIP: context.sourceIP)
+                _ = try await keys.addAccountKey(
+                    actor: context.actor, username: user.username, label: label, keyText: text, expiresAt: try form.expiresAt(),
+                    sourceIP: context.sourceIP)
                 return redirect("/account/ssh-keys?notice=added-account")
             } catch let error as GatehouseError where error.isAboutInput {
                 return try await listPage(

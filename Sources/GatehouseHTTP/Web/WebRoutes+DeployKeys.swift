@@ -21,7 +21,7 @@ extension WebRoutes {
                     "type": key.key.certificatePrincipals.map { "\(key.key.typeName) certificate authority for \($0.joined(separator: ", "))" }
                         ?? key.key.typeName, "fingerprint": key.key.fingerprint,
                     "comment": key.key.comment ?? "", "addedOn": Self.date(key.addedAt), "addedBy": key.addedBy ?? "operator",
-                    "lastUsed": Self.date(key.lastUsed), "csrf": context.csrfToken,
+                    "lastUsed": Self.date(key.lastUsed), "csrf": context.csrfToken, "expires": key.expiresAt.map { Self.date($0) } ?? "never",
                 ].merging(Self.permissionValues(key.access, key.refRules)) { $1 }
             }
             let fromWorkspace: [[String: Any]] = try await keys.workspaceDeployKeys(actor: context.actor, covering: name).map { key in
@@ -55,7 +55,7 @@ extension WebRoutes {
                 let added = try await keys.addDeployKey(
                     actor: context.actor, repositories: [context.repositoryName], label: label,
                     keyText: text, certificatePrincipals: principals.isEmpty ? nil : principals,
-                    permission: try Self.permission(form.permission, form.rules), sourceIP: context.sourceIP)
+                    permission: try Self.permission(form.permission, form.rules), expiresAt: try form.expiresAt(), sourceIP: context.sourceIP)
                 let notice = added.first?.key.frontEndNote == nil ? "added" : "added-openssh"
                 return redirect("/\(context.repositoryName)/admin/deploy-keys?notice=\(notice)")
             } catch let error as GatehouseError where error.isAboutInput {
@@ -66,7 +66,7 @@ extension WebRoutes {
                         "dialogOpen": true, "error": error.description, "typedLabel": label,
                         "typedKey": Self.retyped(key: text, after: error),
                         "typedPrincipals": form.principals ?? "", "typedRules": form.rules ?? "",
-                        "typedWrite": form.permission == "write",
+                        "typedWrite": form.permission == "write", "typedExpires": form.expires ?? "",
                     ],
                     status: .badRequest)
             }

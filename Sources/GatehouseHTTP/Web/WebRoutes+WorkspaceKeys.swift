@@ -20,7 +20,7 @@ extension WebRoutes {
                 [
                     "id": key.id, "label": key.label, "type": key.key.typeName, "fingerprint": key.key.fingerprint,
                     "repositories": key.selector.description, "addedOn": Self.date(key.addedAt), "addedBy": key.addedBy ?? "operator",
-                    "lastUsed": Self.date(key.lastUsed), "csrf": context.csrfToken,
+                    "lastUsed": Self.date(key.lastUsed), "csrf": context.csrfToken, "expires": key.expiresAt.map { Self.date($0) } ?? "never",
                 ].merging(Self.permissionValues(key.access, key.refRules)) { $1 }
             }
             var values: [String: Any] = [
@@ -44,7 +44,7 @@ extension WebRoutes {
                 _ = try await keys.addWorkspaceDeployKey(
                     actor: context.actor, workspace: slug, label: form.label ?? "", keyText: form.key ?? "",
                     selector: try RepositorySelector(parsing: form.repositories ?? "all"), permission: try Self.permission(form.permission, form.rules),
-                    sourceIP: context.sourceIP)
+                    expiresAt: try form.expiresAt(), sourceIP: context.sourceIP)
                 return redirect("/workspaces/\(slug)/settings/deploy-keys?notice=added-workspace")
             } catch let error as GatehouseError where error.isAboutInput {
                 return try await listPage(
@@ -52,7 +52,7 @@ extension WebRoutes {
                     dialog: [
                         "dialogOpen": true, "error": error.description, "typedLabel": form.label ?? "",
                         "typedKey": Self.retyped(key: form.key ?? "", after: error), "typedRepositories": form.repositories ?? "all",
-                        "typedRules": form.rules ?? "", "typedWrite": form.permission == "write",
+                        "typedRules": form.rules ?? "", "typedWrite": form.permission == "write", "typedExpires": form.expires ?? "",
                     ], status: .badRequest)
             }
         }

@@ -62,6 +62,14 @@ struct KeyForm: Decodable {
     var rules: String?
     /// Workspace deployment keys only: `all`, or slugs and globs separated by commas.
     var repositories: String?
+    /// When the key stops working: a day (the date field), empty for never.
+    var expires: String?
+
+    /// The expiry asked for, nil for never.
+    func expiresAt() throws -> Date? {
+        guard let expires, !expires.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        return try ExpiryDate.parse(expires)
+    }
 }
 
 /// The field of the in-place label edit.

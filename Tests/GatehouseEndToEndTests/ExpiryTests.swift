@@ -11,11 +11,13 @@ struct KeyExpiryTests {
         try await TestGatehouse.with(frontEnd) { gatehouse in
             _ = try await gatehouse.seeded(repositories: ["acme/app"])
             let key = try await gatehouse.key()
+            // Long enough for the first command even on a busy machine; the second waits until it has passed.
+            let expiry = Date().addingTimeInterval(15)
             _ = try await gatehouse.data.keys.addDeployKey(
-                actor: .localOperator, repositories: ["acme/app"], label: "jenkins", keyText: key.publicKey, expiresAt: Date().addingTimeInterval(2))
+                actor: .localOperator, repositories: ["acme/app"], label: "jenkins", keyText: key.publicKey, expiresAt: expiry)
             let soon = try await gatehouse.git(["ls-remote", gatehouse.url("acme/app")], keys: [key])
             #expect(soon.succeeded && soon.stderr.contains("warning: this deployment key expires on "), "\(soon)")
-            try await Task.sleep(for: .seconds(3))
+            try await Task.sleep(for: .seconds(max(0, expiry.timeIntervalSinceNow) + 1))
             let refused = try await gatehouse.git(["ls-remote", gatehouse.url("acme/app")], keys: [key])
             #expect(!refused.succeeded, "\(refused)")
             switch frontEnd {

@@ -283,6 +283,51 @@ struct WebTests {
         }
     }
 
+    @Test("the key lifecycle page: where a key is, one key on many repositories, rotation and registration tokens")
+    func keyLifecyclePage() async throws {
+        try await TestGatehouse.with { gatehouse in
+            let browser = try await Self.browserWithAda(gatehouse)
+            try await gatehouse.workspace("acme", owner: "ada")
+            for name in ["acme/web-shop", "acme/web-blog", "acme/api"] { try await gatehouse.repository(name) }
+            var page = try await Self.signIn(browser, next: "/workspaces/acme/settings/key-lifecycle")
+            #expect(page.status == 200, "\(page)")
+            let old = try await gatehouse.key()
+            let attached = try await browser.post(
+                "/workspaces/acme/settings/key-lifecycle/attach",
+                ["label": "ci", "key": old.publicKey, "repositories": "web-*", "permission": "read", "csrf": try #require(browser.csrf(from: page))])
+            #expect(attached.status == 200 && attached.body.contains("Attached to 2 repositories"), "\(attached.body)")
+            let oldFingerprint = try await old.fingerprint()
+            let query = oldFingerprint.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            page = try await browser.get("/workspaces/acme/settings/key-lifecycle?fingerprint=\(query)")
+            #expect(page.body.contains("acme/web-shop") && page.body.contains("acme/web-blog") && !page.body.contains("<td>acme/api</td>"))
+
+            let new = try await gatehouse.key()
+            let rotated = try await browser.post(
+                "/workspaces/acme/settings/key-lifecycle/rotate",
+                ["old": oldFingerprint, "key": new.publicKey, "overlap_hours": "0", "csrf": try #require(browser.csrf(from: page))])
+            #expect(rotated.status == 200 && rotated.body.contains("Rotated 2 attachments"), "\(rotated.body)")
+            #expect(try await gatehouse.data.store.storedKey(fingerprint: oldFingerprint) == nil)
+
+            let created = try await browser.post(
+                "/workspaces/acme/settings/key-lifecycle/registration-tokens",
+                [
+                    "repositories": "web-*", "permission": "read", "uses": "2", "hours": "1", "label_prefix": "ci-",
+                    "csrf": try #require(browser.csrf(from: page)),
+                ])
+            let secret = try #require(created.body.firstMatch(of: /id="registration-secret">(ghr_[A-Za-z0-9_-]+)</).map { String($0.1) })
+            let tokens = try await gatehouse.data.registrations.list(actor: .localOperator, workspace: "acme")
+            #expect(tokens.count == 1 && tokens.first?.usesLeft == 2)
+            let machine = try await gatehouse.key()
+            _ = try await gatehouse.data.registrations.register(
+                secret: secret, workspace: "acme", keyText: machine.publicKey, label: "runner", sourceIP: nil)
+            let revoked = try await browser.post(
+                "/workspaces/acme/settings/key-lifecycle/registration-tokens/\(try #require(tokens.first?.id.uuidString.lowercased()))/revoke",
+                ["csrf": try #require(browser.csrf(from: created))])
+            #expect(revoked.status == 303)
+            #expect(try await gatehouse.data.registrations.list(actor: .localOperator, workspace: "acme").isEmpty)
+        }
+    }
+
     @Test("a public repository's page is open to everyone, with clone URL and host keys; its settings are not")
     func publicRepositoryPage() async throws {
         try await TestGatehouse.with { gatehouse in

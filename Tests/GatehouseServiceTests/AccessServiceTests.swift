@@ -132,7 +132,7 @@ struct AccessServiceTests {
 
             let principal = try await scene.access.principal(fingerprint: laptopKey.fingerprint)
 
-            let rita: Principal = .account(scene.acme.rita, key: KeyReference(id: stored.id, fingerprint: laptopKey.fingerprint))
+            let rita: Principal = .account(scene.acme.rita, key: KeyReference(id: stored.id, fingerprint: laptopKey.fingerprint, label: stored.label))
             #expect(principal == rita)
         }
     }

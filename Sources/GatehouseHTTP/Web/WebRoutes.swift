@@ -25,6 +25,7 @@ struct WebRoutes {
         addDeployKeys(to: pages)
         addWorkspaceSettings(to: pages)
         addWorkspaceKeys(to: pages)
+        addFleetPage(to: pages)
     }
 
     /// What the add-key dialog shows again after `error`: what was typed, except a private key, which is never

@@ -39,7 +39,10 @@ struct HookCommand: AsyncParsableCommand {
             }
         } catch {
             await directory.close()
-            Self.fail("ERROR: The server could not check this push; nothing was written. Try again.")
+            Self.fail(
+                name == "pre-receive"
+                    ? "ERROR: The server could not check this push; nothing was written. Try again."
+                    : "warning: the push went through, but its audit entries could not be written; tell the operator.")
         }
     }
 

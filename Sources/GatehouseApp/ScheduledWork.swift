@@ -13,13 +13,18 @@ struct ScheduledWork: Service {
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            // Each job on its own: one that fails does not hold up the other.
             do {
                 let finished = try await keys.finishRotations()
                 if finished > 0 { logger.info("Removed the old attachments of \(finished) rotated deployment keys whose overlap ended.") }
+            } catch {
+                logger.error("Finishing rotations failed; it is tried again shortly: \(error)")
+            }
+            do {
                 let warned = try await keys.sendExpiryWarnings()
                 if warned > 0 { logger.info("Mailed the administrators about \(warned) deployment keys that expire soon.") }
             } catch {
-                logger.error("Scheduled work failed; it is tried again shortly: \(error)")
+                logger.error("Sending expiry warnings failed; it is tried again shortly: \(error)")
             }
             try? await Task.sleep(for: interval)
         }

@@ -46,6 +46,8 @@ public enum AccessDenial: Sendable, Equatable, CustomStringConvertible {
     case refsRefused(label: String, rules: [RefRule], refused: [RefUpdate])
     /// A registration token that expired or has no uses left.
     case registrationTokenSpent(String)
+    /// A registration secret that names no token (never made, revoked, or another workspace's).
+    case unknownRegistrationToken
     /// The deployment key's attachment to the repository expired.
     case deployKeyExpired(label: String, on: Date, repository: String)
     /// The account key expired.
@@ -54,7 +56,7 @@ public enum AccessDenial: Sendable, Equatable, CustomStringConvertible {
     public var category: ErrorCategory {
         switch self {
         case .notFound, .accountNotFound: .notFound
-        case .signInRequired: .unauthenticated
+        case .signInRequired, .unknownRegistrationToken: .unauthenticated
         case .readOnlyDeployKey, .readOnlyAccount, .notAdministrator, .missingScope, .notWorkspaceAdministrator, .writeDisabledByWorkspace,
             .refsRefused, .registrationTokenSpent, .deployKeyExpired, .accountKeyExpired:
             .denied
@@ -85,6 +87,8 @@ public enum AccessDenial: Sendable, Equatable, CustomStringConvertible {
             "the deployment key '\(label)' expired on \(Self.day(date)); ask an administrator of \(repository) for a new one."
         case .accountKeyExpired(let label, let fingerprint, let date):
             "the SSH key '\(label)' (\(fingerprint)) expired on \(Self.day(date)); add a new key to your account (ssh-keygen -t ed25519)."
+        case .unknownRegistrationToken:
+            "The registration token is unknown or was revoked (or is for another workspace). Ask a workspace administrator for a new one (gatehouse registration-token create WORKSPACE)."
         case .registrationTokenSpent(let why):
             "This registration token \(why). Ask a workspace administrator for a new one (gatehouse registration-token create WORKSPACE)."
         case .signInRequired:
@@ -95,7 +99,7 @@ public enum AccessDenial: Sendable, Equatable, CustomStringConvertible {
 
 extension AccessDenial {
     /// `2026-12-01`, the UTC day.
-    static func day(_ date: Date) -> String {
+    public static func day(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().dateSeparator(.dash))
     }
 

@@ -73,6 +73,7 @@ public struct AccessService: Sendable {
     private func principal(for key: StoredKey) async throws -> Principal? {
         let now = clock()
         var reference = KeyReference(id: key.id, fingerprint: key.fingerprint, label: key.label)
+        reference.expiresAt = key.expiresAt
         if let expiry = key.expiresAt, expiry <= now { reference.expiredOn = expiry }
         switch key.kind {
         case .account:
@@ -102,7 +103,9 @@ public struct AccessService: Sendable {
     }
 
     /// Decides what a session does: `command` is the exec request or `SSH_ORIGINAL_COMMAND`, nil for a shell.
-    public func outcome(of command: String?, principal: Principal, sourceIP: String?) async -> SessionOutcome {
+    public func outcome(of command: String?, principal authenticated: Principal, sourceIP: String?) async -> SessionOutcome {
+        let principal = authenticated.asOf(clock())
+        if let expired = Self.expiredEverywhere(principal) { return .refusal(expired.description) }
         guard let command else {
             guard let greeting = try? await greeting(for: principal) else {
                 return .refusal("The server could not list your repositories; try again.")
@@ -144,6 +147,19 @@ public struct AccessService: Sendable {
         }
     }
 
+    /// The refusal for a key that has expired wherever it was attached (or an expired account key): it may do
+    /// nothing, `ssh -T` included. Nil while it has a live attachment.
+    static func expiredEverywhere(_ principal: Principal) -> AccessDenial? {
+        switch principal {
+        case .account(_, let key):
+            guard let key, let expired = key.expiredOn else { return nil }
+            return .accountKeyExpired(label: key.label ?? "", fingerprint: key.fingerprint, on: expired)
+        case .deployKey(let key):
+            guard key.grants.isEmpty, let gone = key.expired.first, let date = gone.expiresAt else { return nil }
+            return .deployKeyExpired(label: gone.label, on: date, repository: gone.scope.name)
+        }
+    }
+
     /// How far ahead a key's coming expiry is announced on every git operation.
     public static let expiryWarningWindow: TimeInterval = 7 * 86_400
 
@@ -153,7 +169,7 @@ public struct AccessService: Sendable {
         let what: String
         switch principal {
         case .account(_, let key):
-            expiry = nil
+            expiry = key?.expiresAt
             what = "SSH key '\(key?.label ?? "")'"
         case .deployKey(let key):
             let covering = key.grants(for: repository)
@@ -162,7 +178,8 @@ public struct AccessService: Sendable {
         }
         guard let expiry, expiry.timeIntervalSince(clock()) <= Self.expiryWarningWindow else { return nil }
         let days = max(0, Int(expiry.timeIntervalSince(clock()) / 86_400))
-        return "warning: this \(what) expires on \(AccessDenial.day(expiry)) (in \(days) days)\n"
+        let when = days == 0 ? "today" : days == 1 ? "in 1 day" : "in \(days) days"
+        return "warning: this \(what) expires on \(AccessDenial.day(expiry)) (\(when))\n"
     }
 
     /// The pre-receive check of a deployment key's push, run before anything is written: nil when every ref

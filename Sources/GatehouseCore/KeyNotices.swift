@@ -100,7 +100,7 @@ public enum KeyNotices {
         label: String, fingerprint: String, place: String, removeWith: String, expiresAt: Date, now: Date, recipients: [User]
     ) -> [OutgoingMail] {
         let days = max(0, Int(expiresAt.timeIntervalSince(now) / 86_400))
-        let when = days == 0 ? "today" : "in \(days) days"
+        let when = days == 0 ? "today" : days == 1 ? "in 1 day" : "in \(days) days"
         let body = """
             The deployment key "\(label)" (\(fingerprint)) on \(place) expires \(when), at \(timestamp(expiresAt)).
             After that it is refused.

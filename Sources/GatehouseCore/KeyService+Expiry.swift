@@ -20,6 +20,8 @@ extension KeyService {
                 let store = store
                 if try await store.transaction({ tx in
                     guard try await store.keys.markWarned(.repository(attached.id), stage: stage, on: tx) else { return false }
+                    // Already expired (the server was down, or the key was made so): marked, but no "expires" mail.
+                    guard expiry > now else { return false }
                     let recipients = try await store.directory.administrators(of: attached.repository, on: tx)
                     for mail in KeyNotices.expiryWarning(
                         label: attached.label, fingerprint: attached.key.fingerprint, place: place,
@@ -38,6 +40,7 @@ extension KeyService {
                 let store = store
                 if try await store.transaction({ tx in
                     guard try await store.keys.markWarned(.workspace(attached.id), stage: stage, on: tx) else { return false }
+                    guard expiry > now else { return false }
                     let recipients = try await store.directory.administrators(of: attached.workspace, on: tx)
                     for mail in KeyNotices.expiryWarning(
                         label: attached.label, fingerprint: attached.key.fingerprint, place: place,

@@ -67,7 +67,7 @@ extension KeyService {
     /// A repository that already has the key is reported with its attachment rather than refused.
     public func attach(
         actor: Actor, workspace slug: String, repositories patterns: [String], label: String, keyText: String,
-        permission: KeyPermission = .readOnly, sourceIP: String? = nil
+        permission: KeyPermission = .readOnly, expiresAt: Date? = nil, sourceIP: String? = nil
     ) async throws -> [AttachOutcome] {
         guard !patterns.isEmpty else { throw GatehouseError.invalidArgument("Name at least one repository (a slug or a glob such as web-*).") }
         let key = try Self.parse(keyText)
@@ -77,6 +77,7 @@ extension KeyService {
             repositories.append(try await authorizer.repository(name, actor: actor, operation: .administer))
         }
         try await checkPolicy(permission, workspace: slug)
+        try await checkLifetime(expiresAt, workspace: slug)
         let now = clock()
         let store = store
         let targets = repositories
@@ -91,7 +92,7 @@ extension KeyService {
                 }
                 let attachment = NewAttachment(
                     keyID: keyID, repositoryID: repository.id, label: label, access: permission.access, refRules: permission.refRules,
-                    addedBy: actor.user?.id, addedAt: now)
+                    addedBy: actor.user?.id, addedAt: now, expiresAt: expiresAt)
                 let id = try await store.unique(.keyAlreadyOnRepository(repository.fullName)) { try await store.keys.attach(attachment, on: tx) }
                 guard let deployKey = try await store.keys.deployKeys(.one(id, repository: repository.id), on: tx).first else {
                     throw GatehouseError.internalFailure("Deployment key \(id) was not found right after it was added.")

@@ -44,8 +44,12 @@ extension KeyService {
         let workspaceAttachments = try await store.keys.workspaceDeployKeys(.key(oldKey.id), on: store.db).filter { $0.workspace.id == workspace.id }
         guard !repositoryAttachments.isEmpty || !workspaceAttachments.isEmpty else { throw unknown }
         // The caller must administer every attachment it moves; the refusal names the first it does not.
-        let administered = Set(try await authorizer.permitted(actor, .administer, among: repositoryAttachments.map(\.repository)).map(\.id))
+        let repositories = repositoryAttachments.map(\.repository)
+        let administered = Set(try await authorizer.permitted(actor, .administer, among: repositories).map(\.id))
         if let first = repositoryAttachments.first(where: { !administered.contains($0.repository.id) }) {
+            // A repository the caller cannot even read is not named: the key is "not found" for them.
+            let readable = Set(try await authorizer.permitted(actor, .read, among: repositories).map(\.id))
+            guard readable.contains(first.repository.id) else { throw unknown }
             throw GatehouseError.accessDenied(.notAdministrator(repository: first.repository.fullName))
         }
         if !workspaceAttachments.isEmpty { try await authorizer.administeredWorkspace(workspace, actor: actor) }
@@ -65,7 +69,7 @@ extension KeyService {
                 let id = try await store.keys.attach(
                     NewAttachment(
                         keyID: newKeyID, repositoryID: old.repository.id, label: old.label, access: old.access, refRules: old.refRules,
-                        addedBy: actor.user?.id, addedAt: now), on: tx)
+                        addedBy: actor.user?.id, addedAt: now, expiresAt: Self.capped(old.expiresAt, by: workspace, now: now)), on: tx)
                 steps.append(RotationStep(place: old.repository.fullName, label: old.label, oldID: old.id, newID: id, created: true))
             }
             for old in workspaceAttachments {
@@ -77,7 +81,8 @@ extension KeyService {
                 let id = try await store.keys.attach(
                     NewWorkspaceAttachment(
                         keyID: newKeyID, workspaceID: workspace.id, label: old.label, selector: old.selector, access: old.access,
-                        refRules: old.refRules, addedBy: actor.user?.id, addedAt: now), on: tx)
+                        refRules: old.refRules, addedBy: actor.user?.id, addedAt: now,
+                        expiresAt: Self.capped(old.expiresAt, by: workspace, now: now)), on: tx)
                 steps.append(RotationStep(place: place, label: old.label, oldID: old.id, newID: id, created: true))
             }
             for step in steps where step.created {
@@ -105,22 +110,36 @@ extension KeyService {
         }
     }
 
+    /// A rotated attachment keeps its expiry, within the workspace's lifetime policy.
+    static func capped(_ expiry: Date?, by workspace: Workspace, now: Date) -> Date? {
+        guard let days = workspace.maxDeployKeyLifetimeDays else { return expiry }
+        let latest = now.addingTimeInterval(TimeInterval(days) * 86_400)
+        return min(expiry ?? latest, latest)
+    }
+
     /// Removes the old attachments of rotations whose overlap has ended; returns how many rotations it finished.
     /// Each one is taken and carried out in one unit of work, so two nodes never remove (or mail) twice.
     @discardableResult
     public func finishRotations(limit: Int = 50) async throws -> Int {
         let now = clock()
         var finished = 0
+        var failures: [any Error] = []
         for removal in try await store.keys.dueRemovals(now: now, limit: limit, on: store.db) {
             let store = store
-            let done = try await store.transaction { tx in
-                guard try await store.keys.take(removal, on: tx) else { return false }
-                guard let workspace = try await store.directory.workspace(id: removal.workspaceID, on: tx) else { return true }
-                try await Self.remove(removal, workspace: workspace, at: now, store: store, on: tx)
-                return true
+            do {
+                let done = try await store.transaction { tx in
+                    guard try await store.keys.take(removal, on: tx) else { return false }
+                    guard let workspace = try await store.directory.workspace(id: removal.workspaceID, on: tx) else { return true }
+                    try await Self.remove(removal, workspace: workspace, at: now, store: store, on: tx)
+                    return true
+                }
+                if done { finished += 1 }
+            } catch {
+                // One removal that fails must not hold up the others; it stays due and is tried again.
+                failures.append(error)
             }
-            if done { finished += 1 }
         }
+        if let first = failures.first, finished == 0 { throw first }
         return finished
     }
 

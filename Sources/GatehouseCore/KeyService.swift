@@ -91,7 +91,11 @@ public struct KeyService: Sendable {
         guard let workspace = try await store.directory.workspace(slug: slug, on: store.db), let days = workspace.maxDeployKeyLifetimeDays else {
             return
         }
-        let latest = now.addingTimeInterval(TimeInterval(days) * 86_400)
+        // Whole days: the last one allowed counts to its end (UTC), as a date typed for it means.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let lastDay = calendar.startOfDay(for: now.addingTimeInterval(TimeInterval(days) * 86_400))
+        let latest = lastDay.addingTimeInterval(86_399)
         guard let expiresAt, expiresAt <= latest else {
             throw GatehouseError.invalidArgument(
                 "Workspace \(slug) allows deployment keys for at most \(days) days (its policy max_deploy_key_lifetime_days): give an expiry no later than \(AccessDenial.day(latest)), e.g. --expires \(days)d (API: \"expires_on\")."

@@ -8,12 +8,32 @@ public enum Principal: Sendable, Equatable {
     case deployKey(DeployKeyPrincipal)
 }
 
+extension Principal {
+    /// The principal as of `now`: attachments (and an account key) whose expiry has passed move to the expired, so
+    /// a connection opened before a key expired is refused after it like a new one.
+    public func asOf(_ now: Date) -> Principal {
+        switch self {
+        case .account(let user, var key):
+            if let expiry = key?.expiresAt, expiry <= now { key?.expiredOn = expiry }
+            return .account(user, key: key)
+        case .deployKey(var key):
+            let gone = key.grants.filter { ($0.expiresAt ?? .distantFuture) <= now }
+            guard !gone.isEmpty else { return self }
+            key.grants.removeAll { ($0.expiresAt ?? .distantFuture) <= now }
+            key.expired += gone
+            return .deployKey(key)
+        }
+    }
+}
+
 /// The key a principal authenticated with.
 public struct KeyReference: Sendable, Equatable {
     public var id: UUID
     public var fingerprint: String
     public var label: String? = nil
-    /// Set when the key had expired when it was resolved: every operation is then refused, saying so.
+    /// When the key stops working (account keys; nil: never).
+    public var expiresAt: Date? = nil
+    /// Set once the key has expired: every operation is then refused, saying so.
     public var expiredOn: Date? = nil
 
     public init(id: UUID, fingerprint: String, label: String? = nil) {

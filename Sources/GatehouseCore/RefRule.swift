@@ -59,26 +59,47 @@ public struct RefRule: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whole-name glob matching: `*` is any run of characters except `/`, `**` any run including `/`.
+    /// Linear in pattern × name (no backtracking), since the name comes from the client.
     public static func matches(pattern: String, ref: String) -> Bool {
-        matches(Array(pattern.utf8)[...], Array(ref.utf8)[...])
-    }
-
-    private static func matches(_ pattern: ArraySlice<UInt8>, _ ref: ArraySlice<UInt8>) -> Bool {
-        guard let first = pattern.first else { return ref.isEmpty }
-        let star = UInt8(ascii: "*")
-        guard first == star else {
-            guard let next = ref.first, next == first else { return false }
-            return matches(pattern.dropFirst(), ref.dropFirst())
+        enum Token: Equatable {
+            case byte(UInt8)
+            case star
+            case doubleStar
         }
-        let crossesSegments = pattern.dropFirst().first == star
-        let rest = pattern.dropFirst(crossesSegments ? 2 : 1)
-        // Try every length the star could take, shortest first; a single star stops at a '/'.
-        var candidate = ref
-        while true {
-            if matches(rest, candidate) { return true }
-            guard let next = candidate.first, crossesSegments || next != UInt8(ascii: "/") else { return false }
-            candidate = candidate.dropFirst()
+        var tokens: [Token] = []
+        let bytes = Array(pattern.utf8)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "*") {
+                let double = index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "*")
+                tokens.append(double ? .doubleStar : .star)
+                index += double ? 2 : 1
+            } else {
+                tokens.append(.byte(bytes[index]))
+                index += 1
+            }
         }
+        let name = Array(ref.utf8)
+        // reachable[j]: the tokens so far can match the first j bytes of the name.
+        var reachable = [Bool](repeating: false, count: name.count + 1)
+        reachable[0] = true
+        for token in tokens {
+            var next = [Bool](repeating: false, count: name.count + 1)
+            switch token {
+            case .byte(let byte):
+                for j in 0..<name.count where reachable[j] && name[j] == byte { next[j + 1] = true }
+            case .star, .doubleStar:
+                var open = false
+                for j in 0...name.count {
+                    if reachable[j] { open = true }
+                    if open { next[j] = true }
+                    // A single star cannot run past a '/'.
+                    if token == .star, j < name.count, name[j] == UInt8(ascii: "/") { open = false }
+                }
+            }
+            reachable = next
+        }
+        return reachable[name.count]
     }
 
     /// A pattern is a full ref name (`refs/…`) of the characters Git allows in ref names, with `*` wildcards.

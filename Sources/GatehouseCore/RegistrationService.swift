@@ -25,7 +25,7 @@ public struct RegistrationService: Sendable {
     ) async throws -> (token: RegistrationToken, secret: String) {
         let workspace = try await authorizer.workspace(slug, administeredBy: actor)
         guard (1...1000).contains(uses) else { throw GatehouseError.invalidArgument("A registration token has 1 to 1000 uses.") }
-        guard lifetime > 0, lifetime <= Self.maximumLifetime else {
+        guard lifetime >= 60, lifetime <= Self.maximumLifetime else {
             throw GatehouseError.invalidArgument("A registration token lives from a minute to 30 days (e.g. 1h, 7d).")
         }
         if !labelPrefix.isEmpty { _ = try Names.validateLabel(labelPrefix) }
@@ -81,9 +81,7 @@ public struct RegistrationService: Sendable {
         let now = clock()
         let store = store
         let registered: WorkspaceDeployKey? = try await store.transaction { tx in
-            guard let token = try await store.registrations.consume(hash: hash, now: now, on: tx), token.workspaceID == workspace.id else {
-                return nil
-            }
+            guard let token = try await store.registrations.consume(hash: hash, workspaceID: workspace.id, now: now, on: tx) else { return nil }
             let label = try Names.validateLabel(token.labelPrefix + label.trimmingCharacters(in: .whitespaces))
             let keyID = try await KeyService.storedKeyID(key, principals: nil, at: now, store: store, on: tx)
             // Under a lifetime policy a registered key gets the longest expiry the policy allows.
@@ -119,5 +117,5 @@ public struct RegistrationService: Sendable {
         throw GatehouseError.accessDenied(.registrationTokenSpent("has been used as often as it allows"))
     }
 
-    static let unknownToken = GatehouseError.accessDenied(.signInRequired)
+    static let unknownToken = GatehouseError.accessDenied(.unknownRegistrationToken)
 }

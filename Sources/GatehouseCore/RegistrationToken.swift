@@ -42,7 +42,7 @@ public protocol RegistrationTokenStore: Sendable {
     func token(hash: String, on db: any StoreHandle) async throws -> RegistrationToken?
     /// Takes one use of the token with this hash if it has one left and has not expired at `now`; nil otherwise.
     /// One conditional UPDATE: of two machines racing for the last use, exactly one gets it.
-    func consume(hash: String, now: Date, on db: any StoreHandle) async throws -> RegistrationToken?
+    func consume(hash: String, workspaceID: UUID, now: Date, on db: any StoreHandle) async throws -> RegistrationToken?
     /// False when the workspace has no such token.
     func delete(id: UUID, workspaceID: UUID, on db: any StoreHandle) async throws -> Bool
 }

@@ -23,6 +23,9 @@ public enum RepositorySelector: Sendable, Hashable, CustomStringConvertible {
         guard !names.isEmpty else {
             throw .invalidArgument("Name the repositories the key covers: all, or slugs and globs such as web-*,api.")
         }
+        guard !names.contains("all") else {
+            throw .invalidArgument("\"all\" stands alone: give all, or a list of slugs and globs such as web-*,api.")
+        }
         for name in names {
             // A glob is a slug with '*' in it: the same characters, so no pattern can reach another workspace.
             guard Names.isValidSlug(name.replacingOccurrences(of: "*", with: "x")) else {

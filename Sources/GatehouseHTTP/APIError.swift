@@ -75,7 +75,8 @@ extension APIError {
         case .invalidInput, .conflict: self.init(.badRequest, explaining: error.description)
         case .notFound: self.init(.notFound, explaining: error.description)
         case .denied: self.init(.forbidden, explaining: error.description)
-        case .unauthenticated: self = .unauthorized()
+        case .unauthenticated:
+            if case .accessDenied(let denial) = error { self = .unauthorized(denial) } else { self = .unauthorized() }
         case .unavailable: self.init(.serviceUnavailable, explaining: error.callerMessage)
         case .internal: self.init(.internalServerError, explaining: error.callerMessage)
         }

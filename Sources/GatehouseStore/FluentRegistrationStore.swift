@@ -52,11 +52,11 @@ struct FluentRegistrationStore: RegistrationTokenStore {
         try await RegistrationModel.query(on: db.fluent).filter(\.$hash == hash).first()?.entity
     }
 
-    func consume(hash: String, now: Date, on db: any StoreHandle) async throws -> RegistrationToken? {
+    func consume(hash: String, workspaceID: UUID, now: Date, on db: any StoreHandle) async throws -> RegistrationToken? {
         let taken = try await db.sql.raw(
             """
             UPDATE registration_tokens SET uses_left = uses_left - 1
-            WHERE hash = \(bind: hash) AND uses_left > 0 AND expires_at > \(bind: now) RETURNING id
+            WHERE hash = \(bind: hash) AND workspace_id = \(bind: workspaceID) AND uses_left > 0 AND expires_at > \(bind: now) RETURNING id
             """
         ).all()
         guard let row = taken.first else { return nil }

@@ -155,5 +155,9 @@ struct RefRuleTests {
         #expect(try RepositorySelector(parsing: "all") == .all)
         #expect(throws: GatehouseError.self) { _ = try RepositorySelector(parsing: "../x") }
         #expect(throws: GatehouseError.self) { _ = try RepositorySelector(parsing: "") }
+        #expect(throws: GatehouseError.self) { _ = try RepositorySelector(parsing: "all,web-*") }
+        // Many stars against a long name: answered at once, without backtracking.
+        let name = "refs/heads/" + String(repeating: "a", count: 3000) + "b"
+        #expect(!RefRule.matches(pattern: "refs/heads/" + String(repeating: "*a", count: 40) + "c", ref: name))
     }
 }

@@ -39,6 +39,46 @@ struct ExpiryTests {
         }
     }
 
+    @Test("a principal resolved before the expiry (a long-lived connection) is refused after it, ssh -T included")
+    func connectionOutlivesExpiry() async throws {
+        try await withStore { store in
+            _ = try await Acme(store: store)
+            let clock = TestClock()
+            let keys = KeyService(store: store, clock: { clock.date })
+            let access = AccessService(store: store, clock: { clock.date })
+            _ = try await keys.addDeployKey(
+                actor: .localOperator, repositories: ["acme/app"], label: "jenkins", keyText: ciKey.line, expiresAt: referenceTime.addingTimeInterval(60))
+            let principal = try #require(try await access.principal(fingerprint: ciKey.fingerprint))
+            clock.advance(120)
+            for command in ["git-upload-pack 'acme/app.git'", nil] {
+                let outcome = await access.outcome(of: command, principal: principal, sourceIP: nil)
+                guard case .message(let text, 1) = outcome else {
+                    Issue.record("\(command ?? "ssh -T"): \(outcome)")
+                    continue
+                }
+                #expect(text.contains("the deployment key 'jenkins' expired on"), "\(text)")
+            }
+        }
+    }
+
+    @Test("warnings are not sent for attachments that had already expired, and the lifetime policy counts whole days")
+    func staleWarningsAndWholeDays() async throws {
+        try await withStore { store in
+            let acme = try await Acme(store: store)
+            let clock = TestClock()
+            let keys = KeyService(store: store, clock: { clock.date })
+            _ = try await keys.addDeployKey(
+                actor: .localOperator, repositories: ["acme/app"], label: "old", keyText: otherKey.line, expiresAt: referenceTime.addingTimeInterval(60))
+            clock.advance(30 * 86_400)
+            #expect(try await keys.sendExpiryWarnings() == 0)
+            #expect(try await acme.pendingMail().filter { $0.mail.subject.contains("expires") }.isEmpty)
+            try await DirectoryService(store: store, storage: acme.storage).setMaxDeployKeyLifetime(actor: .localOperator, workspace: "acme", days: 90)
+            let lastDay = AccessDenial.day(clock.date.addingTimeInterval(90 * 86_400))
+            _ = try await keys.addDeployKey(
+                actor: .localOperator, repositories: ["acme/tools"], label: "ci", keyText: ciKey.line, expiresAt: try ExpiryDate.parse(lastDay))
+        }
+    }
+
     @Test("an expired account key is refused everywhere, saying so")
     func accountKeyExpiry() async throws {
         try await withStore { store in

@@ -47,10 +47,10 @@ struct RegistrationServiceTests {
             }
             _ = try await acme.directory.addWorkspace(slug: "other", owner: "sam", seatLimit: 2)
             let (_, elsewhere) = try await registrations.create(actor: .localOperator, workspace: "other", selector: .all)
-            await #expect(throws: GatehouseError.accessDenied(.signInRequired)) {
+            await #expect(throws: GatehouseError.accessDenied(.unknownRegistrationToken)) {
                 _ = try await registrations.register(secret: elsewhere, workspace: "acme", keyText: ciKey.line, label: "a", sourceIP: nil)
             }
-            await #expect(throws: GatehouseError.accessDenied(.signInRequired)) {
+            await #expect(throws: GatehouseError.accessDenied(.unknownRegistrationToken)) {
                 _ = try await registrations.register(secret: "ghr_unknown", workspace: "acme", keyText: ciKey.line, label: "a", sourceIP: nil)
             }
             await #expect(throws: GatehouseError.accessDenied(.notWorkspaceAdministrator(workspace: "acme"))) {

@@ -67,8 +67,15 @@ struct RotationTests {
             await #expect(throws: GatehouseError.keyIsAccountKey) {
                 _ = try await keys.rotate(actor: .localOperator, workspace: "acme", oldFingerprint: ciKey.fingerprint, newKeyText: laptopKey.line, overlap: 0)
             }
-            await #expect(throws: GatehouseError.accessDenied(.notAdministrator(repository: "acme/tools"))) {
+            // ravi administers acme/app but cannot see acme/tools: the key is "not found" for him, acme/tools is not named.
+            await #expect {
                 _ = try await keys.rotate(actor: .user(acme.ravi), workspace: "acme", oldFingerprint: ciKey.fingerprint, newKeyText: otherKey.line, overlap: 0)
+            } throws: { error in
+                (error as? GatehouseError)?.category == .notFound && !"\(error)".contains("acme/tools")
+            }
+            // rita reads acme/app but does not administer it: named, since she can see it.
+            await #expect(throws: GatehouseError.accessDenied(.notAdministrator(repository: "acme/app"))) {
+                _ = try await keys.rotate(actor: .user(acme.rita), workspace: "acme", oldFingerprint: ciKey.fingerprint, newKeyText: otherKey.line, overlap: 0)
             }
             await #expect(throws: GatehouseError.self) {
                 _ = try await keys.rotate(actor: .localOperator, workspace: "acme", oldFingerprint: otherKey.fingerprint, newKeyText: ciKey.line, overlap: 0)

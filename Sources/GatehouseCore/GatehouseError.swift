@@ -99,7 +99,7 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
         case .accountKeyCannotChange:
             "The key of an SSH key can't be changed; delete it and add the new key. Only the label can be edited."
         case .keyCannotChange:
-            "The key of a deployment key can't be changed; delete it and add the new key (or rotate: gatehouse deploy-key rotate). Its label, permission, ref rules and repositories can be edited."
+            "The key of a deployment key can't be changed; delete it and add the new key. Its label, permission, ref rules and repositories can be edited; to replace a key everywhere, rotate it (gatehouse deploy-key rotate)."
         case .keyIsCertificateAuthority:
             "This key is already a certificate authority, so it cannot also be a login key. Generate a separate key for the machine or account (ssh-keygen -t ed25519) and add that."
         case .keyIsNotCertificateAuthority:

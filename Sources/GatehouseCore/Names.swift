@@ -34,6 +34,13 @@ public enum Names {
         guard !label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw .invalidLabel("The label contains control characters (such as newlines or tabs). Use plain text.")
         }
+        // Bidi controls and zero-width characters (Unicode's format category) can make one label look like another
+        // in a list or a mail.
+        guard !label.unicodeScalars.contains(where: { $0.properties.generalCategory == .format }) else {
+            throw .invalidLabel(
+                "The label contains invisible formatting characters (bidi controls or zero-width characters), which can make it look like another. Use plain text."
+            )
+        }
         return label
     }
 

@@ -64,6 +64,9 @@ struct LabelCase: Sendable, CustomTestStringConvertible {
         .init(input: "tab\tinside", reason: "control characters", behaviour: "a tab inside is refused"),
         .init(input: "nul\u{0}byte", reason: "control characters", behaviour: "NUL is refused"),
         .init(input: "del\u{7F}", reason: "control characters", behaviour: "DEL is refused"),
+        .init(input: "ci\u{202E}revres", reason: "invisible formatting characters", behaviour: "a bidi override is refused"),
+        .init(input: "build\u{200B}box", reason: "invisible formatting characters", behaviour: "a zero-width space is refused"),
+        .init(input: "\u{FEFF}jenkins", reason: "invisible formatting characters", behaviour: "a byte order mark is refused"),
     ]
 
     init(input: String, accepted: String? = nil, reason: String? = nil, behaviour: String) {

@@ -57,7 +57,11 @@ extension WebRoutes {
 
     /// Only paths on this site: no scheme, no `//host`, no backslashes.
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), !next.contains("://") else { return "/" }
+        // Browsers drop tabs and newlines from URLs, so `/\t/evil.example/` would become `//evil.example/`: a path with any
+        // control character or space is refused outright, as is anything but a plain path on this site.
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), !next.contains("://"),
+            !next.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.isWhitespace })
+        else { return "/" }
         return next
     }
 }

@@ -68,7 +68,7 @@ struct DeployKeyCommand: AsyncParsableCommand {
                 let type =
                     key.key.certificatePrincipals.map { "certificate authority (\(key.key.typeName)) for \($0.joined(separator: ","))" }
                     ?? key.key.typeName
-                let permission = (try? KeyPermission(access: key.access, rules: key.refRules))?.summary ?? key.access.name
+                let permission = KeyPermission.summary(key.access, key.refRules)
                 print("\(key.id)\t\(key.label)\t\(type)\t\(key.key.fingerprint)\t\(permission)\t\(used)")
             }
         }
@@ -91,7 +91,7 @@ struct DeployKeyCommand: AsyncParsableCommand {
             let key = try await options.withDirectory {
                 try await $0.keys.editDeployKey(actor: .localOperator, repository: repository, id: id, label: label, permission: permission)
             }
-            let permissionSummary = (try? KeyPermission(access: key.access, rules: key.refRules))?.summary ?? key.access.name
+            let permissionSummary = KeyPermission.summary(key.access, key.refRules)
             print("Deployment key \(key.id) on \(key.repository.fullName) is \"\(key.label)\", \(permissionSummary).")
         }
     }
@@ -204,14 +204,14 @@ extension DeployKeyCommand {
             if json { return print(CommandLineJSON.keyUsage(usage)) }
             if usage.repositoryAttachments.isEmpty && usage.workspaceAttachments.isEmpty { print("\(wanted) is attached nowhere.") }
             for attached in usage.repositoryAttachments {
-                let permission = (try? KeyPermission(access: attached.access, rules: attached.refRules))?.summary ?? attached.access.name
+                let permission = KeyPermission.summary(attached.access, attached.refRules)
                 let used = attached.lastUsed.map { ISO8601DateFormatter().string(from: $0) } ?? "never used"
                 print(
                     "\(attached.repository.fullName)\t\(attached.id)\t\(attached.label)\t\(permission)\tadded \(ISO8601DateFormatter().string(from: attached.addedAt)) by \(attached.addedBy ?? "operator")\t\(used)"
                 )
             }
             for attached in usage.workspaceAttachments {
-                let permission = (try? KeyPermission(access: attached.access, rules: attached.refRules))?.summary ?? attached.access.name
+                let permission = KeyPermission.summary(attached.access, attached.refRules)
                 let used = attached.lastUsed.map { ISO8601DateFormatter().string(from: $0) } ?? "never used"
                 print(
                     "workspace \(attached.workspace.slug) (\(attached.selector))\t\(attached.id)\t\(attached.label)\t\(permission)\tadded \(ISO8601DateFormatter().string(from: attached.addedAt)) by \(attached.addedBy ?? "operator")\t\(used)"
@@ -233,7 +233,7 @@ extension DeployKeyCommand {
 
         func run() async throws {
             let text = try readKeyFile(keyFile)
-            let seconds = try Self.duration(overlap)
+            let seconds = try ExpiryDate.lifetime(overlap)
             let rotation = try await options.withDirectory {
                 try await $0.keys.rotate(actor: .localOperator, workspace: workspace, oldFingerprint: old, newKeyText: text, overlap: seconds)
             }
@@ -243,14 +243,6 @@ extension DeployKeyCommand {
             let when = rotation.oldRemovedAt.map { "are removed at \(ISO8601DateFormatter().string(from: $0))" } ?? "were removed now"
             print(
                 "Rotated \(rotation.steps.count) attachments from \(rotation.oldFingerprint) to \(rotation.newFingerprint); the old key's attachments \(when).")
-        }
-
-        /// `24h`, `90m`, `7d`, `3600s` or plain seconds.
-        static func duration(_ text: String) throws -> TimeInterval {
-            let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-            if let unit = text.last, let scale = units[unit], let value = Double(text.dropLast()), value >= 0 { return value * scale }
-            if let value = Double(text), value >= 0 { return value }
-            throw GatehouseError.invalidArgument("\"\(text)\" is not a duration. Give e.g. 24h, 90m, 7d or 0.")
         }
     }
 }

@@ -22,7 +22,7 @@ struct RegistrationTokenCommand: AsyncParsableCommand {
         func run() async throws {
             let selector = try RepositorySelector(parsing: repos)
             let permission = try write.permission() ?? .readOnly
-            let lifetime = try DeployKeyCommand.Rotate.duration(expires)
+            let lifetime = try ExpiryDate.lifetime(expires)
             let (token, secret) = try await options.withDirectory {
                 try await $0.registrations.create(
                     actor: .localOperator, workspace: workspace, selector: selector, permission: permission, uses: uses, lifetime: lifetime,

@@ -15,10 +15,10 @@ struct TokenCommand: AsyncParsableCommand {
         @Argument(help: "A name for the token, e.g. the script that uses it (default \"\(TokenService.defaultName)\").") var name: String?
         @Option(name: .customLong("scope"), help: "A scope, repeatable: repository, repository:write, repository:admin, account, account:write.")
         var scopes: [TokenScope] = []
-        @Option(help: "Expiry date (YYYY-MM-DD, end of that day UTC, or an ISO 8601 time).") var expires: String?
+        @Option(help: "Expiry: YYYY-MM-DD (end of that day UTC), an ISO 8601 time, or a lifetime such as 90d.") var expires: String?
 
         func run() async throws {
-            let expiry = try expires.map(Self.parseDate)
+            let expiry = try expires.map { text throws(GatehouseError) in try ExpiryDate.parse(text) }
             let issued = try await options.withDirectory {
                 try await $0.tokens.create(actor: .localOperator, username: username, name: name ?? TokenService.defaultName, scopes: scopes, expiresAt: expiry)
             }
@@ -32,14 +32,6 @@ struct TokenCommand: AsyncParsableCommand {
                     It is shown only now: store it in your secret manager. Use it as: curl -u \(username):TOKEN URL
 
                     """.utf8))
-        }
-
-        static func parseDate(_ text: String) throws -> Date {
-            if let date = ISO8601DateFormatter().date(from: text) { return date }
-            let day = ISO8601DateFormatter()
-            day.formatOptions = [.withFullDate]
-            if let date = day.date(from: text) { return date.addingTimeInterval(86_399) }
-            throw GatehouseError.invalidArgument("\"\(text)\" is not a date. Give YYYY-MM-DD or an ISO 8601 time such as 2027-01-31T12:00:00Z.")
         }
     }
 

@@ -50,7 +50,7 @@ struct WorkspaceDeployKeyCommand: AsyncParsableCommand {
                 )
             }
             for key in keys {
-                let permission = (try? KeyPermission(access: key.access, rules: key.refRules))?.summary ?? key.access.name
+                let permission = KeyPermission.summary(key.access, key.refRules)
                 let used = key.lastUsed.map { ISO8601DateFormatter().string(from: $0) } ?? "never used"
                 print("\(key.id)\t\(key.label)\t\(key.key.typeName)\t\(key.key.fingerprint)\trepositories \(key.selector)\t\(permission)\t\(used)")
             }
@@ -77,7 +77,7 @@ struct WorkspaceDeployKeyCommand: AsyncParsableCommand {
                 try await $0.keys.editWorkspaceDeployKey(
                     actor: .localOperator, workspace: workspace, id: id, label: label, selector: selector, permission: permission)
             }
-            let summary = (try? KeyPermission(access: key.access, rules: key.refRules))?.summary ?? key.access.name
+            let summary = KeyPermission.summary(key.access, key.refRules)
             print("Deployment key \(key.id) of workspace \(workspace) is \"\(key.label)\" for repositories \(key.selector), \(summary).")
         }
     }

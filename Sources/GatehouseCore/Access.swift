@@ -161,6 +161,19 @@ public enum Access {
         }
     }
 
+    /// The refusal for a key that has expired wherever it was attached (or an expired account key): it may do
+    /// nothing, `ssh -T` included. Nil while it has a live attachment.
+    public static func expiredEverywhere(_ principal: Principal) -> AccessDenial? {
+        switch principal {
+        case .account(_, let key):
+            guard let key, let expired = key.expiredOn else { return nil }
+            return .accountKeyExpired(label: key.label ?? "", fingerprint: key.fingerprint, on: expired)
+        case .deployKey(let key):
+            guard key.grants.isEmpty, let gone = key.expired.first, let date = gone.expiresAt else { return nil }
+            return .deployKeyExpired(label: gone.label, on: date, repository: gone.scope.name)
+        }
+    }
+
     /// The ref check of a write-enabled deployment key's push (run before anything is written): every update
     /// must be allowed by a rule of one of the key's write grants on the repository, else the whole push is
     /// refused, naming each refused ref. Nil when it may go ahead.

@@ -70,15 +70,14 @@ public struct AccessService: Sendable {
         return try await principal(for: key)
     }
 
+    /// The principal as stored, as of now (`Principal.asOf` sorts out what has expired).
     private func principal(for key: StoredKey) async throws -> Principal? {
-        let now = clock()
         var reference = KeyReference(id: key.id, fingerprint: key.fingerprint, label: key.label)
         reference.expiresAt = key.expiresAt
-        if let expiry = key.expiresAt, expiry <= now { reference.expiredOn = expiry }
         switch key.kind {
         case .account:
             guard let userID = key.userID, let user = try await store.accounts.user(id: userID, on: store.db) else { return nil }
-            return .account(user, key: reference)
+            return Principal.account(user, key: reference).asOf(clock())
         case .deploy, .certificateAuthority:
             let repositoryGrants = try await store.keys.deployKeys(.key(key.id), on: store.db).map { deployKey in
                 DeployKeyGrant(
@@ -93,19 +92,16 @@ public struct AccessService: Sendable {
                     access: attached.access, refRules: attached.refRules, writeAllowedByWorkspace: attached.workspace.allowWriteDeployKeys,
                     expiresAt: attached.expiresAt)
             }
-            let all = repositoryGrants + workspaceGrants
-            // Expired attachments grant nothing; they are kept so that a refusal can say the key expired.
-            let live = all.filter { ($0.expiresAt ?? .distantFuture) > now }
-            let expired = all.filter { ($0.expiresAt ?? .distantFuture) <= now }
-            return all.isEmpty
-                ? nil : .deployKey(DeployKeyPrincipal(keyID: key.id, fingerprint: key.fingerprint, grants: live, expired: expired))
+            let grants = repositoryGrants + workspaceGrants
+            guard !grants.isEmpty else { return nil }
+            return Principal.deployKey(DeployKeyPrincipal(keyID: key.id, fingerprint: key.fingerprint, grants: grants)).asOf(clock())
         }
     }
 
     /// Decides what a session does: `command` is the exec request or `SSH_ORIGINAL_COMMAND`, nil for a shell.
     public func outcome(of command: String?, principal authenticated: Principal, sourceIP: String?) async -> SessionOutcome {
         let principal = authenticated.asOf(clock())
-        if let expired = Self.expiredEverywhere(principal) { return .refusal(expired.description) }
+        if let expired = Access.expiredEverywhere(principal) { return .refusal(expired.description) }
         guard let command else {
             guard let greeting = try? await greeting(for: principal) else {
                 return .refusal("The server could not list your repositories; try again.")
@@ -144,19 +140,6 @@ public struct AccessService: Sendable {
                         sourceIP: sourceIP, workspaceID: repository.workspaceID), on: store.db)
             }
             throw GatehouseError.accessDenied(denial)
-        }
-    }
-
-    /// The refusal for a key that has expired wherever it was attached (or an expired account key): it may do
-    /// nothing, `ssh -T` included. Nil while it has a live attachment.
-    static func expiredEverywhere(_ principal: Principal) -> AccessDenial? {
-        switch principal {
-        case .account(_, let key):
-            guard let key, let expired = key.expiredOn else { return nil }
-            return .accountKeyExpired(label: key.label ?? "", fingerprint: key.fingerprint, on: expired)
-        case .deployKey(let key):
-            guard key.grants.isEmpty, let gone = key.expired.first, let date = gone.expiresAt else { return nil }
-            return .deployKeyExpired(label: gone.label, on: date, repository: gone.scope.name)
         }
     }
 

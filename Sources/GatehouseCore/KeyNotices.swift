@@ -13,7 +13,7 @@ public enum KeyNotices {
               Fingerprint:  \(deployKey.key.fingerprint)
               Repository:   \(repository)
               Time:         \(timestamp(deployKey.addedAt))
-              Access:       \((try? KeyPermission(access: deployKey.access, rules: deployKey.refRules))?.summary ?? "read-only")
+              Access:       \(KeyPermission.summary(deployKey.access, deployKey.refRules))
 
             You receive this because you administer \(repository). If you did not expect this key, remove it:
               API: DELETE /2.0/repositories/\(repository)/deploy-keys/\(deployKey.id)
@@ -36,7 +36,7 @@ public enum KeyNotices {
     /// A workspace deployment key as the change it is: its audit entry and every workspace administrator's notice.
     public static func workspaceDeployKeyAdded(_ attached: WorkspaceDeployKey, by actor: Actor, sourceIP: String?, recipients: [User]) -> ChangeRecord {
         let workspace = attached.workspace.slug
-        let access = (try? KeyPermission(access: attached.access, rules: attached.refRules))?.summary ?? attached.access.name
+        let access = KeyPermission.summary(attached.access, attached.refRules)
         let audit = AuditEntry(
             at: attached.addedAt, actor: actor.auditName, action: .workspaceDeployKeyAdded, object: workspace,
             detail:

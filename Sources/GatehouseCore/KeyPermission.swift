@@ -31,6 +31,11 @@ public struct KeyPermission: Sendable, Equatable {
         }
     }
 
+    /// The summary of a stored attachment's access and rules.
+    public static func summary(_ access: AccessLevel, _ rules: [RefRule]) -> String {
+        (try? KeyPermission(access: access, rules: rules))?.summary ?? access.name
+    }
+
     /// `read`, or `write` with the rules, as the CLI prints it.
     public var summary: String {
         access == .write ? "write (\(AccessDenial.describe(refRules)))" : "read-only"

@@ -93,12 +93,7 @@ extension KeyService {
                 let attachment = NewAttachment(
                     keyID: keyID, repositoryID: repository.id, label: label, access: permission.access, refRules: permission.refRules,
                     addedBy: actor.user?.id, addedAt: now, expiresAt: expiresAt)
-                let id = try await store.unique(.keyAlreadyOnRepository(repository.fullName)) { try await store.keys.attach(attachment, on: tx) }
-                guard let deployKey = try await store.keys.deployKeys(.one(id, repository: repository.id), on: tx).first else {
-                    throw GatehouseError.internalFailure("Deployment key \(id) was not found right after it was added.")
-                }
-                let administrators = try await store.directory.administrators(of: repository, on: tx)
-                try await store.record(KeyNotices.deployKeyAddedChange(deployKey, by: actor, sourceIP: sourceIP, recipients: administrators), on: tx)
+                let deployKey = try await Self.attach(attachment, to: repository, by: actor, sourceIP: sourceIP, store: store, on: tx)
                 outcomes.append(AttachOutcome(deployKey: deployKey, created: true))
             }
             return outcomes

@@ -168,7 +168,7 @@ extension KeyService {
                     detail: "workspace deploy key \(attachment.id) \"\(attachment.label)\" \(attachment.key.fingerprint): rotated out", sourceIP: nil,
                     workspaceID: workspace.id), on: tx)
         }
-        if try await store.keys.attachmentCount(keyID: removal.keyID, on: tx) == 0 { try await store.keys.deleteKey(id: removal.keyID, on: tx) }
+        try await forgetIfUnused(removal.keyID, store: store, on: tx)
         guard !places.isEmpty else { return }
         let fingerprint = repositoryAttachments.first?.key.fingerprint ?? workspaceAttachments.first?.key.fingerprint ?? "?"
         for mail in KeyNotices.rotationFinished(

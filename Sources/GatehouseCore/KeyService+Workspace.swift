@@ -20,14 +20,22 @@ extension KeyService {
             let attachment = NewWorkspaceAttachment(
                 keyID: keyID, workspaceID: workspace.id, label: label, selector: selector, access: permission.access,
                 refRules: permission.refRules, addedBy: actor.user?.id, addedAt: now, expiresAt: expiresAt)
-            let id = try await store.unique(.keyAlreadyOnWorkspace(workspace.slug)) { try await store.keys.attach(attachment, on: tx) }
-            guard let attached = try await store.keys.workspaceDeployKeys(.one(id, workspace: workspace.id), on: tx).first else {
-                throw GatehouseError.internalFailure("The workspace deployment key \(id) was not found right after it was added.")
-            }
+            let attached = try await Self.attach(attachment, to: workspace, store: store, on: tx)
             let administrators = try await store.directory.administrators(of: workspace, on: tx)
             try await store.record(KeyNotices.workspaceDeployKeyAdded(attached, by: actor, sourceIP: sourceIP, recipients: administrators), on: tx)
             return attached
         }
+    }
+
+    /// Attaches a stored key to a workspace in `tx`; "once per workspace" is the schema's constraint, reported by name.
+    static func attach(_ attachment: NewWorkspaceAttachment, to workspace: Workspace, store: Store, on tx: any StoreHandle) async throws
+        -> WorkspaceDeployKey
+    {
+        let id = try await store.unique(.keyAlreadyOnWorkspace(workspace.slug)) { try await store.keys.attach(attachment, on: tx) }
+        guard let attached = try await store.keys.workspaceDeployKeys(.one(id, workspace: workspace.id), on: tx).first else {
+            throw GatehouseError.internalFailure("The workspace deployment key \(id) was not found right after it was added.")
+        }
+        return attached
     }
 
     public func listWorkspaceDeployKeys(actor: Actor, workspace slug: String) async throws -> [WorkspaceDeployKey] {
@@ -82,7 +90,7 @@ extension KeyService {
         let store = store
         try await store.transaction { tx in
             try await store.keys.detachFromWorkspace(id: id, on: tx)
-            if try await store.keys.attachmentCount(keyID: attached.key.id, on: tx) == 0 { try await store.keys.deleteKey(id: attached.key.id, on: tx) }
+            try await Self.forgetIfUnused(attached.key.id, store: store, on: tx)
             try await store.audit.append(entry, on: tx)
         }
     }
@@ -96,7 +104,7 @@ extension KeyService {
 
     /// `"label" repositories SELECTOR, PERMISSION`, for audit entries.
     static func summary(_ key: WorkspaceDeployKey) -> String {
-        let permission = (try? KeyPermission(access: key.access, rules: key.refRules))?.summary ?? key.access.name
+        let permission = KeyPermission.summary(key.access, key.refRules)
         return "\"\(key.label)\" repositories \(key.selector), \(permission)"
     }
 }

@@ -41,20 +41,29 @@ public struct KeyService: Sendable {
         let targets = repositories
         return try await store.transaction { tx in
             let keyID = try await Self.storedKeyID(key, principals: principals, at: now, store: store, on: tx)
-            var ids: [Int] = []
+            var attached: [DeployKey] = []
             for repository in targets {
                 let attachment = NewAttachment(
                     keyID: keyID, repositoryID: repository.id, label: label, access: permission.access, refRules: permission.refRules,
                     addedBy: actor.user?.id, addedAt: now, expiresAt: expiresAt)
-                ids.append(try await store.unique(.keyAlreadyOnRepository(repository.fullName)) { try await store.keys.attach(attachment, on: tx) })
-            }
-            let attached = try await store.keys.deployKeys(.ids(ids), on: tx)
-            for deployKey in attached {
-                let administrators = try await store.directory.administrators(of: deployKey.repository, on: tx)
-                try await store.record(KeyNotices.deployKeyAddedChange(deployKey, by: actor, sourceIP: sourceIP, recipients: administrators), on: tx)
+                attached.append(try await Self.attach(attachment, to: repository, by: actor, sourceIP: sourceIP, store: store, on: tx))
             }
             return attached
         }
+    }
+
+    /// Attaches a stored key to a repository and announces it (audit entry, the administrators' mail) in `tx`;
+    /// "once per repository" is the schema's constraint, reported by name.
+    static func attach(
+        _ attachment: NewAttachment, to repository: Repository, by actor: Actor, sourceIP: String?, store: Store, on tx: any StoreHandle
+    ) async throws -> DeployKey {
+        let id = try await store.unique(.keyAlreadyOnRepository(repository.fullName)) { try await store.keys.attach(attachment, on: tx) }
+        guard let deployKey = try await store.keys.deployKeys(.one(id, repository: repository.id), on: tx).first else {
+            throw GatehouseError.internalFailure("Deployment key \(id) was not found right after it was added.")
+        }
+        let administrators = try await store.directory.administrators(of: repository, on: tx)
+        try await store.record(KeyNotices.deployKeyAddedChange(deployKey, by: actor, sourceIP: sourceIP, recipients: administrators), on: tx)
+        return deployKey
     }
 
     /// The id of the stored deployment key (or certificate authority) for `key`, made now if it is new; refused when
@@ -81,13 +90,17 @@ public struct KeyService: Sendable {
         throw GatehouseError.writeKeysNotAllowed(workspace: slug)
     }
 
+    /// A deployment key's row goes with its last attachment (repository or workspace), so that a key removed
+    /// everywhere is unknown again, and can be added anew as anything.
+    static func forgetIfUnused(_ keyID: UUID, store: Store, on tx: any StoreHandle) async throws {
+        if try await store.keys.attachmentCount(keyID: keyID, on: tx) == 0 { try await store.keys.deleteKey(id: keyID, on: tx) }
+    }
+
     /// An expiry in the past is refused; under the workspace policy `max_deploy_key_lifetime_days` a key needs an
     /// expiry within it.
     func checkLifetime(_ expiresAt: Date?, workspace slug: String) async throws {
         let now = clock()
-        if let expiresAt, expiresAt <= now {
-            throw GatehouseError.invalidArgument("The expiry date is in the past. Give a future date, e.g. \(TokenService.exampleDate(now)), or 90d.")
-        }
+        try ExpiryDate.requireFuture(expiresAt, now: now)
         guard let workspace = try await store.directory.workspace(slug: slug, on: store.db), let days = workspace.maxDeployKeyLifetimeDays else {
             return
         }
@@ -189,9 +202,7 @@ public struct KeyService: Sendable {
         let store = store
         try await store.transaction { tx in
             try await store.keys.detach(id: id, on: tx)
-            if try await store.keys.attachmentCount(keyID: deployKey.key.id, on: tx) == 0 {
-                try await store.keys.deleteKey(id: deployKey.key.id, on: tx)
-            }
+            try await Self.forgetIfUnused(deployKey.key.id, store: store, on: tx)
             try await store.audit.append(entry, on: tx)
         }
     }
@@ -200,9 +211,7 @@ public struct KeyService: Sendable {
     public func addAccountKey(
         actor: Actor, username: String, label: String, keyText: String, expiresAt: Date? = nil, sourceIP: String? = nil
     ) async throws -> (User, StoredKey) {
-        if let expiresAt, expiresAt <= clock() {
-            throw GatehouseError.invalidArgument("The expiry date is in the past. Give a future date, e.g. \(TokenService.exampleDate(clock())), or 90d.")
-        }
+        try ExpiryDate.requireFuture(expiresAt, now: clock())
         let key = try Self.parse(keyText)
         let label = try Names.validateLabel(label)
         let user = try await authorizer.managedAccount(username, actor: actor, write: true)

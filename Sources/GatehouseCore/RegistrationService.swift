@@ -85,14 +85,11 @@ public struct RegistrationService: Sendable {
             let label = try Names.validateLabel(token.labelPrefix + label.trimmingCharacters(in: .whitespaces))
             let keyID = try await KeyService.storedKeyID(key, principals: nil, at: now, store: store, on: tx)
             // Under a lifetime policy a registered key gets the longest expiry the policy allows.
-            let expiresAt = workspace.maxDeployKeyLifetimeDays.map { now.addingTimeInterval(TimeInterval($0) * 86_400) }
+            let expiresAt = KeyService.capped(nil, by: workspace, now: now)
             let attachment = NewWorkspaceAttachment(
                 keyID: keyID, workspaceID: workspace.id, label: label, selector: token.selector, access: token.access, refRules: token.refRules,
                 addedBy: nil, addedAt: now, expiresAt: expiresAt)
-            let id = try await store.unique(.keyAlreadyOnWorkspace(workspace.slug)) { try await store.keys.attach(attachment, on: tx) }
-            guard let attached = try await store.keys.workspaceDeployKeys(.one(id, workspace: workspace.id), on: tx).first else {
-                throw GatehouseError.internalFailure("The registered key \(id) was not found right after it was added.")
-            }
+            let attached = try await KeyService.attach(attachment, to: workspace, store: store, on: tx)
             let actor = "registration token \(token.id.uuidString.lowercased())"
             var change = KeyNotices.workspaceDeployKeyAdded(
                 attached, by: .localOperator, sourceIP: sourceIP, recipients: try await store.directory.administrators(of: workspace, on: tx))

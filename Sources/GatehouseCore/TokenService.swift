@@ -31,9 +31,7 @@ public struct TokenService: Sendable {
             throw GatehouseError.invalidArgument("Give the token at least one scope: \(TokenScope.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
         let now = clock()
-        if let expiresAt, expiresAt <= now {
-            throw GatehouseError.invalidArgument("The expiry date is in the past. Give a future date, e.g. \(Self.exampleDate(now)).")
-        }
+        try ExpiryDate.requireFuture(expiresAt, now: now)
         let secret = TokenSecret.generate()
         let token = APIToken(
             id: UUID(), userID: owner.id, name: name, scopes: TokenScopes(scopes), createdAt: now,
@@ -85,9 +83,5 @@ public struct TokenService: Sendable {
         if let username, username != owner.username, username != owner.email { return nil }
         if uses.shouldRecord(token.id, at: now) { try await store.tokens.recordUse(id: token.id, at: now, ifUnusedSince: uses.cutoff(at: now), on: store.db) }
         return .user(owner, scopes: token.scopes)
-    }
-
-    static func exampleDate(_ now: Date) -> String {
-        ISO8601DateFormatter().string(from: now.addingTimeInterval(90 * 86_400)).prefix(10).description
     }
 }

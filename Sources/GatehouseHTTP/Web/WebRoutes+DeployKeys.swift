@@ -121,7 +121,7 @@ extension WebRoutes {
     /// A key's permission for the pages: the summary, the rules one per line, and whether it writes.
     static func permissionValues(_ access: AccessLevel, _ rules: [RefRule]) -> [String: Any] {
         [
-            "permission": (try? KeyPermission(access: access, rules: rules))?.summary ?? access.name, "isWrite": access >= .write,
+            "permission": KeyPermission.summary(access, rules), "isWrite": access >= .write,
             "rulesText": rules.map(\.description).joined(separator: "\n"),
         ]
     }

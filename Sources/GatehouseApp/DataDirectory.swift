@@ -45,11 +45,12 @@ public struct DataDirectory: Sendable {
     }
 
     /// Opens an existing directory without creating or migrating anything: the fast path that sshd runs on
-    /// every connection attempt. Nil when there is no database yet.
-    public static func openExisting(_ path: String, logger: Logger) async throws -> DataDirectory? {
+    /// every connection attempt. Nil when there is no database yet. `watchChanges` keeps the data version readable
+    /// (`Store.dataVersion()`), for a process that lives on, like the forced command watching its git session.
+    public static func openExisting(_ path: String, logger: Logger, watchChanges: Bool = false) async throws -> DataDirectory? {
         let url = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
         guard case .sqliteFile(let database) = databaseLocation(url), FileManager.default.fileExists(atPath: database) else { return nil }
-        let store = try await StoreFactory.open(databaseLocation(url), logger: logger, migrate: false, watchChanges: false)
+        let store = try await StoreFactory.open(databaseLocation(url), logger: logger, migrate: false, watchChanges: watchChanges)
         return DataDirectory(url: url, store: store, logger: logger)
     }
 
@@ -85,10 +86,10 @@ public struct DataDirectory: Sendable {
     }
 
     /// The built-in SSH server on this directory.
-    public func sshServer(_ configuration: SSHServer.Configuration) throws -> SSHServer {
+    public func sshServer(_ configuration: SSHServer.Configuration, gitIdleTimeout: Duration = GitProcess.defaultIdleTimeout) throws -> SSHServer {
         SSHServer(
             configuration: configuration, hostKeys: try hostKeys(), access: access,
-            git: GitProcess(repositories: repositories), logger: logger)
+            git: GitProcess(repositories: repositories, idleTimeout: gitIdleTimeout), logger: logger)
     }
 
     /// The REST API on this directory, telling clients how to reach `ssh`.

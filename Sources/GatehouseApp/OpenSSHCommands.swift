@@ -102,9 +102,13 @@ struct ShellCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let sourceIP = environment["SSH_CONNECTION"]?.split(separator: " ").first.map(String.init)
-        guard let keyID = UUID(uuidString: key), let data = try await DataDirectory.openExisting(options.data, logger: quietLogger) else {
+        guard let keyID = UUID(uuidString: key), let data = try await DataDirectory.openExisting(options.data, logger: quietLogger, watchChanges: true)
+        else {
             Self.finish(.refusal("Gatehouse has no data at \(options.data); check the AuthorizedKeysCommand line in sshd_config."))
         }
+        let running = RunningSessions(access: data.access)
+        // Read before deciding: a change committed while the decision is made is decided again.
+        let decidedAt = running.version()
         let principal = try await data.access.principal(keyID: keyID)
         let outcome: SessionOutcome =
             if let principal {
@@ -112,13 +116,29 @@ struct ShellCommand: AsyncParsableCommand {
             } else {
                 .keyRemoved
             }
-        await data.close()
         guard case .git(let command) = outcome else { Self.finish(outcome) }
         if let warning = command.warning { FileHandle.standardError.write(Data(warning.utf8)) }
         guard let directory = try? data.repositories.resolvedDirectory(of: command.repository) else { Self.finish(.gitFailed(command.repository)) }
-        let failure = GitExec.replaceProcess(
-            with: command, directory: directory, gitProtocol: environment["GIT_PROTOCOL"], hooks: data.repositories.hooks, sourceIP: sourceIP)
-        Self.finish(.refusal(failure.description))
+        let pid: pid_t
+        do {
+            pid = try GitExec.spawn(
+                command, directory: directory, gitProtocol: environment["GIT_PROTOCOL"], hooks: data.repositories.hooks, sourceIP: sourceIP)
+        } catch {
+            Self.finish(.refusal(GatehouseError(error).callerMessage))
+        }
+        let watcher = Task { await running.watch() }
+        let status = await running.run(
+            key: .id(keyID), command: command, decidedAt: decidedAt,
+            end: { reason in
+                FileHandle.standardError.write(Data(reason.utf8))
+                GitExec.stop(pid)
+            }
+        ) {
+            await GitExec.exitStatus(of: pid)
+        }
+        watcher.cancel()
+        await data.close()
+        Foundation.exit(status)
     }
 
     /// Prints a message outcome on stderr and exits with its status.

@@ -57,11 +57,16 @@ struct Serve: AsyncParsableCommand {
     }
 
     private func serve(_ directory: DataDirectory, settings: Settings, logger: Logger) async throws {
-        let server = try directory.sshServer(.init(host: settings.sshListen.host, port: settings.sshListen.port, user: settings.sshUser))
+        let server = try directory.sshServer(
+            .init(
+                host: settings.sshListen.host, port: settings.sshListen.port, user: settings.sshUser, limits: settings.sshLimits,
+                gitProcesses: settings.gitProcesses), gitIdleTimeout: settings.gitIdleTimeout)
+        let openFiles = OpenFileLimit.raiseToHardLimit()
         let port = try await Self.listening("ssh.listen", settings.sshListen) { try await server.bind() }
         let hostKeys = try directory.hostKeys()
         var banner = "Gatehouse is serving \(directory.url.path)\n"
         banner += settings.report.map { "Setting: \($0)\n" }.joined()
+        banner += "Open files: at most \(openFiles) (the process's limit, raised to its hard limit)\n"
         banner += "SSH: \(ListenAddress(host: settings.sshListen.host, port: port)) (user \(settings.sshUser))\n"
         for key in hostKeys.publicKeys { banner += "Host key: \(key.type.rawValue) \(key.fingerprint)\n" }
         banner += "Clone with: git clone ssh://\(settings.sshUser)@HOST:\(port)/WORKSPACE/REPOSITORY.git\n"

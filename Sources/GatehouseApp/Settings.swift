@@ -1,8 +1,10 @@
 import Configuration
 import Foundation
 import GatehouseCore
+import GatehouseGit
 import GatehouseHTTP
 import GatehouseMail
+import GatehouseSSH
 import SystemPackage
 
 /// `gatehouse serve`'s settings, each from the first place that has it: a command-line flag, a `GATEHOUSE_*`
@@ -23,6 +25,9 @@ struct Settings {
     var mailKeepDays: Int
     var maximumBodySize: Int
     var signInLimits: SignInLimits
+    var sshLimits: SSHLimits
+    var gitProcesses: GitProcessSlots.Limits
+    var gitIdleTimeout: Duration
     var logLevel: String
     /// `key = value (source)` for every setting, secrets masked.
     var report: [String] = []
@@ -68,6 +73,29 @@ struct Settings {
             limits.failuresPerAddress = try number("web.sign-in-failures-per-address", default: limits.failuresPerAddress, range: 1...100_000)
             return limits
         }
+        func seconds(_ key: String, default fallback: Duration, range: ClosedRange<Int>) throws -> Duration {
+            .seconds(try number(key, default: Int(fallback.components.seconds), range: range))
+        }
+        func sshLimits() throws -> SSHLimits {
+            var limits = SSHLimits()
+            limits.loginGrace = try seconds("ssh.login-grace-seconds", default: limits.loginGrace, range: 1...600)
+            limits.maxAuthTries = try number("ssh.max-auth-tries", default: limits.maxAuthTries, range: 1...100)
+            limits.maxUnauthenticated = try number("ssh.max-unauthenticated", default: limits.maxUnauthenticated, range: 1...100_000)
+            limits.maxUnauthenticatedPerAddress = try number(
+                "ssh.max-unauthenticated-per-address", default: limits.maxUnauthenticatedPerAddress, range: 1...100_000)
+            limits.maxSessions = try number("ssh.max-sessions", default: limits.maxSessions, range: 1...1000)
+            limits.idleTimeout = try seconds("ssh.idle-timeout-seconds", default: limits.idleTimeout, range: 10...604_800)
+            limits.maxConnectionLifetime = try seconds(
+                "ssh.max-connection-lifetime-seconds", default: limits.maxConnectionLifetime, range: 60...31_536_000)
+            return limits
+        }
+        func gitProcesses() throws -> GitProcessSlots.Limits {
+            var limits = GitProcessSlots.Limits()
+            limits.perNode = try number("git.max-processes", default: limits.perNode, range: 1...10_000)
+            limits.perKey = try number("git.max-processes-per-key", default: limits.perKey, range: 1...10_000)
+            limits.queueWait = try seconds("git.queue-seconds", default: limits.queueWait, range: 0...600)
+            return limits
+        }
         func security(_ text: String) throws -> SMTPConfiguration.Security {
             guard let security = SMTPConfiguration.Security(rawValue: text) else {
                 throw SettingsError("smtp.tls is \"\(text)\"; give starttls (the default) or none.")
@@ -91,6 +119,9 @@ struct Settings {
                 "http.max-body-kib", default: APIServer.defaultMaximumBodySize / 1024,
                 range: 1...(APIServer.largestMaximumBodySize / 1024)) * 1024,
             signInLimits: try signInLimits(),
+            sshLimits: try sshLimits(),
+            gitProcesses: try gitProcesses(),
+            gitIdleTimeout: try seconds("git.idle-timeout-seconds", default: GitProcess.defaultIdleTimeout, range: 10...86_400),
             logLevel: value("log.level", default: "info")!)
         settings.report = report
         return settings

@@ -70,6 +70,28 @@ public struct AccessService: Sendable {
         return try await principal(for: key)
     }
 
+    /// The principal for a key however the session names it; nil once the key is gone.
+    public func principal(_ key: KeyLocator) async throws -> Principal? {
+        switch key {
+        case .fingerprint(let fingerprint): try await principal(fingerprint: fingerprint)
+        case .id(let id): try await principal(keyID: id)
+        }
+    }
+
+    /// Whether a running git session may go on, decided again from the stored data: nil while it may, else the
+    /// message that ends it. Nothing is recorded, so asking again after every change costs only the reads.
+    public func recheck(_ command: AuthorizedGitCommand, key: KeyLocator) async throws -> String? {
+        guard let principal = try await principal(key) else {
+            return "ERROR: This key was removed from Gatehouse while the session ran; the session has ended.\n"
+        }
+        let path = RepositoryPath(parsing: command.repository.fullName)
+        let repository = if let path { try await store.directory.repository(path, on: store.db) } else { Repository?.none }
+        let decision = try await authorizer.decide(
+            principal.asOf(clock()), command.service.operation, on: repository, requestedPath: command.repository.fullName)
+        guard case .denied(let denial) = decision else { return nil }
+        return "ERROR: Access changed while the session ran, and the session has ended: \(denial.description)\n"
+    }
+
     /// The principal as stored, as of now (`Principal.asOf` sorts out what has expired).
     private func principal(for key: StoredKey) async throws -> Principal? {
         var reference = KeyReference(id: key.id, fingerprint: key.fingerprint, label: key.label)
@@ -283,6 +305,13 @@ public struct RefChange: Sendable, Equatable {
         self.old = old
         self.new = new
     }
+}
+
+/// How a session names the key it authenticated with: the built-in server by fingerprint, the OpenSSH forced
+/// command by the stored key's id (which `authorized-keys` put on its command line).
+public enum KeyLocator: Hashable, Sendable {
+    case fingerprint(String)
+    case id(UUID)
 }
 
 /// A key's use on one attachment, for the last-used throttle.

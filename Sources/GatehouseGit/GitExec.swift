@@ -1,33 +1,51 @@
+import Foundation
 import GatehouseCore
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// Replaces the current process with git, for the OpenSSH forced command: sshd already connected the
-/// client to our standard input and output, so nothing needs to be copied.
+/// Runs git for the OpenSSH forced command: sshd already connected the client to our standard input and output,
+/// which git inherits, so nothing is copied. This process stays as git's parent only to end it when access is
+/// withdrawn while it runs.
 public enum GitExec {
-    /// Execs `git SERVICE DIRECTORY` with the same environment as the built-in server. Returns only on failure.
-    public static func replaceProcess(
-        with command: AuthorizedGitCommand, directory: String, gitProtocol: String?, hooks: GitHooks?, sourceIP: String?
-    ) -> GatehouseError {
-        let setup: (arguments: [String], variables: [String: String])
-        do {
-            setup = try hooks.required(for: command, sourceIP: sourceIP)
-        } catch {
-            return GatehouseError(error)
-        }
+    /// Starts `git SERVICE DIRECTORY` with the same environment as the built-in server and returns its process id.
+    public static func spawn(
+        _ command: AuthorizedGitCommand, directory: String, gitProtocol: String?, hooks: GitHooks?, sourceIP: String?
+    ) throws -> pid_t {
+        let setup = try hooks.required(for: command, sourceIP: sourceIP)
         let variables = GitEnvironment.variables(gitProtocol: gitProtocol).merging(setup.variables, uniquingKeysWith: { $1 })
         let path = variables["PATH"] ?? ""
         let candidates = path.split(separator: ":").map { directory -> String in "\(directory)/git" }
         guard let git = candidates.first(where: { access($0, X_OK) == 0 }) else {
-            return .unavailable("git is not installed on the server (not found in \(path)).")
+            throw GatehouseError.unavailable("git is not installed on the server (not found in \(path)).")
         }
-        let environment = variables.map { "\($0.key)=\($0.value)" }
         let arguments = ["git"] + setup.arguments + [command.service.rawValue, directory]
+        let environment = variables.map { "\($0.key)=\($0.value)" }
         let cArguments = arguments.map { strdup($0) } + [nil]
         let cEnvironment = environment.map { strdup($0) } + [nil]
-        execve(git, cArguments, cEnvironment)
-        return .unavailable("Could not start git: \(String(cString: strerror(errno))).")
+        defer { (cArguments + cEnvironment).forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, git, nil, nil, cArguments, cEnvironment)
+        guard result == 0 else { throw GatehouseError.unavailable("Could not start git: \(String(cString: strerror(result))).") }
+        return pid
+    }
+
+    /// Waits for the process on a thread of its own (a blocking `waitpid` must not hold a task thread) and returns
+    /// its exit status, 128 + the signal's number when a signal ended it.
+    public static func exitStatus(of pid: pid_t) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                let signal = status & 0x7f
+                continuation.resume(returning: signal == 0 ? (status >> 8) & 0xff : 128 + signal)
+            }
+        }
+    }
+
+    /// Asks git to stop (it removes its lock files on SIGTERM).
+    public static func stop(_ pid: pid_t) {
+        kill(pid, SIGTERM)
     }
 }

@@ -2,10 +2,11 @@ import GatehouseCore
 import NIOConcurrencyHelpers
 
 /// Who authenticated on one SSH connection. The auth delegate fills it only after the library verified the
-/// key's signature; the connection's session channels read it.
+/// key's signature; the connection's session channels read it, and resolve the key again for every session, so
+/// that a key removed while the connection stays open (say, an OpenSSH ControlMaster) opens nothing more.
 final class ConnectionIdentity: Sendable {
     struct Authenticated: Sendable {
-        var principal: Principal
+        var fingerprint: String
         var username: String
     }
 
@@ -18,7 +19,7 @@ final class ConnectionIdentity: Sendable {
 
     var current: Authenticated? { authenticated.withLockedValue { $0 } }
 
-    func record(_ principal: Principal, username: String) {
-        authenticated.withLockedValue { $0 = Authenticated(principal: principal, username: username) }
+    func record(fingerprint: String, username: String) {
+        authenticated.withLockedValue { $0 = Authenticated(fingerprint: fingerprint, username: username) }
     }
 }

@@ -7,6 +7,16 @@ enum SSHMetrics {
         Counter(label: "gatehouse_ssh_connections_total").increment()
     }
 
+    /// A connection closed at once: too many connections had not authenticated yet.
+    static func connectionRefused() {
+        Counter(label: "gatehouse_ssh_connections_refused_total").increment()
+    }
+
+    /// A running session ended because its key no longer allows it.
+    static func sessionRevoked() {
+        Counter(label: "gatehouse_ssh_sessions_revoked_total").increment()
+    }
+
     /// `principal` nil for a key Gatehouse does not know.
     static func authentication(_ principal: Principal?) {
         let kind =

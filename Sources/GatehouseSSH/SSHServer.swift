@@ -18,11 +18,18 @@ public final class SSHServer: Service, Sendable {
         public var port: Int
         /// The only user name clients connect as, e.g. `git@example.com`.
         public var user: String
+        public var limits: SSHLimits
+        public var gitProcesses: GitProcessSlots.Limits
 
-        public init(host: String = "127.0.0.1", port: Int = 2222, user: String = "git") {
+        public init(
+            host: String = "127.0.0.1", port: Int = 2222, user: String = "git", limits: SSHLimits = SSHLimits(),
+            gitProcesses: GitProcessSlots.Limits = .init()
+        ) {
             self.host = host
             self.port = port
             self.user = user
+            self.limits = limits
+            self.gitProcesses = gitProcesses
         }
     }
 
@@ -30,6 +37,9 @@ public final class SSHServer: Service, Sendable {
     let hostKeys: HostKeys
     let access: AccessService
     let sessions: SessionServer
+    /// The git sessions running now, ended when their key no longer allows them.
+    public let running: RunningSessions
+    let unauthenticated: UnauthenticatedConnections
     let logger: Logger
     private let listener = NIOLockedValueBox<(any Channel)?>(nil)
 
@@ -38,7 +48,11 @@ public final class SSHServer: Service, Sendable {
         self.hostKeys = hostKeys
         self.access = access
         self.logger = logger
-        self.sessions = SessionServer(access: access, git: git, sshUser: configuration.user, logger: logger)
+        self.running = RunningSessions(access: access)
+        self.unauthenticated = UnauthenticatedConnections(limits: configuration.limits)
+        self.sessions = SessionServer(
+            access: access, git: git, running: running, slots: GitProcessSlots(limits: configuration.gitProcesses),
+            sshUser: configuration.user, logger: logger)
     }
 
     /// Starts listening and returns the bound port (useful with port 0).
@@ -68,6 +82,8 @@ public final class SSHServer: Service, Sendable {
         guard let channel = listener.withLockedValue({ $0 }) else { return }
         // Cancellation too: when another service of the group fails (say the HTTP port is taken), the group
         // cancels this one, and the process must exit rather than keep serving half of itself.
+        let watcher = Task { [running] in await running.watch() }
+        defer { watcher.cancel() }
         try await withTaskCancellationOrGracefulShutdownHandler {
             try await channel.closeFuture.get()
         } onCancelOrGracefulShutdown: {
@@ -81,8 +97,30 @@ public final class SSHServer: Service, Sendable {
     }
 
     private func initializeConnection(_ channel: any Channel) throws {
+        let limits = configuration.limits
         let identity = ConnectionIdentity(sourceIP: channel.remoteAddress?.ipAddress)
-        let authenticator = PublicKeyAuthenticator(access: access, identity: identity, logger: logger)
+        guard let admission = unauthenticated.admit(identity.sourceIP) else {
+            SSHMetrics.connectionRefused()
+            logger.info("connection refused: too many unauthenticated connections", metadata: ["ip": "\(identity.sourceIP ?? "-")"])
+            throw SSHServerError.tooManyUnauthenticated
+        }
+        let loop = channel.eventLoop
+        let loginGrace = loop.scheduleTask(in: TimeAmount(limits.loginGrace)) {
+            if identity.current == nil { channel.close(promise: nil) }
+        }
+        let lifetime = loop.scheduleTask(in: TimeAmount(limits.maxConnectionLifetime)) { channel.close(promise: nil) }
+        channel.closeFuture.whenComplete { _ in
+            admission.release()
+            loginGrace.cancel()
+            lifetime.cancel()
+        }
+        let authenticator = PublicKeyAuthenticator(access: access, identity: identity, maxAuthTries: limits.maxAuthTries, logger: logger) {
+            tooManyFailures in
+            admission.release()
+            // The refusal is on its way out first; then the connection goes, as OpenSSH's does.
+            if tooManyFailures { loop.scheduleTask(in: .milliseconds(50)) { channel.close(promise: nil) } }
+        }
+        let openSessions = NIOLockedValueBox(0)
         let handler = NIOSSHHandler(
             role: .server(.init(hostKeys: hostKeys.nioKeys, userAuthDelegate: authenticator)),
             allocator: channel.allocator,
@@ -91,6 +129,13 @@ public final class SSHServer: Service, Sendable {
                     // Port forwarding and every other channel type are refused.
                     return child.eventLoop.makeFailedFuture(SSHServerError.channelTypeRefused)
                 }
+                let admitted = openSessions.withLockedValue { open in
+                    guard open < limits.maxSessions else { return false }
+                    open += 1
+                    return true
+                }
+                guard admitted else { return child.eventLoop.makeFailedFuture(SSHServerError.tooManySessions) }
+                child.closeFuture.whenComplete { _ in openSessions.withLockedValue { $0 -= 1 } }
                 return child.eventLoop.makeCompletedFuture {
                     let state = SessionState(eventLoop: child.eventLoop)
                     try child.pipeline.syncOperations.addHandler(SessionRequestHandler(state: state))
@@ -98,12 +143,38 @@ public final class SSHServer: Service, Sendable {
                     Task { await sessions.serve(asyncChannel, state: state, identity: identity) }
                 }
             })
-        try channel.pipeline.syncOperations.addHandlers([HandshakeQuickAck(), handler, ConnectionErrorHandler(logger: logger)])
+        try channel.pipeline.syncOperations.addHandlers([
+            IdleStateHandler(allTimeout: TimeAmount(limits.idleTimeout)), IdleConnectionCloser(), HandshakeQuickAck(), handler,
+            ConnectionErrorHandler(logger: logger),
+        ])
     }
 }
 
 enum SSHServerError: Error {
     case channelTypeRefused
+    case tooManySessions
+    case tooManyUnauthenticated
+}
+
+/// Closes a connection that has been silent in both directions for the idle timeout.
+final class IdleConnectionCloser: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
 }
 
 /// Closes a connection whose SSH stream failed (bad packets, failed key exchange).

@@ -1,6 +1,7 @@
 import GatehouseCore
 import GatehouseGit
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSH
 
@@ -8,6 +9,8 @@ import NIOSSH
 struct SessionServer: Sendable {
     let access: AccessService
     let git: GitProcess
+    let running: RunningSessions
+    let slots: GitProcessSlots
     let sshUser: String
     let logger: Logger
 
@@ -56,7 +59,17 @@ struct SessionServer: Sendable {
                     "Connect as the user '\(sshUser)' (\(sshUser)@HOST), not '\(authenticated.username)'. Your key identifies you; the user name is always '\(sshUser)'."
                 ))
         }
-        let principal = authenticated.principal
+        let key = KeyLocator.fingerprint(authenticated.fingerprint)
+        // Read before deciding: a change committed while the decision is made is decided again.
+        let decidedAt = running.version()
+        let principal: Principal
+        do {
+            // Every session decides afresh: the key may have been removed since the connection authenticated.
+            guard let current = try await access.principal(key) else { return await refuse(.keyRemoved) }
+            principal = current
+        } catch {
+            return await refuse(.refusal("The server could not check access; try again."))
+        }
         let command: String? = if case .exec(let text) = start { text } else { nil }
         switch await access.outcome(of: command, principal: principal, sourceIP: identity.sourceIP) {
         case .message(let text, let exitStatus):
@@ -68,10 +81,36 @@ struct SessionServer: Sendable {
         case .git(let authorized):
             let started = ContinuousClock.now
             if let warning = authorized.warning { try? await stderr.write(Array(warning.utf8)) }
+            let revoked = NIOLockedValueBox<String?>(nil)
+            func ended(_ reason: String) async -> Int32 {
+                SSHMetrics.sessionRevoked()
+                logger.notice(
+                    "running session ended: access withdrawn",
+                    metadata: ["principal": "\(principal.auditName)", "repository": "\(authorized.repository.fullName)"])
+                return await say(reason, exitStatus: 1)
+            }
             do {
-                let status = try await git.run(
-                    authorized, gitProtocol: gitProtocol, sourceIP: identity.sourceIP, input: input,
-                    output: stdout.write, errorOutput: stderr.write)
+                let status = try await slots.withSlot(for: key) {
+                    let gitRun = Task {
+                        try await git.run(
+                            authorized, gitProtocol: gitProtocol, sourceIP: identity.sourceIP, input: input,
+                            output: stdout.write, errorOutput: stderr.write)
+                    }
+                    return try await running.run(
+                        key: key, command: authorized, decidedAt: decidedAt,
+                        end: { reason in
+                            revoked.withLockedValue { $0 = reason }
+                            gitRun.cancel()
+                        }
+                    ) {
+                        try await withTaskCancellationHandler {
+                            try await gitRun.value
+                        } onCancel: {
+                            gitRun.cancel()
+                        }
+                    }
+                }
+                if let reason = revoked.withLockedValue({ $0 }) { return await ended(reason) }
                 try await stdout.drain()
                 try await stderr.drain()
                 SSHMetrics.gitOperation(authorized.service, result: status == 0 ? "ok" : "error", bytesSent: stdout.bytesWritten)
@@ -85,7 +124,16 @@ struct SessionServer: Sendable {
                         "source_ip": "\(identity.sourceIP ?? "-")",
                     ])
                 return status
+            } catch let refusal as GitProcessSlots.Refusal {
+                SSHMetrics.refusal()
+                logger.warning("git process limit reached", metadata: ["principal": "\(principal.auditName)", "refusal": "\(refusal)"])
+                return await say(refusal.message, exitStatus: 1)
             } catch {
+                if let reason = revoked.withLockedValue({ $0 }) { return await ended(reason) }
+                if let stalled = error as? GitStalled {
+                    logger.warning("git stalled and was stopped", metadata: ["repository": "\(authorized.repository.fullName)"])
+                    return await say(stalled.message, exitStatus: 1)
+                }
                 SSHMetrics.gitOperation(authorized.service, result: "failed", bytesSent: stdout.bytesWritten)
                 logger.error("git command failed", metadata: ["error": "\(error)", "repository": "\(authorized.repository.fullName)"])
                 return await refuse(.gitFailed(authorized.repository))

@@ -132,10 +132,8 @@ struct ShellCommand: AsyncParsableCommand {
             end: { reason in
                 FileHandle.standardError.write(Data(reason.utf8))
                 GitExec.stop(pid)
-            }
-        ) {
-            await GitExec.exitStatus(of: pid)
-        }
+            },
+            body: { await GitExec.exitStatus(of: pid) })
         watcher.cancel()
         await data.close()
         Foundation.exit(status)

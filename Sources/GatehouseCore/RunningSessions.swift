@@ -36,7 +36,7 @@ public final class RunningSessions: Sendable {
     /// `body` returns or throws as it does.
     public func run<T>(
         key: KeyLocator, command: AuthorizedGitCommand, decidedAt: UInt64?, end: @escaping @Sendable (String) -> Void,
-        _ body: () async throws -> T
+        body: () async throws -> T
     ) async rethrows -> T {
         let id = UUID()
         sessions.withLock { $0[id] = Session(key: key, command: command, end: end, decidedAt: decidedAt) }

@@ -24,7 +24,7 @@ public enum GitExec {
         let environment = variables.map { "\($0.key)=\($0.value)" }
         let cArguments = arguments.map { strdup($0) } + [nil]
         let cEnvironment = environment.map { strdup($0) } + [nil]
-        defer { (cArguments + cEnvironment).forEach { free($0) } }
+        defer { for pointer in cArguments + cEnvironment { free(pointer) } }
         var pid: pid_t = 0
         let result = posix_spawn(&pid, git, nil, nil, cArguments, cEnvironment)
         guard result == 0 else { throw GatehouseError.unavailable("Could not start git: \(String(cString: strerror(result))).") }

@@ -101,14 +101,14 @@ struct SessionServer: Sendable {
                         end: { reason in
                             revoked.withLockedValue { $0 = reason }
                             gitRun.cancel()
-                        }
-                    ) {
-                        try await withTaskCancellationHandler {
-                            try await gitRun.value
-                        } onCancel: {
-                            gitRun.cancel()
-                        }
-                    }
+                        },
+                        body: {
+                            try await withTaskCancellationHandler {
+                                try await gitRun.value
+                            } onCancel: {
+                                gitRun.cancel()
+                            }
+                        })
                 }
                 if let reason = revoked.withLockedValue({ $0 }) { return await ended(reason) }
                 try await stdout.drain()

@@ -131,7 +131,8 @@ let package = Package(
         .testTarget(
             name: "GatehouseEndToEndTests",
             dependencies: [
-                "GatehouseApp", "GatehouseCore", "GatehouseStore", "GatehouseSSH", "GatehouseKeys", "GatehouseHTTP", "GatehouseMail", "gatehouse",
+                "GatehouseApp", "GatehouseCore", "GatehouseStore", "GatehouseSSH", "GatehouseGit", "GatehouseKeys", "GatehouseHTTP", "GatehouseMail",
+                "gatehouse",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSH", package: "swift-nio-ssh"),

@@ -25,8 +25,20 @@ public enum GitExec {
         let cArguments = arguments.map { strdup($0) } + [nil]
         let cEnvironment = environment.map { strdup($0) } + [nil]
         defer { for pointer in cArguments + cEnvironment { free(pointer) } }
+        // Git starts with every signal at its default and none blocked, whatever this process inherited or set up
+        // (an ignored SIGTERM would survive the exec and leave git deaf to `stop`).
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        var allSignals = sigset_t()
+        sigemptyset(&noSignals)
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, git, nil, nil, cArguments, cEnvironment)
+        let result = posix_spawn(&pid, git, nil, &attributes, cArguments, cEnvironment)
         guard result == 0 else { throw GatehouseError.unavailable("Could not start git: \(String(cString: strerror(result))).") }
         return pid
     }

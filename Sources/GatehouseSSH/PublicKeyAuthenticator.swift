@@ -33,6 +33,8 @@ final class PublicKeyAuthenticator: NIOSSHServerUserAuthenticationDelegate, Send
     func requestReceived(request: NIOSSHUserAuthenticationRequest, responsePromise: EventLoopPromise<NIOSSHUserAuthenticationOutcome>) {
         // Clients ask with "none" first to learn the methods; like OpenSSH, that is not counted as a try.
         if case .none = request.request { return responsePromise.succeed(.failure) }
+        // The connection is closing; nothing more is looked at on it, not even a good key.
+        guard failures.withLockedValue({ $0 }) < maxAuthTries else { return responsePromise.succeed(.failure) }
         guard case .publicKey(let offer) = request.request,
             let key = try? PublicKey(parsing: String(openSSHPublicKey: offer.publicKey))
         else {

@@ -1,6 +1,7 @@
 import Foundation
 import GatehouseApp
 import GatehouseCore
+import GatehouseGit
 import GatehouseSSH
 import Logging
 
@@ -32,12 +33,17 @@ final class TestGatehouse: @unchecked Sendable {
 
     /// Starts a server (and, for the OpenSSH front end, a private sshd in front of it), runs `body`, and stops
     /// everything and removes its files whatever happens.
-    static func with(_ frontEnd: FrontEnd = .builtIn, _ body: (TestGatehouse) async throws -> Void) async throws {
+    /// `limits`, `gitProcesses` and `gitIdleTimeout` configure the built-in server (the OpenSSH front end has sshd's own).
+    static func with(
+        _ frontEnd: FrontEnd = .builtIn, limits: SSHLimits = SSHLimits(), gitProcesses: GitProcessSlots.Limits = .init(),
+        gitIdleTimeout: Duration = GitProcess.defaultIdleTimeout, _ body: (TestGatehouse) async throws -> Void
+    ) async throws {
         let root = try makeTemporaryDirectory("gatehouse-e2e")
         var logger = Logger(label: "gatehouse-test")
         logger.logLevel = ProcessInfo.processInfo.environment["GATEHOUSE_TEST_TRACE"] != nil ? .trace : .warning
         let data = try await DataDirectory.open(root.appendingPathComponent("data").path, logger: logger, hookExecutable: try gatehouseBinary())
-        let server = try data.sshServer(.init(host: "127.0.0.1", port: 0, user: "git"))
+        let server = try data.sshServer(
+            .init(host: "127.0.0.1", port: 0, user: "git", limits: limits, gitProcesses: gitProcesses), gitIdleTimeout: gitIdleTimeout)
         let builtInPort = try await server.bind()
         var sshd: TestSSHD?
         if frontEnd == .openSSH {
@@ -137,9 +143,17 @@ final class TestGatehouse: @unchecked Sendable {
     }
 
     /// Runs `ssh [options] git@127.0.0.1 [command]`.
-    func ssh(_ keys: KeyPair..., user: String? = nil, options: [String] = [], command: String? = nil) async throws -> CommandResult {
+    func ssh(
+        _ keys: KeyPair..., user: String? = nil, options: [String] = [], command: String? = nil, input: String? = nil
+    ) async throws -> CommandResult {
         let line = sshCommand(keys, options: options) + ["\(user ?? sshUser)@127.0.0.1"] + (command.map { [$0] } ?? [])
-        return try await runAsync(line[0], Array(line.dropFirst()))
+        return try await runCommand(line[0], Array(line.dropFirst()), input: input)
+    }
+
+    /// Asks for `fullName`'s refs with `git-upload-pack` over ssh and ends the session at once (a flush packet):
+    /// exit 0 with the refs on stdout when the session may run.
+    func advertisement(_ fullName: String, key: KeyPair, options: [String] = []) async throws -> CommandResult {
+        try await ssh(key, options: options, command: "git-upload-pack '\(fullName).git'", input: "0000")
     }
 
     /// Runs git with GIT_SSH_COMMAND set to use `keys` against this server.

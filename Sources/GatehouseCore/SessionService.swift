@@ -61,25 +61,50 @@ public struct SessionService: Sendable {
         try await store.accounts.setPasswordHash(hasher.hash(password), userID: user.id, on: store.db)
     }
 
+    /// How long an address an account signed in from stays exempt from the account's lockout.
+    public static let knownAddressMemory: TimeInterval = 90 * 86_400
+
     /// Checks the password and opens a session. Returns the cookie secret (shown to the browser only).
+    ///
+    /// Each attempt is counted *before* its password is checked, in a unit of work that refuses it when the count
+    /// goes over a limit, so parallel requests cannot get more passwords checked than the limits allow. A successful
+    /// attempt is taken back. The account's limit does not apply from an address the account signed in from
+    /// successfully in the last 90 days, so an attacker's failures cannot lock its owner out; the address limit
+    /// always applies.
     public func signIn(username: String, password: String, sourceIP: String?) async throws -> (secret: String, user: User) {
         let now = clock()
         let since = now.addingTimeInterval(-limits.window)
+        let address = sourceIP ?? "-"
         let accountKey = "account:\(username.lowercased())"
-        let addressKey = "address:\(sourceIP ?? "-")"
-        let accountFailures = try await store.webSessions.failures(key: accountKey, since: since, on: store.db)
-        let addressFailures = try await store.webSessions.failures(key: addressKey, since: since, on: store.db)
-        if accountFailures >= limits.failuresPerAccount || addressFailures >= limits.failuresPerAddress {
-            throw SignInError.tooManyAttempts(minutes: Int(limits.window / 60))
-        }
+        let addressKey = "address:\(address)"
         let account = try await store.accounts.passwordHash(username: username, on: store.db)
+        let knownAddress =
+            if let user = account?.0 {
+                try await store.webSessions.hasSignedIn(
+                    userID: user.id, from: address, since: now.addingTimeInterval(-Self.knownAddressMemory), on: store.db)
+            } else {
+                false
+            }
+        let store = store
+        let limits = limits
+        let attempt = try await store.transaction { tx in
+            // Written first, so that concurrent attempts queue for the write lock and each counts the others.
+            let ids = try await store.webSessions.recordAttempt(keys: [accountKey, addressKey], at: now, on: tx)
+            let addressAttempts = try await store.webSessions.failures(key: addressKey, since: since, on: tx)
+            let accountAttempts = knownAddress ? 0 : try await store.webSessions.failures(key: accountKey, since: since, on: tx)
+            if accountAttempts > limits.failuresPerAccount || addressAttempts > limits.failuresPerAddress {
+                throw SignInError.tooManyAttempts(minutes: Int(limits.window / 60))
+            }
+            return ids
+        }
         guard let (user, hash) = account, let hash, hasher.verify(password, hash: hash) else {
             // Unknown accounts cost as much as wrong passwords, so that timing does not tell which names exist.
             if account?.1 == nil { _ = hasher.hash(password) }
-            let store = store
-            try await store.transaction { tx in try await store.webSessions.recordFailure(keys: [accountKey, addressKey], at: now, on: tx) }
             throw SignInError.invalidCredentials
         }
+        try await store.webSessions.forgetAttempts(attempt, on: store.db)
+        // Bookkeeping for the exemption above: a failure here costs the owner nothing today.
+        try? await store.webSessions.recordSignInAddress(userID: user.id, address: address, at: now, on: store.db)
         // Housekeeping rides on successful sign-ins: rare enough to cost nothing, frequent enough to keep tables small.
         try? await store.webSessions.prune(now: now, failuresBefore: since, on: store.db)
         let secret = TokenSecret.generate(prefix: "ghs_")

@@ -102,7 +102,7 @@ final class FluentEngine: StoreEngine, @unchecked Sendable {
         let migrations = Migrations()
         migrations.add(
             CreateSchema(), CreateTokens(), CreateMailOutbox(), CreateWebSignIn(), AddCertificateAuthorities(), AddWriteAndWorkspaceKeys(),
-            AddScheduledRemovals(), CreateRegistrationTokens(), AddKeyExpiry())
+            AddScheduledRemovals(), CreateRegistrationTokens(), AddKeyExpiry(), AddSignInAddresses())
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: databases.eventLoopGroup.any())
         try await migrator.setupIfNeeded().get()
         try await migrator.prepareBatch().get()

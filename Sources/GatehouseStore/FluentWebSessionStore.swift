@@ -27,13 +27,39 @@ struct FluentWebSessionStore: WebSessionStore {
         try await SessionModel.query(on: db.fluent).filter(\.$hash == hash).delete()
     }
 
-    func recordFailure(keys: [String], at date: Date, on db: any StoreHandle) async throws {
+    func recordAttempt(keys: [String], at date: Date, on db: any StoreHandle) async throws -> [UUID] {
+        var ids: [UUID] = []
         for key in keys {
-            let failure = SignInFailureModel()
-            failure.key = key
-            failure.at = date
-            try await failure.create(on: db.fluent)
+            let attempt = SignInFailureModel()
+            attempt.id = UUID()
+            attempt.key = key
+            attempt.at = date
+            try await attempt.create(on: db.fluent)
+            ids.append(attempt.id!)
         }
+        return ids
+    }
+
+    func forgetAttempts(_ ids: [UUID], on db: any StoreHandle) async throws {
+        try await SignInFailureModel.query(on: db.fluent).filter(\.$id ~~ ids).delete()
+    }
+
+    func recordSignInAddress(userID: UUID, address: String, at date: Date, on db: any StoreHandle) async throws {
+        if let known = try await SignInAddressModel.query(on: db.fluent).filter(\.$userID == userID).filter(\.$address == address).first() {
+            known.lastAt = date
+            return try await known.update(on: db.fluent)
+        }
+        let known = SignInAddressModel()
+        known.userID = userID
+        known.address = address
+        known.lastAt = date
+        // Two first sign-ins from one address at once: the other one's row is as good as this one.
+        do { try await unique { try await known.create(on: db.fluent) } } catch is UniqueViolation {}
+    }
+
+    func hasSignedIn(userID: UUID, from address: String, since: Date, on db: any StoreHandle) async throws -> Bool {
+        try await SignInAddressModel.query(on: db.fluent).filter(\.$userID == userID).filter(\.$address == address)
+            .filter(\.$lastAt >= since).first() != nil
     }
 
     func failures(key: String, since: Date, on db: any StoreHandle) async throws -> Int {
@@ -64,6 +90,36 @@ final class SignInFailureModel: Model, @unchecked Sendable {
     @Field(key: "at") var at: Date
 
     init() {}
+}
+
+/// An address an account has signed in from: after too many failed sign-ins, the account is still open from here.
+final class SignInAddressModel: Model, @unchecked Sendable {
+    static let schema = "sign_in_addresses"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "user_id") var userID: UUID
+    @Field(key: "address") var address: String
+    @Field(key: "last_at") var lastAt: Date
+
+    init() {}
+}
+
+/// The addresses each account signed in from, so that an attacker's failures cannot lock the owner out.
+struct AddSignInAddresses: AsyncMigration {
+    var name: String { "gatehouse.v10.sign-in-addresses" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(SignInAddressModel.schema)
+            .id()
+            .field("user_id", .uuid, .required, .references(UserModel.schema, .id, onDelete: .cascade))
+            .field("address", .string, .required)
+            .field("last_at", .datetime, .required)
+            .unique(on: "user_id", "address")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(SignInAddressModel.schema).delete()
+    }
 }
 
 /// Passwords, browser sessions (by the hash of the cookie's secret) and failed sign-ins for rate limits.

@@ -147,6 +147,64 @@ struct SessionServiceTests {
         }
     }
 
+    @Test("parallel wrong passwords get no more checks than the account's allowance (issue 12, finding 3)")
+    func parallelFailures() async throws {
+        try await withStore { store in
+            _ = try await Acme(store: store)
+            var limits = SignInLimits()
+            limits.failuresPerAccount = 5
+            limits.failuresPerAddress = 1000
+            let hasher = CountingSlowHasher()
+            let sessions = SessionService(store: store, hasher: hasher, limits: limits, clock: { referenceTime })
+            try await sessions.setPassword(username: "rita", password: Self.password)
+            let checksBefore = hasher.verifications
+
+            let outcomes = await withTaskGroup(of: String.self) { group in
+                for attempt in 0..<30 {
+                    group.addTask {
+                        do {
+                            _ = try await sessions.signIn(username: "rita", password: "guess \(attempt)", sourceIP: "203.0.113.\(attempt)")
+                            return "signed in"
+                        } catch let error as SignInError {
+                            return error == .invalidCredentials ? "checked" : "refused"
+                        } catch {
+                            return "error: \(error)"
+                        }
+                    }
+                }
+                return await group.reduce(into: [String: Int]()) { $0[$1, default: 0] += 1 }
+            }
+            #expect(outcomes == ["checked": 5, "refused": 25], "\(outcomes)")
+            #expect(hasher.verifications - checksBefore == 5)
+        }
+    }
+
+    @Test("past the account's allowance the right password still works from an address the account signed in from before")
+    func knownAddressIsNotLockedOut() async throws {
+        try await withStore { store in
+            _ = try await Acme(store: store)
+            var limits = SignInLimits()
+            limits.failuresPerAccount = 2
+            limits.failuresPerAddress = 100
+            let sessions = service(store, limits: limits)
+            try await sessions.setPassword(username: "rita", password: Self.password)
+            _ = try await sessions.signIn(username: "rita", password: Self.password, sourceIP: "192.0.2.10")
+
+            for attempt in 0..<3 {
+                _ = try? await sessions.signIn(username: "rita", password: "guess \(attempt)", sourceIP: "203.0.113.66")
+            }
+
+            await #expect(throws: SignInError.tooManyAttempts(minutes: Int(limits.window / 60))) {
+                try await sessions.signIn(username: "rita", password: Self.password, sourceIP: "198.51.100.9")
+            }
+            let owner = try await sessions.signIn(username: "rita", password: Self.password, sourceIP: "192.0.2.10")
+            #expect(owner.user.username == "rita")
+            await #expect(throws: SignInError.invalidCredentials, "a wrong password from there is still only a failure") {
+                try await sessions.signIn(username: "rita", password: "guess again", sourceIP: "192.0.2.10")
+            }
+        }
+    }
+
     @Test("after the address's allowance of failures every account is refused from there, and only from there")
     func tooManyFailuresFromAddress() async throws {
         try await withStore { store in

@@ -166,6 +166,22 @@ struct Traces: Equatable, Sendable {
 }
 
 /// Passwords hashed with SHA-256: enough to test the session rules (bcrypt lives in the HTTP target).
+/// A hasher as slow as a real one's check (a few milliseconds) that counts how many passwords it checked.
+final class CountingSlowHasher: PasswordHasher, Sendable {
+    private let count = Mutex(0)
+    private let inner = SHA256PasswordHasher()
+
+    var verifications: Int { count.withLock { $0 } }
+
+    func hash(_ password: String) -> String { inner.hash(password) }
+
+    func verify(_ password: String, hash: String) -> Bool {
+        count.withLock { $0 += 1 }
+        usleep(20_000)
+        return inner.verify(password, hash: hash)
+    }
+}
+
 struct SHA256PasswordHasher: PasswordHasher {
     func hash(_ password: String) -> String {
         "sha256:" + Data(SHA256.hash(data: Data(password.utf8))).base64EncodedString()

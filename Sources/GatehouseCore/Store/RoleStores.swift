@@ -181,9 +181,15 @@ public protocol WebSessionStore: Sendable {
     /// The session with this secret hash and its account, in one indexed lookup.
     func session(hash: String, on db: any StoreHandle) async throws -> (WebSession, User)?
     func delete(hash: String, on db: any StoreHandle) async throws
-    /// Counts a failed sign-in under each key (an account, an address).
-    func recordFailure(keys: [String], at: Date, on db: any StoreHandle) async throws
+    /// Counts a sign-in attempt under each key (an account, an address) before its password is checked; a successful
+    /// one is taken back (`forgetAttempts`), so what stays counts failures and attempts still being checked.
+    func recordAttempt(keys: [String], at: Date, on db: any StoreHandle) async throws -> [UUID]
+    func forgetAttempts(_ ids: [UUID], on db: any StoreHandle) async throws
     func failures(key: String, since: Date, on db: any StoreHandle) async throws -> Int
+    /// Remembers that `userID` signed in from `address` (the lockout does not shut it out later).
+    func recordSignInAddress(userID: UUID, address: String, at: Date, on db: any StoreHandle) async throws
+    /// Whether `userID` signed in successfully from `address` since `since`.
+    func hasSignedIn(userID: UUID, from address: String, since: Date, on db: any StoreHandle) async throws -> Bool
     /// Deletes sessions expired before `now` and failed sign-ins older than `failuresBefore`.
     func prune(now: Date, failuresBefore: Date, on db: any StoreHandle) async throws
 }

@@ -93,7 +93,9 @@ public struct DataDirectory: Sendable {
     }
 
     /// The REST API on this directory, telling clients how to reach `ssh`.
-    public func apiServer(ssh: APIServer.SSHEndpoint, maximumBodySize: Int = APIServer.defaultMaximumBodySize) throws -> APIServer {
+    public func apiServer(
+        ssh: APIServer.SSHEndpoint, maximumBodySize: Int = APIServer.defaultMaximumBodySize, idleTimeout: Duration = APIServer.defaultIdleTimeout
+    ) throws -> APIServer {
         // Metrics recorded before the bootstrap would go nowhere: make sure it happened.
         _ = GatehouseMetrics.registry
         return try APIServer(
@@ -101,7 +103,7 @@ public struct DataDirectory: Sendable {
                 dataVersion: { store.dataVersion() }, directory: directory, keys: keys, tokens: tokens, sessions: sessions,
                 registrations: registrations), ssh: ssh,
             logger: logger,
-            metrics: GatehouseMetrics.exposition, maximumBodySize: maximumBodySize)
+            metrics: GatehouseMetrics.exposition, maximumBodySize: maximumBodySize, idleTimeout: idleTimeout)
     }
 
     /// Host keys as the API lists them.

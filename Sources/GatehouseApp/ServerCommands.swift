@@ -73,10 +73,13 @@ struct Serve: AsyncParsableCommand {
         // Unbuffered, so that scripts and tests waiting for the address see it at once.
         FileHandle.standardOutput.write(Data(banner.utf8))
         let httpHost = settings.httpListen.host
-        let api = try directory.apiServer(ssh: try directory.sshEndpoint(port: port, user: settings.sshUser), maximumBodySize: settings.maximumBodySize)
-            .application(host: settings.httpListen.host, port: settings.httpListen.port) { boundPort in
-                FileHandle.standardOutput.write(Data("HTTP: \(ListenAddress(host: httpHost, port: boundPort)) (REST API at /2.0/)\n".utf8))
-            }
+        let api = try directory.apiServer(
+            ssh: try directory.sshEndpoint(port: port, user: settings.sshUser), maximumBodySize: settings.maximumBodySize,
+            idleTimeout: settings.httpIdleTimeout
+        )
+        .application(host: settings.httpListen.host, port: settings.httpListen.port) { boundPort in
+            FileHandle.standardOutput.write(Data("HTTP: \(ListenAddress(host: httpHost, port: boundPort)) (REST API at /2.0/)\n".utf8))
+        }
         var policy = MailRelay.Policy()
         policy.maximumAttempts = settings.mailMaximumAttempts
         policy.retention = TimeInterval(settings.mailKeepDays) * 86_400

@@ -24,6 +24,7 @@ struct Settings {
     var mailMaximumAttempts: Int
     var mailKeepDays: Int
     var maximumBodySize: Int
+    var httpIdleTimeout: Duration
     var signInLimits: SignInLimits
     var sshLimits: SSHLimits
     var gitProcesses: GitProcessSlots.Limits
@@ -118,6 +119,7 @@ struct Settings {
             maximumBodySize: try number(
                 "http.max-body-kib", default: APIServer.defaultMaximumBodySize / 1024,
                 range: 1...(APIServer.largestMaximumBodySize / 1024)) * 1024,
+            httpIdleTimeout: try seconds("http.idle-timeout-seconds", default: APIServer.defaultIdleTimeout, range: 1...3600),
             signInLimits: try signInLimits(),
             sshLimits: try sshLimits(),
             gitProcesses: try gitProcesses(),

@@ -55,11 +55,16 @@ public struct APIServer: Sendable {
     let metrics: (@Sendable () -> [UInt8])?
     let templates: Templates
     let maximumBodySize: Int
+    /// `http.idle-timeout-seconds`: a connection that sends nothing for this long while a request is being read,
+    /// or between requests, is closed, so that slow or silent clients cannot hold connections.
+    let idleTimeout: Duration
+    public static let defaultIdleTimeout: Duration = .seconds(30)
 
     public init(
         services: Services, ssh: SSHEndpoint, logger: Logger, metrics: (@Sendable () -> [UInt8])? = nil,
-        maximumBodySize: Int = APIServer.defaultMaximumBodySize
+        maximumBodySize: Int = APIServer.defaultMaximumBodySize, idleTimeout: Duration = APIServer.defaultIdleTimeout
     ) throws {
+        self.idleTimeout = idleTimeout
         self.services = services
         self.maximumBodySize = min(maximumBodySize, Self.largestMaximumBodySize)
         self.ssh = ssh
@@ -70,8 +75,11 @@ public struct APIServer: Sendable {
 
     /// The HTTP server as a Service for the process's ServiceGroup; `onListening` receives the bound port.
     public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void) -> some Service {
-        Application(
-            router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "Gatehouse"),
+        let (seconds, attoseconds) = idleTimeout.components
+        return Application(
+            router: router(),
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))),
+            configuration: .init(address: .hostname(host, port: port), serverName: "Gatehouse"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)
     }

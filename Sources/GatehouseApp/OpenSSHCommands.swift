@@ -127,13 +127,19 @@ struct ShellCommand: AsyncParsableCommand {
             Self.finish(.refusal(GatehouseError(error).callerMessage))
         }
         let watcher = Task { await running.watch() }
-        let status = await running.run(
-            key: .id(keyID), command: command, decidedAt: decidedAt,
-            end: { reason in
-                FileHandle.standardError.write(Data(reason.utf8))
-                GitExec.stop(pid)
-            },
-            body: { await GitExec.exitStatus(of: pid) })
+        let status: Int32
+        do {
+            status = try await running.run(key: .id(keyID), command: command, decidedAt: decidedAt) {
+                await withTaskCancellationHandler {
+                    await GitExec.exitStatus(of: pid)
+                } onCancel: {
+                    GitExec.stop(pid)
+                }
+            }
+        } catch let ended as SessionEnded {
+            FileHandle.standardError.write(Data(ended.reason.utf8))
+            status = 1
+        }
         watcher.cancel()
         await data.close()
         Foundation.exit(status)

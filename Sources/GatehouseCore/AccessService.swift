@@ -48,6 +48,8 @@ public struct AccessService: Sendable {
 
     /// Keyed by key id and attachment: the same key used on another repository has its own last-used time.
     private let uses: UseThrottle<KeyUse>
+    /// Stored principals, each trusted only at the data version it was read at.
+    private let principals = DataVersionCache<KeyLocator, Principal>(capacity: 4096)
 
     public init(store: Store, lastUsedThrottle: TimeInterval = 60, clock: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
@@ -59,47 +61,51 @@ public struct AccessService: Sendable {
 
     /// The principal for a key that has proven possession (signature verified), or nil if unknown.
     public func principal(fingerprint: String) async throws -> Principal? {
-        // A certificate authority's key is no login key: it only vouches for certificates, which sshd checks.
-        guard let key = try await store.keys.key(fingerprint: fingerprint, on: store.db), key.kind.logsInWithItsOwnKey else { return nil }
-        return try await principal(for: key)
+        try await principal(.fingerprint(fingerprint))
     }
 
     /// The principal for a stored key's id (the OpenSSH forced command carries it); nil once the key is gone.
     public func principal(keyID: UUID) async throws -> Principal? {
-        guard let key = try await store.keys.key(id: keyID, on: store.db) else { return nil }
-        return try await principal(for: key)
+        try await principal(.id(keyID))
     }
 
-    /// The principal for a key however the session names it; nil once the key is gone.
+    /// The principal for a key however the session names it, as of now; nil once the key is gone. Read through
+    /// `principals`, so that a connection's sessions and the running-session watcher read the key once per change.
     public func principal(_ key: KeyLocator) async throws -> Principal? {
-        switch key {
-        case .fingerprint(let fingerprint): try await principal(fingerprint: fingerprint)
-        case .id(let id): try await principal(keyID: id)
-        }
+        try await principals.value(for: key, at: store.dataVersion()) { try await storedPrincipal(key) }?.asOf(clock())
     }
 
     /// Whether a running git session may go on, decided again from the stored data: nil while it may, else the
     /// message that ends it. Nothing is recorded, so asking again after every change costs only the reads.
     public func recheck(_ command: AuthorizedGitCommand, key: KeyLocator) async throws -> String? {
         guard let principal = try await principal(key) else {
-            return "ERROR: This key was removed from Gatehouse while the session ran; the session has ended.\n"
+            return SessionOutcome.refusal("This key was removed from Gatehouse while the session ran; the session has ended.").text
         }
         let path = RepositoryPath(parsing: command.repository.fullName)
         let repository = if let path { try await store.directory.repository(path, on: store.db) } else { Repository?.none }
-        let decision = try await authorizer.decide(
-            principal.asOf(clock()), command.service.operation, on: repository, requestedPath: command.repository.fullName)
+        let decision = try await authorizer.decide(principal, command.service.operation, on: repository, requestedPath: command.repository.fullName)
         guard case .denied(let denial) = decision else { return nil }
-        return "ERROR: Access changed while the session ran, and the session has ended: \(denial.description)\n"
+        return SessionOutcome.refusal("Access changed while the session ran, and the session has ended: \(denial.description)").text
     }
 
-    /// The principal as stored, as of now (`Principal.asOf` sorts out what has expired).
-    private func principal(for key: StoredKey) async throws -> Principal? {
+    /// The principal as stored, expired parts and all: `principal(_:)` applies the time, which moves on
+    /// without any change to the data.
+    private func storedPrincipal(_ locator: KeyLocator) async throws -> Principal? {
+        let stored: StoredKey? =
+            switch locator {
+            case .fingerprint(let fingerprint): try await store.keys.key(fingerprint: fingerprint, on: store.db)
+            case .id(let id): try await store.keys.key(id: id, on: store.db)
+            }
+        guard let key = stored else { return nil }
+        // A certificate authority's key is no login key: it only vouches for certificates, which sshd checks
+        // (and the forced command, which names the authority by id).
+        if case .fingerprint = locator, !key.kind.logsInWithItsOwnKey { return nil }
         var reference = KeyReference(id: key.id, fingerprint: key.fingerprint, label: key.label)
         reference.expiresAt = key.expiresAt
         switch key.kind {
         case .account:
             guard let userID = key.userID, let user = try await store.accounts.user(id: userID, on: store.db) else { return nil }
-            return Principal.account(user, key: reference).asOf(clock())
+            return Principal.account(user, key: reference)
         case .deploy, .certificateAuthority:
             let repositoryGrants = try await store.keys.deployKeys(.key(key.id), on: store.db).map { deployKey in
                 DeployKeyGrant(
@@ -116,7 +122,7 @@ public struct AccessService: Sendable {
             }
             let grants = repositoryGrants + workspaceGrants
             guard !grants.isEmpty else { return nil }
-            return Principal.deployKey(DeployKeyPrincipal(keyID: key.id, fingerprint: key.fingerprint, grants: grants)).asOf(clock())
+            return Principal.deployKey(DeployKeyPrincipal(keyID: key.id, fingerprint: key.fingerprint, grants: grants))
         }
     }
 

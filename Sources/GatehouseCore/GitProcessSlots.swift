@@ -21,17 +21,17 @@ public final class GitProcessSlots: Sendable {
     }
 
     /// No slot came free in time.
-    public enum Refusal: Error, Sendable, Equatable {
+    public enum Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         case nodeBusy(Limits)
         case keyBusy(Limits)
 
-        /// What the client reads on stderr.
-        public var message: String {
+        /// The reason, for the client.
+        public var description: String {
             switch self {
             case .nodeBusy(let limits):
-                "ERROR: The server is running as many git processes as it allows (\(limits.perNode)), and none finished within \(limits.queueWait.components.seconds) seconds. Try again in a moment.\n"
+                "The server is running as many git processes as it allows (\(limits.perNode)), and none finished within \(limits.queueWait.components.seconds) seconds. Try again in a moment."
             case .keyBusy(let limits):
-                "ERROR: This key is already running \(limits.perKey) git processes, the most one key may run at once, and none finished within \(limits.queueWait.components.seconds) seconds. Wait for them, or give each machine its own key.\n"
+                "This key is already running \(limits.perKey) git processes, the most one key may run at once, and none finished within \(limits.queueWait.components.seconds) seconds. Wait for them, or give each machine its own key."
             }
         }
     }
@@ -72,11 +72,6 @@ public final class GitProcessSlots: Sendable {
         }
         defer { release(key) }
         return try await body()
-    }
-
-    /// Git processes running now, on the node and for `key`.
-    public func running(for key: KeyLocator? = nil) -> Int {
-        state.withLock { state in key.map { state.byKey[$0, default: 0] } ?? state.running }
     }
 
     private func acquire(_ key: KeyLocator) async -> Bool {

@@ -31,21 +31,32 @@ public final class RunningSessions: Sendable {
     /// decision is made is checked again.
     public func version() -> UInt64? { access.store.dataVersion() }
 
-    /// Runs `body` as a session of `key` running `command`, decided at data version `decidedAt`. When the session
-    /// is no longer allowed, `end` is called once with the message for the client; the caller then stops git, and
-    /// `body` returns or throws as it does.
-    public func run<T>(
-        key: KeyLocator, command: AuthorizedGitCommand, decidedAt: UInt64?, end: @escaping @Sendable (String) -> Void,
-        body: () async throws -> T
-    ) async rethrows -> T {
+    /// Runs `body` (git) as a session of `key` running `command`, decided at data version `decidedAt`. When the
+    /// session is no longer allowed, `body` is cancelled (it must stop git then), awaited, and `SessionEnded` is
+    /// thrown with the message for the client.
+    public func run<T: Sendable>(
+        key: KeyLocator, command: AuthorizedGitCommand, decidedAt: UInt64?, body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         let id = UUID()
-        sessions.withLock { $0[id] = Session(key: key, command: command, end: end, decidedAt: decidedAt) }
+        let work = Task { try await body() }
+        let ending = Ending()
+        sessions.withLock {
+            $0[id] = Session(
+                key: key, command: command,
+                end: { reason in
+                    ending.reason.withLock { $0 = reason }
+                    work.cancel()
+                }, decidedAt: decidedAt)
+        }
         defer { _ = sessions.withLock { $0.removeValue(forKey: id) } }
-        return try await body()
+        let result = await withTaskCancellationHandler {
+            await work.result
+        } onCancel: {
+            work.cancel()
+        }
+        if let reason = ending.reason.withLock({ $0 }) { throw SessionEnded(reason: reason) }
+        return try result.get()
     }
-
-    /// How many sessions are running.
-    public var count: Int { sessions.withLock { $0.count } }
 
     /// Decides again every session decided at another version than the current one (every session, without a
     /// version) and ends those no longer allowed. A store that cannot answer ends nothing: the session was
@@ -77,4 +88,15 @@ public final class RunningSessions: Sendable {
             await recheck()
         }
     }
+}
+
+/// Access was withdrawn while a session ran, and the session was stopped.
+public struct SessionEnded: Error, Sendable {
+    /// What the client reads on stderr (`ERROR: …`).
+    public var reason: String
+}
+
+/// Why a running session was ended, set once by the watcher.
+private final class Ending: Sendable {
+    let reason = Mutex<String?>(nil)
 }

@@ -1,5 +1,20 @@
 import Foundation
+import GatehouseCore
 import Subprocess
+
+/// How git is started for an authorized command — arguments after `git`, and its whole environment — the same
+/// for the built-in server and the forced command.
+struct GitInvocation {
+    var arguments: [String]
+    var variables: [String: String]
+
+    /// Throws when a deployment key's push needs the ref-rule hooks and they cannot be set up (fail closed).
+    init(_ command: AuthorizedGitCommand, directory: String, gitProtocol: String?, hooks: GitHooks?, sourceIP: String?) throws {
+        let setup = try hooks.required(for: command, sourceIP: sourceIP)
+        arguments = setup.arguments + [command.service.rawValue, directory]
+        variables = GitEnvironment.variables(gitProtocol: gitProtocol).merging(setup.variables, uniquingKeysWith: { $1 })
+    }
+}
 
 /// The environment Git runs with: nothing inherited but PATH, so client-controlled or server-side variables
 /// cannot change what Git does.
@@ -15,11 +30,10 @@ enum GitEnvironment {
         return values
     }
 
-    static func base(gitProtocol: String? = nil, adding extra: [String: String] = [:]) -> Subprocess.Environment {
+    /// `variables` (by default the base set) as swift-subprocess takes them.
+    static func subprocess(_ variables: [String: String] = variables(gitProtocol: nil)) -> Subprocess.Environment {
         var values: [Subprocess.Environment.Key: String] = [:]
-        for (name, value) in variables(gitProtocol: gitProtocol).merging(extra, uniquingKeysWith: { $1 }) {
-            values[Subprocess.Environment.Key(stringLiteral: name)] = value
-        }
+        for (name, value) in variables { values[Subprocess.Environment.Key(stringLiteral: name)] = value }
         return .custom(values)
     }
 

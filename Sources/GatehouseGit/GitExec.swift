@@ -13,15 +13,14 @@ public enum GitExec {
     public static func spawn(
         _ command: AuthorizedGitCommand, directory: String, gitProtocol: String?, hooks: GitHooks?, sourceIP: String?
     ) throws -> pid_t {
-        let setup = try hooks.required(for: command, sourceIP: sourceIP)
-        let variables = GitEnvironment.variables(gitProtocol: gitProtocol).merging(setup.variables, uniquingKeysWith: { $1 })
-        let path = variables["PATH"] ?? ""
+        let invocation = try GitInvocation(command, directory: directory, gitProtocol: gitProtocol, hooks: hooks, sourceIP: sourceIP)
+        let path = invocation.variables["PATH"] ?? ""
         let candidates = path.split(separator: ":").map { directory -> String in "\(directory)/git" }
         guard let git = candidates.first(where: { access($0, X_OK) == 0 }) else {
             throw GatehouseError.unavailable("git is not installed on the server (not found in \(path)).")
         }
-        let arguments = ["git"] + setup.arguments + [command.service.rawValue, directory]
-        let environment = variables.map { "\($0.key)=\($0.value)" }
+        let arguments = ["git"] + invocation.arguments
+        let environment = invocation.variables.map { "\($0.key)=\($0.value)" }
         let cArguments = arguments.map { strdup($0) } + [nil]
         let cEnvironment = environment.map { strdup($0) } + [nil]
         defer { for pointer in cArguments + cEnvironment { free(pointer) } }

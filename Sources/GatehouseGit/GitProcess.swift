@@ -33,15 +33,15 @@ public struct GitProcess: Sendable {
         errorOutput: @escaping @Sendable ([UInt8]) async throws -> Void
     ) async throws -> Int32 where Input.Element == [UInt8] {
         let directory = try repositories.resolvedDirectory(of: command.repository)
-        let hooks = try repositories.hooks.required(for: command, sourceIP: sourceIP)
+        let invocation = try GitInvocation(command, directory: directory, gitProtocol: gitProtocol, hooks: repositories.hooks, sourceIP: sourceIP)
         var options = PlatformOptions()
         options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
         let lastProgress = LastProgress()
         let idleTimeout = idleTimeout
         let result = try await Subprocess.run(
             .name("git"),
-            arguments: Arguments(hooks.arguments + [command.service.rawValue, directory]),
-            environment: GitEnvironment.base(gitProtocol: gitProtocol, adding: hooks.variables),
+            arguments: Arguments(invocation.arguments),
+            environment: GitEnvironment.subprocess(invocation.variables),
             platformOptions: options,
             input: .inputWriter, output: .sequence, error: .sequence
         ) { execution in
@@ -102,11 +102,11 @@ private final class LastProgress: Sendable {
 }
 
 /// Git made no progress (no byte in either direction) for the idle timeout and was stopped.
-public struct GitStalled: Error, Sendable {
+public struct GitStalled: Error, Sendable, CustomStringConvertible {
     public var after: Duration
 
-    /// What the client reads on stderr.
-    public var message: String {
-        "ERROR: git made no progress for \(after.components.seconds) seconds, so the server ended the session. Try again; if it keeps happening, tell the server's operator.\n"
+    /// The reason, for the client.
+    public var description: String {
+        "git made no progress for \(after.components.seconds) seconds, so the server ended the session. Try again; if it keeps happening, tell the server's operator."
     }
 }

@@ -39,7 +39,7 @@ public struct GitRepositories: RepositoryStorage {
             try FileManager.default.createDirectory(at: directory.deletingLastPathComponent(), withIntermediateDirectories: true)
             let result = try await Subprocess.run(
                 .name("git"), arguments: ["init", "--bare", "--quiet", "--initial-branch=main", directory.path],
-                environment: GitEnvironment.base(), output: .discarded, error: .string(limit: 64 * 1024))
+                environment: GitEnvironment.subprocess(), output: .discarded, error: .string(limit: 64 * 1024))
             failure = result.terminationStatus.isSuccess ? nil : "git init failed: \(result.standardError)"
         } catch {
             failure = "git init could not run: \(error)"

@@ -75,10 +75,8 @@ public struct APIServer: Sendable {
 
     /// The HTTP server as a Service for the process's ServiceGroup; `onListening` receives the bound port.
     public func application(host: String, port: Int, onListening: @escaping @Sendable (Int) async -> Void) -> some Service {
-        let (seconds, attoseconds) = idleTimeout.components
-        return Application(
-            router: router(),
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))),
+        Application(
+            router: router(), server: .http1(configuration: .init(idleTimeout: TimeAmount(idleTimeout))),
             configuration: .init(address: .hostname(host, port: port), serverName: "Gatehouse"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger)

@@ -2,8 +2,9 @@ import GatehouseCore
 import NIOConcurrencyHelpers
 
 /// Who authenticated on one SSH connection. The auth delegate fills it only after the library verified the
-/// key's signature; the connection's session channels read it, and resolve the key again for every session, so
-/// that a key removed while the connection stays open (say, an OpenSSH ControlMaster) opens nothing more.
+/// key's signature; the connection's session channels read it, and resolve the key again for every session
+/// (`AccessService.principal` reads the store only when the data changed), so that a key removed while the
+/// connection stays open (say, an OpenSSH ControlMaster) opens nothing more.
 final class ConnectionIdentity: Sendable {
     struct Authenticated: Sendable {
         var fingerprint: String
@@ -19,7 +20,7 @@ final class ConnectionIdentity: Sendable {
 
     var current: Authenticated? { authenticated.withLockedValue { $0 } }
 
-    func record(fingerprint: String, username: String) {
-        authenticated.withLockedValue { $0 = Authenticated(fingerprint: fingerprint, username: username) }
+    func record(_ authenticated: Authenticated) {
+        self.authenticated.withLockedValue { $0 = authenticated }
     }
 }

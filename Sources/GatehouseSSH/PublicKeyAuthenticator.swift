@@ -48,7 +48,7 @@ final class PublicKeyAuthenticator: NIOSSHServerUserAuthenticationDelegate, Send
                 logger.info("unknown key refused", metadata: ["fingerprint": "\(key.fingerprint)", "ip": "\(identity.sourceIP ?? "-")"])
                 return self.refused()
             }
-            identity.record(fingerprint: key.fingerprint, username: username)
+            identity.record(.init(fingerprint: key.fingerprint, username: username))
             self.finished(false)
             return .success
         }

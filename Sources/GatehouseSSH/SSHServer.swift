@@ -170,13 +170,6 @@ final class IdleConnectionCloser: ChannelInboundHandler, Sendable {
     }
 }
 
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}
-
 /// Closes a connection whose SSH stream failed (bad packets, failed key exchange).
 final class ConnectionErrorHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = Any

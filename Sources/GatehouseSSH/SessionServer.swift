@@ -1,7 +1,6 @@
 import GatehouseCore
 import GatehouseGit
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSH
 
@@ -64,7 +63,7 @@ struct SessionServer: Sendable {
         let decidedAt = running.version()
         let principal: Principal
         do {
-            // Every session decides afresh: the key may have been removed since the connection authenticated.
+            // The key may have been removed or changed since the connection authenticated.
             guard let current = try await access.principal(key) else { return await refuse(.keyRemoved) }
             principal = current
         } catch {
@@ -81,36 +80,14 @@ struct SessionServer: Sendable {
         case .git(let authorized):
             let started = ContinuousClock.now
             if let warning = authorized.warning { try? await stderr.write(Array(warning.utf8)) }
-            let revoked = NIOLockedValueBox<String?>(nil)
-            func ended(_ reason: String) async -> Int32 {
-                SSHMetrics.sessionRevoked()
-                logger.notice(
-                    "running session ended: access withdrawn",
-                    metadata: ["principal": "\(principal.auditName)", "repository": "\(authorized.repository.fullName)"])
-                return await say(reason, exitStatus: 1)
-            }
             do {
                 let status = try await slots.withSlot(for: key) {
-                    let gitRun = Task {
+                    try await running.run(key: key, command: authorized, decidedAt: decidedAt) {
                         try await git.run(
                             authorized, gitProtocol: gitProtocol, sourceIP: identity.sourceIP, input: input,
                             output: stdout.write, errorOutput: stderr.write)
                     }
-                    return try await running.run(
-                        key: key, command: authorized, decidedAt: decidedAt,
-                        end: { reason in
-                            revoked.withLockedValue { $0 = reason }
-                            gitRun.cancel()
-                        },
-                        body: {
-                            try await withTaskCancellationHandler {
-                                try await gitRun.value
-                            } onCancel: {
-                                gitRun.cancel()
-                            }
-                        })
                 }
-                if let reason = revoked.withLockedValue({ $0 }) { return await ended(reason) }
                 try await stdout.drain()
                 try await stderr.drain()
                 SSHMetrics.gitOperation(authorized.service, result: status == 0 ? "ok" : "error", bytesSent: stdout.bytesWritten)
@@ -127,13 +104,17 @@ struct SessionServer: Sendable {
             } catch let refusal as GitProcessSlots.Refusal {
                 SSHMetrics.refusal()
                 logger.warning("git process limit reached", metadata: ["principal": "\(principal.auditName)", "refusal": "\(refusal)"])
-                return await say(refusal.message, exitStatus: 1)
+                return await refuse(.refusal(refusal.description))
+            } catch let ended as SessionEnded {
+                SSHMetrics.sessionRevoked()
+                logger.notice(
+                    "running session ended: access withdrawn",
+                    metadata: ["principal": "\(principal.auditName)", "repository": "\(authorized.repository.fullName)"])
+                return await say(ended.reason, exitStatus: 1)
+            } catch let stalled as GitStalled {
+                logger.warning("git stalled and was stopped", metadata: ["repository": "\(authorized.repository.fullName)"])
+                return await refuse(.refusal(stalled.description))
             } catch {
-                if let reason = revoked.withLockedValue({ $0 }) { return await ended(reason) }
-                if let stalled = error as? GitStalled {
-                    logger.warning("git stalled and was stopped", metadata: ["repository": "\(authorized.repository.fullName)"])
-                    return await say(stalled.message, exitStatus: 1)
-                }
                 SSHMetrics.gitOperation(authorized.service, result: "failed", bytesSent: stdout.bytesWritten)
                 logger.error("git command failed", metadata: ["error": "\(error)", "repository": "\(authorized.repository.fullName)"])
                 return await refuse(.gitFailed(authorized.repository))

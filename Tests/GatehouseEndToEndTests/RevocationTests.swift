@@ -51,7 +51,7 @@ struct RevocationTests {
             let onApp = try await gatehouse.addDeployKey(deployKey, to: ["acme/app"])
             let onLib = try await gatehouse.addDeployKey(deployKey, to: ["acme/lib"])
             let app = try await gatehouse.heldUploadPack("acme/app", key: deployKey, seconds: 30)
-            let untouched = try await gatehouse.heldUploadPack("acme/lib", key: deployKey, seconds: 4)
+            let untouched = try await gatehouse.heldUploadPack("acme/lib", key: deployKey, seconds: 20)
 
             let started = ContinuousClock.now
             // Removing the key everywhere: acme/lib's attachment first, so that the key itself goes with acme/app's.
@@ -67,6 +67,9 @@ struct RevocationTests {
             #expect(waited < .seconds(5), "ended after \(waited)")
             #expect(try await gatehouse.gitProcesses("acme/app") == 0)
 
+            if withdrawal == .detachedFromRepository {
+                #expect(try await gatehouse.gitProcesses("acme/lib") == 1, "the session on acme/lib still runs")
+            }
             let other = try await untouched.value
             if withdrawal == .detachedFromRepository {
                 #expect(other.succeeded, "the key still reaches acme/lib: \(other)")

@@ -153,7 +153,13 @@ final class TestGatehouse: @unchecked Sendable {
     /// Asks for `fullName`'s refs with `git-upload-pack` over ssh and ends the session at once (a flush packet):
     /// exit 0 with the refs on stdout when the session may run.
     func advertisement(_ fullName: String, key: KeyPair, options: [String] = []) async throws -> CommandResult {
-        try await ssh(key, options: options, command: "git-upload-pack '\(fullName).git'", input: "0000")
+        try await advertisement(fullName, keys: [key], options: options)
+    }
+
+    /// The same with several identities, offered in order.
+    func advertisement(_ fullName: String, keys: [KeyPair], options: [String] = []) async throws -> CommandResult {
+        let line = sshCommand(keys, options: options) + ["\(sshUser)@127.0.0.1", "git-upload-pack '\(fullName).git'"]
+        return try await runCommand(line[0], Array(line.dropFirst()), input: "0000")
     }
 
     /// Runs git with GIT_SSH_COMMAND set to use `keys` against this server.

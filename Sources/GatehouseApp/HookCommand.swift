@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatehouseCore
+import GatehouseGit
 import Logging
 import Subprocess
 
@@ -15,15 +16,13 @@ struct HookCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         guard let data = environment["GATEHOUSE_DATA"], let key = environment["GATEHOUSE_HOOK_KEY"].flatMap(UUID.init(uuidString:)),
-            let repository = environment["GATEHOUSE_HOOK_REPOSITORY"], ["pre-receive", "post-receive"].contains(name)
+            let repository = environment["GATEHOUSE_HOOK_REPOSITORY"], GitHooks.names.contains(name)
         else {
             // Without the server's variables nothing can be checked: refuse (pre-receive) rather than let it through.
             Self.fail("ERROR: this push cannot be checked (the hook ran without Gatehouse's settings); nothing was written.")
         }
         let sourceIP = environment["GATEHOUSE_HOOK_SOURCE_IP"].flatMap { $0.isEmpty ? nil : $0 }
-        var logger = Logger(label: "gatehouse")
-        logger.logLevel = .critical
-        guard let directory = try await DataDirectory.openExisting(data, logger: logger) else {
+        guard let directory = try await DataDirectory.openExisting(data, logger: quietLogger) else {
             Self.fail("ERROR: Gatehouse has no data at \(data); nothing was written.")
         }
         let changes = try await Self.readChanges()

@@ -6,16 +6,12 @@ import GatehouseKeys
 import GatehouseStore
 import Logging
 
-/// The running binary's absolute path, for the lines sshd will execute.
-private func executablePath() -> String {
-    URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-}
-
 private func absolute(_ path: String) -> String {
     URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL.path
 }
 
-private var quietLogger: Logger {
+/// A logger for commands whose output is for sshd or git: only what would stop the process.
+var quietLogger: Logger {
     var logger = Logger(label: "gatehouse")
     logger.logLevel = .critical
     return logger
@@ -44,7 +40,7 @@ struct AuthorizedKeysCommand: AsyncParsableCommand {
         guard user == sshUser else { return nil }
         let database = DataDirectory.databaseLocation(URL(fileURLWithPath: data, isDirectory: true))
         func command(_ found: KeyIndexLookup.Found) -> String {
-            AuthorizedKeysLine.shellCommand(executable: executablePath(), dataDirectory: absolute(data), keyID: found.id)
+            AuthorizedKeysLine.shellCommand(executable: DataDirectory.executablePath(), dataDirectory: absolute(data), keyID: found.id)
         }
         if SSHCertificate.types[type] != nil {
             guard let certificate = try? SSHCertificate(type: type, base64: key),
@@ -160,7 +156,7 @@ struct SSHDConfigCommand: AsyncParsableCommand {
     @Option(help: "The system user Git clients connect as (it must exist).") var sshUser = "git"
 
     func run() async throws {
-        print(Self.snippet(executable: executablePath(), dataDirectory: absolute(options.data), user: sshUser))
+        print(Self.snippet(executable: DataDirectory.executablePath(), dataDirectory: absolute(options.data), user: sshUser))
     }
 
     static func snippet(executable: String, dataDirectory: String, user: String) -> String {

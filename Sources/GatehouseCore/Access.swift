@@ -135,9 +135,8 @@ public enum Access {
         accountGrants: AccountGrants = AccountGrants()
     ) -> AccessDecision {
         guard let repository else { return .denied(.notFound(requestedPath)) }
-        if case .account(_, let key?) = principal, let expired = key.expiredOn {
-            return .denied(.accountKeyExpired(label: key.label ?? "", fingerprint: key.fingerprint, on: expired))
-        }
+        // An expired account key may do nothing; an expired deployment key attachment is refused below, where it would have applied.
+        if case .account = principal, let expired = expiredEverywhere(principal) { return .denied(expired) }
         let level = level(of: principal, on: repository, accountGrants: accountGrants)
         if level < .read, case .deployKey(let key) = principal, let gone = key.expired.first(where: { $0.scope.covers(repository) }),
             let date = gone.expiresAt

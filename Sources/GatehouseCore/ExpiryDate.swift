@@ -29,6 +29,12 @@ public enum ExpiryDate {
         throw .invalidArgument("The expiry date is in the past. Give a future date, e.g. \(example), or 90d.")
     }
 
+    /// The start of `date`'s UTC day: expiries, lifetime policies, warnings and the daily audit entry all count
+    /// UTC days.
+    public static func startOfUTCDay(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
+    }
+
     private static let century: TimeInterval = 100 * 366 * 86_400
 
     /// Finite, not negative, at most a century; nil for anything else.

@@ -34,18 +34,35 @@ public enum KeyNotices {
     }
 
     /// A workspace deployment key as the change it is: its audit entry and every workspace administrator's notice.
-    public static func workspaceDeployKeyAdded(_ attached: WorkspaceDeployKey, by actor: Actor, sourceIP: String?, recipients: [User]) -> ChangeRecord {
+    /// Who attached a workspace key: someone, or a machine with a registration token.
+    public enum WorkspaceKeyAdder: Sendable {
+        case actor(Actor)
+        case registrationToken(UUID)
+    }
+
+    public static func workspaceDeployKeyAdded(_ attached: WorkspaceDeployKey, by adder: WorkspaceKeyAdder, sourceIP: String?, recipients: [User])
+        -> ChangeRecord
+    {
         let workspace = attached.workspace.slug
         let access = KeyPermission.summary(attached.access, attached.refRules)
+        let (actorName, action, addedBy) =
+            switch adder {
+            case .actor(let actor): (actor.auditName, AuditAction.workspaceDeployKeyAdded, actor.auditName)
+            case .registrationToken(let id):
+                (
+                    "registration token \(id.uuidString.lowercased())", AuditAction.deployKeyRegistered,
+                    "registration token \(id.uuidString.lowercased()) from \(sourceIP ?? "-")"
+                )
+            }
         let audit = AuditEntry(
-            at: attached.addedAt, actor: actor.auditName, action: .workspaceDeployKeyAdded, object: workspace,
+            at: attached.addedAt, actor: actorName, action: action, object: workspace,
             detail:
                 "workspace deploy key \(attached.id) label \"\(attached.label)\", repositories \(attached.selector), \(access), \(attached.key.typeName) \(attached.key.fingerprint)",
             sourceIP: sourceIP, workspaceID: attached.workspace.id)
         let body = """
             A deployment key was added to the workspace \(workspace).
 
-              Added by:      \(actor.auditName)
+              Added by:      \(addedBy)
               Label:         \(attached.label)
               Key type:      \(attached.key.typeName)
               Fingerprint:   \(attached.key.fingerprint)

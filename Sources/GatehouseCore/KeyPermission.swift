@@ -31,6 +31,14 @@ public struct KeyPermission: Sendable, Equatable {
         }
     }
 
+    /// The permission as the API and the pages take it: a name, `read` (the default) or `write`, and the rules.
+    public init(named name: String?, rules: [RefRule]) throws(GatehouseError) {
+        guard let access = AccessLevel(name: name ?? "read"), access == .read || access == .write else {
+            throw .invalidArgument("A deployment key's permission is read or write (with ref rules), not \"\(name ?? "")\".")
+        }
+        try self.init(access: access, rules: rules)
+    }
+
     /// The summary of a stored attachment's access and rules.
     public static func summary(_ access: AccessLevel, _ rules: [RefRule]) -> String {
         (try? KeyPermission(access: access, rules: rules))?.summary ?? access.name

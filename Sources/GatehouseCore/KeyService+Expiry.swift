@@ -7,9 +7,7 @@ extension KeyService {
     @discardableResult
     public func sendExpiryWarnings() async throws -> Int {
         let now = clock()
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let endOfToday = calendar.date(byAdding: .day, value: 1, to: calendar.startOfDay(for: now))!
+        let endOfToday = ExpiryDate.startOfUTCDay(now).addingTimeInterval(86_400)
         var sent = 0
         // The day's warning first, so that a key made to expire within a day gets that one and not both.
         for (stage, horizon) in [(2, endOfToday), (1, now.addingTimeInterval(AccessService.expiryWarningWindow))] {

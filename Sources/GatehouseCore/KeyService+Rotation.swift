@@ -110,10 +110,9 @@ extension KeyService {
         }
     }
 
-    /// A rotated attachment keeps its expiry, within the workspace's lifetime policy.
+    /// A rotated (or registered) attachment keeps its expiry, within the workspace's lifetime policy.
     static func capped(_ expiry: Date?, by workspace: Workspace, now: Date) -> Date? {
-        guard let days = workspace.maxDeployKeyLifetimeDays else { return expiry }
-        let latest = now.addingTimeInterval(TimeInterval(days) * 86_400)
+        guard let latest = workspace.latestDeployKeyExpiry(now: now) else { return expiry }
         return min(expiry ?? latest, latest)
     }
 

@@ -22,7 +22,7 @@ extension KeyService {
                 refRules: permission.refRules, addedBy: actor.user?.id, addedAt: now, expiresAt: expiresAt)
             let attached = try await Self.attach(attachment, to: workspace, store: store, on: tx)
             let administrators = try await store.directory.administrators(of: workspace, on: tx)
-            try await store.record(KeyNotices.workspaceDeployKeyAdded(attached, by: actor, sourceIP: sourceIP, recipients: administrators), on: tx)
+            try await store.record(KeyNotices.workspaceDeployKeyAdded(attached, by: .actor(actor), sourceIP: sourceIP, recipients: administrators), on: tx)
             return attached
         }
     }

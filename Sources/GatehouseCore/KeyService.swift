@@ -101,14 +101,9 @@ public struct KeyService: Sendable {
     func checkLifetime(_ expiresAt: Date?, workspace slug: String) async throws {
         let now = clock()
         try ExpiryDate.requireFuture(expiresAt, now: now)
-        guard let workspace = try await store.directory.workspace(slug: slug, on: store.db), let days = workspace.maxDeployKeyLifetimeDays else {
-            return
-        }
-        // Whole days: the last one allowed counts to its end (UTC), as a date typed for it means.
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let lastDay = calendar.startOfDay(for: now.addingTimeInterval(TimeInterval(days) * 86_400))
-        let latest = lastDay.addingTimeInterval(86_399)
+        guard let workspace = try await store.directory.workspace(slug: slug, on: store.db), let days = workspace.maxDeployKeyLifetimeDays,
+            let latest = workspace.latestDeployKeyExpiry(now: now)
+        else { return }
         guard let expiresAt, expiresAt <= latest else {
             throw GatehouseError.invalidArgument(
                 "Workspace \(slug) allows deployment keys for at most \(days) days (its policy max_deploy_key_lifetime_days): give an expiry no later than \(AccessDenial.day(latest)), e.g. --expires \(days)d (API: \"expires_on\")."
@@ -303,5 +298,14 @@ extension StoredKey {
         guard let type = KeyType(rawValue: typeName), !type.isServedByBuiltInServer else { return nil }
         return
             "The built-in SSH server accepts Ed25519 and ECDSA keys only; \(typeName) keys work through the OpenSSH front end (see README, \"Running behind OpenSSH\")."
+    }
+}
+
+extension Workspace {
+    /// The latest expiry the workspace's `max_deploy_key_lifetime_days` allows for a key attached at `now`: whole
+    /// days, the last one counting to its end (UTC), as a date typed for it means. Nil without the policy.
+    public func latestDeployKeyExpiry(now: Date) -> Date? {
+        guard let days = maxDeployKeyLifetimeDays else { return nil }
+        return ExpiryDate.startOfUTCDay(now.addingTimeInterval(TimeInterval(days) * 86_400)).addingTimeInterval(86_399)
     }
 }

@@ -90,16 +90,9 @@ public struct RegistrationService: Sendable {
                 keyID: keyID, workspaceID: workspace.id, label: label, selector: token.selector, access: token.access, refRules: token.refRules,
                 addedBy: nil, addedAt: now, expiresAt: expiresAt)
             let attached = try await KeyService.attach(attachment, to: workspace, store: store, on: tx)
-            let actor = "registration token \(token.id.uuidString.lowercased())"
-            var change = KeyNotices.workspaceDeployKeyAdded(
-                attached, by: .localOperator, sourceIP: sourceIP, recipients: try await store.directory.administrators(of: workspace, on: tx))
-            change.audit.actor = actor
-            change.audit.action = .deployKeyRegistered
-            change.mail = change.mail.map { mail in
-                var mail = mail
-                mail.body = mail.body.replacingOccurrences(of: "Added by:      operator", with: "Added by:      \(actor) from \(sourceIP ?? "-")")
-                return mail
-            }
+            let change = KeyNotices.workspaceDeployKeyAdded(
+                attached, by: .registrationToken(token.id), sourceIP: sourceIP,
+                recipients: try await store.directory.administrators(of: workspace, on: tx))
             try await store.record(change, on: tx)
             return attached
         }

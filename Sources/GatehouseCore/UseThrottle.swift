@@ -15,8 +15,7 @@ public final class UseThrottle<Key: Hashable & Sendable>: Sendable {
     /// of the UTC day if that is later, so that each day's first use is always written (the daily audit entry
     /// depends on it). The database applies the same cutoff, which holds across processes and nodes.
     public func cutoff(at now: Date) -> Date {
-        let startOfDay = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
-        return max(now.addingTimeInterval(-interval), startOfDay)
+        max(now.addingTimeInterval(-interval), ExpiryDate.startOfUTCDay(now))
     }
 
     /// True at most once per `interval` for each id, and on each day's first use.

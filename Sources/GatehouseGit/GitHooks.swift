@@ -22,7 +22,6 @@ public struct GitHooks: Sendable {
     }
 
     public static let names = ["pre-receive", "post-receive"]
-    var names: [String] { Self.names }
 
     /// Writes the scripts (the same every time, so concurrent writers agree).
     public func install() throws {
@@ -60,7 +59,7 @@ extension GitHooks? {
             throw GatehouseError.unavailable("This server cannot check the ref rules of deployment keys (no hooks configured), so it refuses their pushes.")
         }
         // A push that git would run without the check must not happen: put the scripts back if they are gone.
-        if !hooks.names.allSatisfy({ FileManager.default.isExecutableFile(atPath: hooks.directory.appendingPathComponent($0).path) }) {
+        if !GitHooks.names.allSatisfy({ FileManager.default.isExecutableFile(atPath: hooks.directory.appendingPathComponent($0).path) }) {
             do { try hooks.install() } catch {
                 throw GatehouseError.unavailable("The ref-rule hooks could not be written to \(hooks.directory.path): \(error)")
             }

@@ -27,7 +27,7 @@ extension APIServer {
             let actor = try context.signedIn()
             let page = try PageRequest(request)
             let (entries, total) = try await directory.auditLog(
-                actor: actor, workspace: context.parameters.get("workspace") ?? "",
+                actor: actor, workspace: context.workspaceName,
                 offset: page.offset, limit: page.length)
             return JSON.response(page.envelope(entries.map(AuditEntryJSON.init), total: total, url: request.urlWithoutQuery))
         }

@@ -55,10 +55,11 @@ extension APIServer {
 }
 
 extension RequestContext {
+    /// `workspace` from the path.
+    var workspaceName: String { parameters.get("workspace") ?? "" }
+
     /// `workspace/repo_slug` from the path (API routes and pages name repositories alike).
-    var repositoryName: String {
-        "\(parameters.get("workspace") ?? "")/\(parameters.get("repo_slug") ?? "")"
-    }
+    var repositoryName: String { "\(workspaceName)/\(parameters.get("repo_slug") ?? "")" }
 }
 
 extension APIContext {

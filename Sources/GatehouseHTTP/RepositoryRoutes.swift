@@ -8,7 +8,7 @@ extension APIServer {
 
         router.get("/2.0/repositories/{workspace}") { request, context in
             let page = try PageRequest(request)
-            let list = try await directory.visibleRepositories(actor: context.actor, workspace: context.parameters.get("workspace") ?? "")
+            let list = try await directory.visibleRepositories(actor: context.actor, workspace: context.workspaceName)
             return JSON.response(page.slice(list.map { RepositoryJSON($0, base: request.baseURL) }, url: request.urlWithoutQuery))
         }
         router.get("/2.0/repositories/{workspace}/{repo_slug}") { request, context in
@@ -20,7 +20,7 @@ extension APIServer {
             // An empty body creates a private repository, as the safe default.
             let input = request.headers[.contentLength] == "0" ? RepositoryInput() : try await request.decode(as: RepositoryInput.self, context: context)
             let repository = try await directory.createRepository(
-                actor: actor, workspace: context.parameters.get("workspace") ?? "",
+                actor: actor, workspace: context.workspaceName,
                 slug: context.parameters.get("repo_slug") ?? "",
                 isPrivate: input.is_private ?? true)
             return JSON.response(RepositoryJSON(repository, base: request.baseURL))

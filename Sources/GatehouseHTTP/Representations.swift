@@ -328,10 +328,7 @@ enum RepositoriesJSON: Codable {
 
 /// The permission fields of a request: absent means read-only.
 func keyPermission(_ permission: String?, _ rules: [RefRuleJSON]?) throws -> KeyPermission {
-    guard let level = AccessLevel(name: permission ?? "read"), level == .read || level == .write else {
-        throw GatehouseError.invalidArgument("`permission` is \"read\" or \"write\" (with `ref_rules`).")
-    }
-    return try KeyPermission(access: level, rules: try (rules ?? []).map { try $0.rule() })
+    try KeyPermission(named: permission, rules: try (rules ?? []).map { try $0.rule() })
 }
 
 /// A workspace deployment key (our addition to Bitbucket's shapes).

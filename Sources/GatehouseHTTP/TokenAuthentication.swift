@@ -17,7 +17,7 @@ struct TokenAuthentication: RouterMiddleware {
             guard context.endpointPath == Self.registerRoute else {
                 var error = APIError.unauthorized()
                 error.message = "A registration token can only register a key."
-                error.detail = "Send it to POST /2.0/workspaces/{workspace}/deploy-keys/register; use an API token for everything else."
+                error.detail = "Send it to POST \(Self.registerRoute); use an API token for everything else."
                 throw error
             }
             context.registrationSecret = secret

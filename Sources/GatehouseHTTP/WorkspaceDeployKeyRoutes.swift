@@ -53,7 +53,8 @@ extension APIServer {
                 permission: permission, sourceIP: context.sourceIP)
             return JSON.response(PageRequest.all(outcomes.map { AttachOutcomeJSON($0, base: request.baseURL) }))
         }
-        router.post(collection + "/register") { request, context in
+        // The one route a registration token opens: TokenAuthentication lets such a token through to this path only.
+        router.post(TokenAuthentication.registerRoute) { request, context in
             guard let secret = context.registrationSecret else {
                 var error = APIError.unauthorized()
                 error.message = "Registering a key takes a registration token."
@@ -127,8 +128,4 @@ extension APIServer {
             return Response(status: .noContent)
         }
     }
-}
-
-extension APIContext {
-    var workspaceName: String { parameters.get("workspace") ?? "" }
 }

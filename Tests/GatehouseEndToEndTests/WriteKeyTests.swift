@@ -104,14 +104,19 @@ struct WriteKeyTests {
             try await Self.commit(gatehouse, in: local, file: "sneaky")
             let before = try await gatehouse.refs(of: "acme/app")
             let forged = "GATEHOUSE_HOOK_KEY=\(mightyID.uuidString)"
-            let sshCommand = (gatehouse.sshCommand([tagger], options: ["-o", "SetEnv=\(forged) GATEHOUSE_DATA=/tmp"]))
-                .map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
-            let attempts: [(arguments: [String], says: String)] = [
-                (["-c", "core.sshCommand=\(sshCommand)", "push", gatehouse.url("acme/app"), "HEAD:refs/heads/main"], "refs/heads/main (update) refused"),
-                (["push", "--push-option=\(forged)", gatehouse.url("acme/app"), "HEAD:refs/heads/main"], "push options"),
+            // ssh really sends these variables: GIT_SSH_COMMAND is the command git runs (it overrides core.sshCommand).
+            let forgingSSH = TestGatehouse.shellQuoted(gatehouse.sshCommand([tagger], options: ["-o", "SetEnv=\(forged) GATEHOUSE_DATA=/tmp"]))
+            let attempts: [(arguments: [String], sshCommand: String?, says: String)] = [
+                (["push", gatehouse.url("acme/app"), "HEAD:refs/heads/main"], forgingSSH, "refs/heads/main (update) refused"),
+                (["push", "--push-option=\(forged)", gatehouse.url("acme/app"), "HEAD:refs/heads/main"], nil, "push options"),
             ]
             for attempt in attempts {
-                let pushed = try await gatehouse.git(attempt.arguments, keys: [tagger], in: local)
+                let pushed =
+                    if let sshCommand = attempt.sshCommand {
+                        try await gatehouse.runAsync("git", ["-C", local.path] + attempt.arguments, environment: ["GIT_SSH_COMMAND": sshCommand])
+                    } else {
+                        try await gatehouse.git(attempt.arguments, keys: [tagger], in: local)
+                    }
                 #expect(!pushed.succeeded && pushed.stderr.contains(attempt.says), "\(attempt.arguments): \(pushed)")
                 #expect(try await gatehouse.refs(of: "acme/app") == before)
             }

@@ -14,8 +14,6 @@ public struct KeyUseUpdate: Sendable, Equatable {
     public func isFirstUseOfDay(_ date: Date) -> Bool {
         guard written else { return false }
         guard let previous else { return true }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return !calendar.isDate(previous, inSameDayAs: date)
+        return ExpiryDate.startOfUTCDay(previous) != ExpiryDate.startOfUTCDay(date)
     }
 }

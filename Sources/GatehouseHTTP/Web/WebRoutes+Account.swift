@@ -17,7 +17,7 @@ extension WebRoutes {
                 [
                     "id": key.id.uuidString.lowercased(), "label": key.label ?? "", "type": key.typeName, "fingerprint": key.fingerprint,
                     "comment": key.comment ?? "", "addedOn": Self.date(key.createdAt), "lastUsed": Self.date(key.lastUsed),
-                    "expires": key.expiresAt.map { Self.date($0) } ?? "never", "csrf": context.csrfToken,
+                    "expires": Self.date(key.expiresAt), "csrf": context.csrfToken,
                 ]
             }
             var values: [String: Any] = ["keys": rows, "hasKeys": !rows.isEmpty]

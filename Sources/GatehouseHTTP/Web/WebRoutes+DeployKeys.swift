@@ -21,7 +21,7 @@ extension WebRoutes {
                     "type": key.key.certificatePrincipals.map { "\(key.key.typeName) certificate authority for \($0.joined(separator: ", "))" }
                         ?? key.key.typeName, "fingerprint": key.key.fingerprint,
                     "comment": key.key.comment ?? "", "addedOn": Self.date(key.addedAt), "addedBy": key.addedBy ?? "operator",
-                    "lastUsed": Self.date(key.lastUsed), "csrf": context.csrfToken, "expires": key.expiresAt.map { Self.date($0) } ?? "never",
+                    "lastUsed": Self.date(key.lastUsed), "csrf": context.csrfToken, "expires": Self.date(key.expiresAt),
                 ].merging(Self.permissionValues(key.access, key.refRules)) { $1 }
             }
             let fromWorkspace: [[String: Any]] = try await keys.workspaceDeployKeys(actor: context.actor, covering: name).map { key in
@@ -128,12 +128,8 @@ extension WebRoutes {
 
     /// The permission a form asks for: `read` (the default) or `write` with rules, one per line.
     static func permission(_ permission: String?, _ rules: String?) throws -> KeyPermission {
-        let written = (rules ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
-        guard permission == "write" else {
-            guard written.isEmpty else { return try KeyPermission(access: .read, rules: written.map { try RefRule(parsing: $0) }) }
-            return .readOnly
-        }
-        return try KeyPermission(access: .write, rules: written.map { try RefRule(parsing: $0) })
+        let written = (rules ?? "").split(whereSeparator: \.isWhitespace)
+        return try KeyPermission(named: permission, rules: written.map { try RefRule(parsing: String($0)) })
     }
 
     static let notices = [

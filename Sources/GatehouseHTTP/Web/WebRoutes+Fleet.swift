@@ -30,7 +30,7 @@ extension WebRoutes {
         @Sendable func page(
             _ request: Request, _ context: WebContext, notice: String? = nil, extra: [String: Any] = [:], status: HTTPResponse.Status = .ok
         ) async throws -> Response {
-            let slug = context.parameters.get("workspace") ?? ""
+            let slug = context.workspaceName
             _ = try await directory.administeredWorkspace(actor: context.actor, slug)
             var values: [String: Any] = ["slug": slug]
             if let fingerprint = request.uri.queryParameters.get("fingerprint"), !fingerprint.isEmpty {
@@ -66,7 +66,7 @@ extension WebRoutes {
         }
         pages.post(RouterPath(base + "/attach")) { request, context in
             _ = try Self.signedIn(request, context)
-            let slug = context.parameters.get("workspace") ?? ""
+            let slug = context.workspaceName
             let form = try await request.decode(as: FleetForm.self, context: context)
             do {
                 let names = (form.repositories ?? "").split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init)
@@ -81,7 +81,7 @@ extension WebRoutes {
         }
         pages.post(RouterPath(base + "/rotate")) { request, context in
             _ = try Self.signedIn(request, context)
-            let slug = context.parameters.get("workspace") ?? ""
+            let slug = context.workspaceName
             let form = try await request.decode(as: FleetForm.self, context: context)
             do {
                 guard let hours = Double(form.overlap_hours ?? "24"), hours >= 0 else {
@@ -98,7 +98,7 @@ extension WebRoutes {
         }
         pages.post(RouterPath(base + "/registration-tokens")) { request, context in
             _ = try Self.signedIn(request, context)
-            let slug = context.parameters.get("workspace") ?? ""
+            let slug = context.workspaceName
             let form = try await request.decode(as: FleetForm.self, context: context)
             do {
                 guard let uses = Int(form.uses ?? "1"), let hours = Double(form.hours ?? "1") else {
@@ -115,7 +115,7 @@ extension WebRoutes {
         }
         pages.post(RouterPath(base + "/registration-tokens/{token_id}/revoke")) { request, context in
             _ = try Self.signedIn(request, context)
-            let slug = context.parameters.get("workspace") ?? ""
+            let slug = context.workspaceName
             guard let id = context.parameters.get("token_id").flatMap(UUID.init(uuidString:)) else { throw WebError.notFound }
             try await registrations.revoke(actor: context.actor, workspace: slug, id: id, sourceIP: context.sourceIP)
             return redirect("/workspaces/\(slug)/settings/key-lifecycle")

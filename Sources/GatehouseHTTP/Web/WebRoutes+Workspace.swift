@@ -10,7 +10,7 @@ extension WebRoutes {
 
         pages.get("/workspaces/{workspace}/settings") { request, context in
             _ = try Self.signedIn(request, context)
-            let slug = context.parameters.get("workspace") ?? ""
+            let slug = context.workspaceName
             // The audit log is for workspace administrators only: reading it is the permission check.
             let (entries, _) = try await directory.auditLog(actor: context.actor, workspace: slug, offset: 0, limit: 100)
             let (workspace, members) = try await directory.members(actor: context.actor, workspace: slug)

@@ -14,13 +14,13 @@ extension WebRoutes {
         @Sendable func listPage(
             _ context: WebContext, notice: String? = nil, dialog: [String: Any] = [:], status: HTTPResponse.Status = .ok
         ) async throws -> Response {
-            let slug = context.parameters.get("workspace") ?? ""
+            let slug = context.workspaceName
             let workspace = try await directory.administeredWorkspace(actor: context.actor, slug)
             let rows: [[String: Any]] = try await keys.listWorkspaceDeployKeys(actor: context.actor, workspace: slug).map { key in
                 [
                     "id": key.id, "label": key.label, "type": key.key.typeName, "fingerprint": key.key.fingerprint,
                     "repositories": key.selector.description, "addedOn": Self.date(key.addedAt), "addedBy": key.addedBy ?? "operator",
-                    "lastUsed": Self.date(key.lastUsed), "csrf": context.csrfToken, "expires": key.expiresAt.map { Self.date($0) } ?? "never",
+                    "lastUsed": Self.date(key.lastUsed), "csrf": context.csrfToken, "expires": Self.date(key.expiresAt),
                 ].merging(Self.permissionValues(key.access, key.refRules)) { $1 }
             }
             var values: [String: Any] = [
@@ -38,7 +38,7 @@ extension WebRoutes {
         }
         pages.post(RouterPath(base)) { request, context in
             _ = try Self.signedIn(request, context)
-            let slug = context.parameters.get("workspace") ?? ""
+            let slug = context.workspaceName
             let form = try await request.decode(as: KeyForm.self, context: context)
             do {
                 _ = try await keys.addWorkspaceDeployKey(
@@ -58,7 +58,7 @@ extension WebRoutes {
         }
         pages.post(RouterPath(base + "/{key_id}")) { request, context in
             _ = try Self.signedIn(request, context)
-            let slug = context.parameters.get("workspace") ?? ""
+            let slug = context.workspaceName
             let form = try await request.decode(as: KeyForm.self, context: context)
             do {
                 _ = try await keys.editWorkspaceDeployKey(
@@ -72,7 +72,7 @@ extension WebRoutes {
         }
         pages.get(RouterPath(base + "/{key_id}/delete")) { request, context in
             _ = try Self.signedIn(request, context)
-            let slug = context.parameters.get("workspace") ?? ""
+            let slug = context.workspaceName
             let key = try await keys.workspaceDeployKey(actor: context.actor, workspace: slug, id: try Self.keyID(context))
             let list = "/workspaces/\(slug)/settings/deploy-keys"
             return templates.page(
@@ -85,13 +85,13 @@ extension WebRoutes {
         }
         pages.post(RouterPath(base + "/{key_id}/delete")) { request, context in
             _ = try Self.signedIn(request, context)
-            let slug = context.parameters.get("workspace") ?? ""
+            let slug = context.workspaceName
             try await keys.removeWorkspaceDeployKey(actor: context.actor, workspace: slug, id: try Self.keyID(context), sourceIP: context.sourceIP)
             return redirect("/workspaces/\(slug)/settings/deploy-keys?notice=deleted")
         }
         pages.post("/workspaces/{workspace}/settings/policy") { request, context in
             _ = try Self.signedIn(request, context)
-            let slug = context.parameters.get("workspace") ?? ""
+            let slug = context.workspaceName
             let form = try await request.decode(as: PolicyForm.self, context: context)
             try await directory.setAllowWriteDeployKeys(
                 actor: context.actor, workspace: slug, allowed: form.allowWriteDeployKeys == "on", sourceIP: context.sourceIP)

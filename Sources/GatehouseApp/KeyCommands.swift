@@ -153,7 +153,7 @@ struct SSHKeyCommand: AsyncParsableCommand {
         @Argument(help: "The key's id, from `ssh-key list`.") var id: String
 
         func run() async throws {
-            guard let uuid = UUID(uuidString: id.trimmingCharacters(in: CharacterSet(charactersIn: "{}"))) else {
+            guard let uuid = UUID(braced: id) else {
                 throw GatehouseError.invalidArgument("\"\(id)\" is not a key id. Key ids are UUIDs; see `gatehouse ssh-key list \(name)`.")
             }
             try await options.withDirectory { try await $0.keys.removeAccountKey(actor: .localOperator, username: name, id: uuid) }

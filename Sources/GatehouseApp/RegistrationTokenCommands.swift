@@ -64,7 +64,7 @@ struct RegistrationTokenCommand: AsyncParsableCommand {
         @Argument(help: "The token id, from `registration-token list`.") var id: String
 
         func run() async throws {
-            guard let uuid = UUID(uuidString: id.trimmingCharacters(in: CharacterSet(charactersIn: "{}"))) else {
+            guard let uuid = UUID(braced: id) else {
                 throw GatehouseError.invalidArgument("\"\(id)\" is not a token id. Token ids are UUIDs; see `gatehouse registration-token list \(workspace)`.")
             }
             try await options.withDirectory { try await $0.registrations.revoke(actor: .localOperator, workspace: workspace, id: uuid) }

@@ -61,7 +61,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Argument(help: "The token id, from `token list`.") var id: String
 
         func run() async throws {
-            guard let uuid = UUID(uuidString: id) else {
+            guard let uuid = UUID(braced: id) else {
                 throw GatehouseError.invalidArgument("\"\(id)\" is not a token id. Token ids are UUIDs; see `gatehouse token list \(username)`.")
             }
             try await options.withDirectory { try await $0.tokens.revoke(actor: .localOperator, username: username, id: uuid) }

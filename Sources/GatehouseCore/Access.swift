@@ -181,8 +181,8 @@ public enum Access {
         let rules = grants.flatMap(\.refRules)
         let refused = updates.filter { update in !rules.contains { $0.allows(update.operation, on: update.ref) } }
         guard !refused.isEmpty else { return nil }
-        let label = grants.first?.label ?? key.grants(for: repository).first?.label ?? "?"
-        return .refsRefused(label: label, rules: rules, refused: refused)
+        // Asked only after `decide` allowed the write, so a write grant names the key.
+        return .refsRefused(label: grants.first?.label ?? "?", rules: rules, refused: refused)
     }
 
     /// The decision for a management request (API, web, CLI): the actor's account permissions through

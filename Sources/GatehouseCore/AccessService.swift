@@ -188,9 +188,7 @@ public struct AccessService: Sendable {
             what = "deployment key"
         }
         guard let expiry, expiry.timeIntervalSince(clock()) <= Self.expiryWarningWindow else { return nil }
-        let days = max(0, Int(expiry.timeIntervalSince(clock()) / 86_400))
-        let when = days == 0 ? "today" : days == 1 ? "in 1 day" : "in \(days) days"
-        return "warning: this \(what) expires on \(AccessDenial.day(expiry)) (\(when))\n"
+        return "warning: this \(what) expires on \(AccessDenial.day(expiry)) (\(KeyNotices.expiresIn(expiry, now: clock())))\n"
     }
 
     /// The pre-receive check of a deployment key's push, run before anything is written: nil when every ref

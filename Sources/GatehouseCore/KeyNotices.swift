@@ -100,6 +100,12 @@ public enum KeyNotices {
         }
     }
 
+    /// "today", "in 1 day", "in 12 days": how soon an expiry comes, for warnings on stderr and in mail.
+    static func expiresIn(_ expiry: Date, now: Date) -> String {
+        let days = max(0, Int(expiry.timeIntervalSince(now) / 86_400))
+        return days == 0 ? "today" : days == 1 ? "in 1 day" : "in \(days) days"
+    }
+
     /// One mail per administrator when a rotation's overlap ended and the old key's attachments were removed.
     public static func rotationFinished(fingerprint: String, places: [String], workspace: String, recipients: [User]) -> [OutgoingMail] {
         let body = """
@@ -116,8 +122,7 @@ public enum KeyNotices {
     static func expiryWarning(
         label: String, fingerprint: String, place: String, removeWith: String, expiresAt: Date, now: Date, recipients: [User]
     ) -> [OutgoingMail] {
-        let days = max(0, Int(expiresAt.timeIntervalSince(now) / 86_400))
-        let when = days == 0 ? "today" : days == 1 ? "in 1 day" : "in \(days) days"
+        let when = expiresIn(expiresAt, now: now)
         let body = """
             The deployment key "\(label)" (\(fingerprint)) on \(place) expires \(when), at \(timestamp(expiresAt)).
             After that it is refused.

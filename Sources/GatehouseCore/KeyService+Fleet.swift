@@ -16,9 +16,18 @@ public struct AttachOutcome: Sendable, Equatable {
 
 /// Keys at fleet scale: where one key is, and one key attached to many repositories of a workspace at once.
 extension KeyService {
+    /// A key named by its fingerprint must be named the way `ssh-keygen -l` prints it; anything else would only
+    /// ever be found nowhere.
+    static func requireFingerprint(_ fingerprint: String) throws(GatehouseError) {
+        guard fingerprint.hasPrefix("SHA256:"), fingerprint.count > 7 else {
+            throw .invalidArgument("\"\(fingerprint)\" is not a key fingerprint. Give it as `ssh-keygen -lf KEY.pub` prints it: SHA256:….")
+        }
+    }
+
     /// Every attachment of the key with `fingerprint` that the actor administers (in `workspace` only, when given).
     /// Attachments elsewhere are left out, and an unknown key looks like one attached nowhere the actor can see.
     public func usage(actor: Actor, fingerprint: String, workspace slug: String? = nil) async throws -> KeyUsage {
+        try Self.requireFingerprint(fingerprint)
         var workspace: Workspace?
         if let slug { workspace = try await authorizer.workspace(slug) }
         guard let key = try await store.keys.key(fingerprint: fingerprint, on: store.db), key.kind != .account else {

@@ -26,11 +26,14 @@ public struct Rotation: Sendable, Equatable {
 /// exactly once whichever node gets there first.
 extension KeyService {
     public func rotate(
-        actor: Actor, workspace slug: String, oldFingerprint: String, newKeyText: String, overlap: TimeInterval, sourceIP: String? = nil
+        actor: Actor, workspace slug: String, oldFingerprint: String, newKeyText: String, overlap: TimeInterval? = nil, sourceIP: String? = nil
     ) async throws -> Rotation {
+        // A day unless the caller says otherwise: long enough for a fleet to pick up the new key.
+        let overlap = overlap ?? 86_400
         guard overlap >= 0, overlap <= 90 * 86_400 else {
             throw GatehouseError.invalidArgument("The overlap is from 0 to 90 days (e.g. 24h; 0 removes the old key at once).")
         }
+        try Self.requireFingerprint(oldFingerprint)
         let newKey = try Self.parse(newKeyText)
         let workspace = try await authorizer.workspace(slug)
         let unknown = GatehouseError.notFound(

@@ -71,3 +71,12 @@ public struct RepositoryPath: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(workspace)/\(repository)" }
 }
+
+extension UUID {
+    /// An id as Bitbucket writes it, `{uuid}`, or the bare uuid; the braces may arrive percent-encoded in a URL.
+    public init?(braced text: String) {
+        var raw = text.removingPercentEncoding ?? text
+        if raw.hasPrefix("{"), raw.hasSuffix("}") { raw = String(raw.dropFirst().dropLast()) }
+        self.init(uuidString: raw)
+    }
+}

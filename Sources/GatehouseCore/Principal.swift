@@ -117,7 +117,7 @@ public struct DeployKeyGrant: Sendable, Equatable {
         self.writeAllowedByWorkspace = writeAllowedByWorkspace
     }
 
-    /// A read-only attachment to one repository.
+    /// An attachment to one repository with `access`, no ref rules and no expiry.
     public init(attachmentID: Int, label: String, repositoryID: UUID, repositoryFullName: String, access: AccessLevel) {
         self.init(
             attachment: .repository(attachmentID), label: label, scope: .repository(id: repositoryID, fullName: repositoryFullName),

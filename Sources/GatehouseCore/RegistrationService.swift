@@ -19,10 +19,13 @@ public struct RegistrationService: Sendable {
     }
 
     /// Makes a token; the secret is returned once and only its hash is stored.
+    /// A token is for one machine for an hour unless the caller says otherwise (nil takes the default).
     public func create(
-        actor: Actor, workspace slug: String, selector: RepositorySelector, permission: KeyPermission = .readOnly, uses: Int = 1,
-        lifetime: TimeInterval = 3600, labelPrefix: String = "", sourceIP: String? = nil
+        actor: Actor, workspace slug: String, selector: RepositorySelector, permission: KeyPermission = .readOnly, uses: Int? = nil,
+        lifetime: TimeInterval? = nil, labelPrefix: String = "", sourceIP: String? = nil
     ) async throws -> (token: RegistrationToken, secret: String) {
+        let uses = uses ?? 1
+        let lifetime = lifetime ?? 3600
         let workspace = try await authorizer.workspace(slug, administeredBy: actor)
         guard (1...1000).contains(uses) else { throw GatehouseError.invalidArgument("A registration token has 1 to 1000 uses.") }
         guard lifetime >= 60, lifetime <= Self.maximumLifetime else {

@@ -49,19 +49,14 @@ extension Request {
     /// may not see the resource learn nothing from body errors, and a good request does not check access twice
     /// (the service it goes to checks).
     func decode<T: Decodable>(as type: T.Type, context: APIContext, checkingFirst access: () async throws -> Void) async throws -> T {
-        do {
-            return try await decode(as: type, context: context)
-        } catch {
-            try await access()
-            throw error
-        }
+        try await validated({ try await decode(as: type, context: context) }, checkingFirst: access)
     }
 }
 
 /// `body`'s value, except that its refusal is reported only after `access` passed (as for unreadable bodies).
-func validated<T>(_ body: () throws -> T, checkingFirst access: () async throws -> Void) async throws -> T {
+func validated<T>(_ body: () async throws -> T, checkingFirst access: () async throws -> Void) async throws -> T {
     do {
-        return try body()
+        return try await body()
     } catch {
         try await access()
         throw error

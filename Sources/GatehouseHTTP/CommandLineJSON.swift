@@ -20,13 +20,5 @@ public enum CommandLineJSON {
         String(decoding: try! encoder.encode(value), as: UTF8.self)
     }
 
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(JSON.timestamp(date))
-        }
-        return encoder
-    }()
+    private static let encoder = JSON.makeEncoder(formatting: [.prettyPrinted, .sortedKeys])
 }

@@ -13,15 +13,18 @@ enum JSON {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: encode(value)))
     }
 
-    private static let encoder: JSONEncoder = {
+    private static let encoder = makeEncoder()
+
+    /// The API's encoder; `formatting` adds to its output formatting (the CLI prints JSON for people too).
+    static func makeEncoder(formatting: JSONEncoder.OutputFormatting = []) -> JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = formatting.union(.withoutEscapingSlashes)
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(timestamp(date))
         }
         return encoder
-    }()
+    }
 
     /// RFC 3339 with milliseconds, as Bitbucket sends dates.
     static func timestamp(_ date: Date) -> String {

@@ -59,10 +59,7 @@ extension APIContext {
 
     /// An SSH key id is the key's `{uuid}`; the braces may be percent-encoded or left out.
     func sshKeyID() throws -> UUID {
-        var raw = parameters.get("key_id") ?? ""
-        raw = raw.removingPercentEncoding ?? raw
-        if raw.hasPrefix("{"), raw.hasSuffix("}") { raw = String(raw.dropFirst().dropLast()) }
-        guard let id = UUID(uuidString: raw) else {
+        guard let id = UUID(braced: parameters.get("key_id") ?? "") else {
             throw APIError(.notFound, "No such SSH key.", detail: "SSH key ids are the key's {uuid}; list them with GET /2.0/users/\(selectedUser)/ssh-keys.")
         }
         return id

@@ -37,7 +37,7 @@ extension APIServer {
         // Fleet operations (our addition): where one key is, and one key on many repositories at once.
         router.get(collection + "/usage") { request, context in
             let actor = try context.signedIn()
-            guard let fingerprint = request.uri.queryParameters.get("fingerprint"), fingerprint.hasPrefix("SHA256:") else {
+            guard let fingerprint = request.uri.queryParameters.get("fingerprint") else {
                 throw APIError(.badRequest, "Give the key's fingerprint: ?fingerprint=SHA256:….", detail: "ssh-keygen -lf KEY.pub prints it.")
             }
             let usage = try await keys.usage(actor: actor, fingerprint: fingerprint, workspace: context.workspaceName)
@@ -78,15 +78,14 @@ extension APIServer {
             let (selector, permission) = try await validated(
                 { (try (input.repositories ?? .all).selector(), try keyPermission(input.permission, input.ref_rules)) }, checkingFirst: administers)
             let (token, secret) = try await registrations.create(
-                actor: actor, workspace: context.workspaceName, selector: selector, permission: permission, uses: input.uses ?? 1,
-                lifetime: (input.expires_in_hours ?? 1) * 3600, labelPrefix: input.label_prefix ?? "", sourceIP: context.sourceIP)
+                actor: actor, workspace: context.workspaceName, selector: selector, permission: permission, uses: input.uses,
+                lifetime: input.expires_in_hours.map { $0 * 3600 }, labelPrefix: input.label_prefix ?? "", sourceIP: context.sourceIP)
             var body = RegistrationTokenJSON(token)
             body.token = secret
             return JSON.response(body, status: .created)
         }
         router.delete("/2.0/workspaces/{workspace}/registration-tokens/{token_id}") { _, context in
-            let raw = (context.parameters.get("token_id") ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "{}"))
-            guard let id = UUID(uuidString: raw) else {
+            guard let id = UUID(braced: context.parameters.get("token_id") ?? "") else {
                 throw APIError(.notFound, "No such registration token.", detail: "Token ids are UUIDs; list them with GET …/registration-tokens.")
             }
             try await registrations.revoke(actor: try context.signedIn(), workspace: context.workspaceName, id: id, sourceIP: context.sourceIP)
@@ -98,7 +97,7 @@ extension APIServer {
             let input = try await request.decode(as: RotateInput.self, context: context, checkingFirst: administers)
             let rotation = try await keys.rotate(
                 actor: actor, workspace: context.workspaceName, oldFingerprint: input.old, newKeyText: input.key,
-                overlap: (input.overlap_hours ?? 24) * 3600, sourceIP: context.sourceIP)
+                overlap: input.overlap_hours.map { $0 * 3600 }, sourceIP: context.sourceIP)
             return JSON.response(RotationJSON(rotation))
         }
         router.get(collection + "/{key_id}") { request, context in

@@ -139,10 +139,15 @@ struct FluentDirectoryStore: DirectoryStore {
     }
 
     func administrators(of workspace: Workspace, on db: any StoreHandle) async throws -> [User] {
+        try await workspaceAdministrators(workspace.id, on: db).sorted { $0.username < $1.username }
+    }
+
+    /// The owner and admins of a workspace, unsorted.
+    private func workspaceAdministrators(_ workspaceID: UUID, on db: any StoreHandle) async throws -> [User] {
         let roles = [WorkspaceRole.owner.rawValue, WorkspaceRole.admin.rawValue]
-        let members = try await MemberModel.query(on: db.fluent).filter(\.$workspaceID == workspace.id).filter(\.$role ~~ roles)
+        let members = try await MemberModel.query(on: db.fluent).filter(\.$workspaceID == workspaceID).filter(\.$role ~~ roles)
             .join(UserModel.self, on: \MemberModel.$userID == \UserModel.$id).all()
-        return try members.map { try $0.joined(UserModel.self).entity }.sorted { $0.username < $1.username }
+        return try members.map { try $0.joined(UserModel.self).entity }
     }
 
     func setAllowWriteDeployKeys(_ allowed: Bool, in workspace: Workspace, on db: any StoreHandle) async throws {
@@ -150,14 +155,12 @@ struct FluentDirectoryStore: DirectoryStore {
     }
 
     func administrators(of repository: Repository, on db: any StoreHandle) async throws -> [User] {
-        let roles = [WorkspaceRole.owner.rawValue, WorkspaceRole.admin.rawValue]
-        let members = try await MemberModel.query(on: db.fluent).filter(\.$workspaceID == repository.workspaceID).filter(\.$role ~~ roles)
-            .join(UserModel.self, on: \MemberModel.$userID == \UserModel.$id).all()
+        let members = try await workspaceAdministrators(repository.workspaceID, on: db)
         let explicit = try await PermissionModel.query(on: db.fluent).filter(\.$repositoryID == repository.id)
             .filter(\.$level >= AccessLevel.admin.rawValue)
             .join(UserModel.self, on: \PermissionModel.$userID == \UserModel.$id).all()
         var seen = Set<UUID>()
-        let users = try members.map { try $0.joined(UserModel.self).entity } + explicit.map { try $0.joined(UserModel.self).entity }
+        let users = try members + explicit.map { try $0.joined(UserModel.self).entity }
         return users.filter { seen.insert($0.id).inserted }.sorted { $0.username < $1.username }
     }
 }

@@ -84,12 +84,10 @@ extension WebRoutes {
             let slug = context.workspaceName
             let form = try await request.decode(as: FleetForm.self, context: context)
             do {
-                guard let hours = Double(form.overlap_hours ?? "24"), hours >= 0 else {
-                    throw GatehouseError.invalidArgument("The overlap is a number of hours, 0 or more.")
-                }
                 let rotation = try await keys.rotate(
                     actor: context.actor, workspace: slug, oldFingerprint: (form.old ?? "").trimmingCharacters(in: .whitespaces),
-                    newKeyText: form.key ?? "", overlap: hours * 3600, sourceIP: context.sourceIP)
+                    newKeyText: form.key ?? "", overlap: try Self.number(form.overlap_hours, "The overlap").map { (hours: Double) in hours * 3600 },
+                    sourceIP: context.sourceIP)
                 let when = rotation.oldRemovedAt.map { "are removed on \(Self.date($0))" } ?? "were removed now"
                 return try await page(request, context, notice: "Rotated \(rotation.steps.count) attachments; the old key's attachments \(when).")
             } catch let error as GatehouseError where error.isAboutInput {
@@ -101,12 +99,10 @@ extension WebRoutes {
             let slug = context.workspaceName
             let form = try await request.decode(as: FleetForm.self, context: context)
             do {
-                guard let uses = Int(form.uses ?? "1"), let hours = Double(form.hours ?? "1") else {
-                    throw GatehouseError.invalidArgument("Uses and hours are numbers.")
-                }
                 let (_, secret) = try await registrations.create(
                     actor: context.actor, workspace: slug, selector: try RepositorySelector(parsing: form.repositories ?? "all"),
-                    permission: try Self.permission(form.permission, form.rules), uses: uses, lifetime: hours * 3600,
+                    permission: try Self.permission(form.permission, form.rules), uses: try Self.number(form.uses, "Uses"),
+                    lifetime: try Self.number(form.hours, "Hours").map { (hours: Double) in hours * 3600 },
                     labelPrefix: form.label_prefix ?? "", sourceIP: context.sourceIP)
                 return try await page(request, context, extra: ["secret": secret])
             } catch let error as GatehouseError where error.isAboutInput {
@@ -120,5 +116,13 @@ extension WebRoutes {
             try await registrations.revoke(actor: context.actor, workspace: slug, id: id, sourceIP: context.sourceIP)
             return redirect("/workspaces/\(slug)/settings/key-lifecycle")
         }
+    }
+
+    /// A number typed in a form; nil when left empty, so that the service's default applies.
+    static func number<Number: LosslessStringConvertible>(_ text: String?, _ what: String) throws -> Number? {
+        let trimmed = (text ?? "").trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return nil }
+        guard let number = Number(trimmed) else { throw GatehouseError.invalidArgument("\(what) is a number, not \"\(trimmed)\".") }
+        return number
     }
 }

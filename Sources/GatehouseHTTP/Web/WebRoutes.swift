@@ -106,15 +106,13 @@ struct WebErrorMiddleware: RouterMiddleware {
             return templates.error(.badRequest, message: "The form could not be read. Reload the page and try again.", context: context)
         } catch WebError.notFound {
             return templates.error(.notFound, message: Templates.notFound, context: context)
-        } catch let error as any HTTPResponseError where !(error is NIOTooManyBytesError) {
+        } catch is NIOTooManyBytesError {
+            return templates.error(
+                .contentTooLarge, message: "The form is larger than \(context.maxUploadSize / 1024) KiB (the setting http.max-body-kib).", context: context)
+        } catch let error as any HTTPResponseError {
             let message = error.status == .notFound ? Templates.notFound : error.status.reasonPhrase
             return templates.error(error.status, message: message, context: context)
         } catch {
-            if error is NIOTooManyBytesError {
-                return templates.error(
-                    .contentTooLarge, message: "The form is larger than \(context.maxUploadSize / 1024) KiB (the setting http.max-body-kib).",
-                    context: context)
-            }
             let refusal = GatehouseError(error)
             switch refusal.category {
             case .notFound, .denied: return templates.error(.notFound, message: Templates.notFound, context: context)

@@ -94,7 +94,8 @@ public struct DataDirectory: Sendable {
 
     /// The REST API on this directory, telling clients how to reach `ssh`.
     public func apiServer(
-        ssh: APIServer.SSHEndpoint, maximumBodySize: Int = APIServer.defaultMaximumBodySize, idleTimeout: Duration = APIServer.defaultIdleTimeout
+        ssh: APIServer.SSHEndpoint, maximumBodySize: Int = APIServer.defaultMaximumBodySize, idleTimeout: Duration = APIServer.defaultIdleTimeout,
+        trustForwardedHeaders: Bool = false, metrics: MetricsEndpoint? = DataDirectory.metricsEndpoint(token: nil)
     ) throws -> APIServer {
         // Metrics recorded before the bootstrap would go nowhere: make sure it happened.
         _ = GatehouseMetrics.registry
@@ -103,7 +104,13 @@ public struct DataDirectory: Sendable {
                 dataVersion: { store.dataVersion() }, directory: directory, keys: keys, tokens: tokens, sessions: sessions,
                 registrations: registrations), ssh: ssh,
             logger: logger,
-            metrics: GatehouseMetrics.exposition, maximumBodySize: maximumBodySize, idleTimeout: idleTimeout)
+            metrics: metrics, maximumBodySize: maximumBodySize, idleTimeout: idleTimeout,
+            trustForwardedHeaders: trustForwardedHeaders)
+    }
+
+    /// `/metrics` from this process's registry.
+    public static func metricsEndpoint(token: String?) -> MetricsEndpoint {
+        MetricsEndpoint(exposition: GatehouseMetrics.exposition, token: token)
     }
 
     /// Host keys as the API lists them.

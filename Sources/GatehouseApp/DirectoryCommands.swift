@@ -9,7 +9,8 @@ struct UserCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Passwd.self])
 
     struct Passwd: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set an account's password for the web interface, read from standard input.")
+        static let configuration = CommandConfiguration(
+            abstract: "Set an account's password for the web interface, read from standard input; signs out its web sessions.")
         @OptionGroup var options: DataOptions
         @Argument(help: "The user name.") var name: String
 
@@ -19,7 +20,7 @@ struct UserCommand: AsyncParsableCommand {
             let password = String(input.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
                 .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
             try await options.withDirectory { try await $0.sessions.setPassword(username: name, password: password) }
-            print("Password set for \(name). Existing sessions stay signed in.")
+            print("Password set for \(name). Its web sessions were signed out: sign in again with the new password.")
         }
     }
 

@@ -73,9 +73,11 @@ struct Serve: AsyncParsableCommand {
         // Unbuffered, so that scripts and tests waiting for the address see it at once.
         FileHandle.standardOutput.write(Data(banner.utf8))
         let httpHost = settings.httpListen.host
+        let metrics = DataDirectory.metricsEndpoint(token: settings.metricsToken)
         let api = try directory.apiServer(
             ssh: try directory.sshEndpoint(port: port, user: settings.sshUser), maximumBodySize: settings.maximumBodySize,
-            idleTimeout: settings.httpIdleTimeout
+            idleTimeout: settings.httpIdleTimeout, trustForwardedHeaders: settings.trustForwardedHeaders,
+            metrics: settings.metricsListen == nil ? metrics : nil
         )
         .application(host: settings.httpListen.host, port: settings.httpListen.port) { boundPort in
             FileHandle.standardOutput.write(Data("HTTP: \(ListenAddress(host: httpHost, port: boundPort)) (REST API at /2.0/)\n".utf8))
@@ -90,8 +92,28 @@ struct Serve: AsyncParsableCommand {
                     from: settings.smtpFrom, security: settings.smtpSecurity, trustedCertificatesFile: settings.smtpTrustedCertificates)
             }, policy: policy)
         let scheduled = ScheduledWork(keys: directory.keys, logger: logger)
-        let group = ServiceGroup(services: [server, api, mail, scheduled], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var services: [any Service] = [server, api, mail, scheduled]
+        if let listen = settings.metricsListen {
+            let application = metrics.application(host: listen.host, port: listen.port, logger: logger) { boundPort in
+                FileHandle.standardOutput.write(Data("Metrics: \(ListenAddress(host: listen.host, port: boundPort))/metrics\n".utf8))
+            }
+            services.append(Listener(setting: "metrics.listen", address: listen, service: application))
+        }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await Self.listening("http.listen", settings.httpListen) { try await group.run() }
+    }
+
+    static let flags = ["ssh.listen": "--ssh", "http.listen": "--http"]
+
+    /// A service that listens on the address of `setting`, so that a busy address is reported under its own name.
+    struct Listener<Wrapped: Service>: Service {
+        var setting: String
+        var address: ListenAddress
+        var service: Wrapped
+
+        func run() async throws {
+            try await Serve.listening(setting, address) { try await service.run() }
+        }
     }
 
     /// Runs `body`; an address already in use becomes a refusal that names the setting to change.
@@ -101,7 +123,7 @@ struct Serve: AsyncParsableCommand {
         } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EACCES {
             let reason = error.errnoCode == EADDRINUSE ? "the address is already in use" : "permission denied (ports below 1024 need privileges)"
             throw GatehouseError.invalidArgument(
-                "Cannot listen on \(address) (\(setting)): \(reason). Stop what uses it, or choose another address with --\(setting.hasPrefix("ssh") ? "ssh" : "http") HOST:PORT."
+                "Cannot listen on \(address) (\(setting)): \(reason). Stop what uses it, or choose another address with \(Self.flags[setting] ?? setting) HOST:PORT."
             )
         }
     }

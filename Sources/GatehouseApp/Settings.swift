@@ -25,6 +25,10 @@ struct Settings {
     var mailKeepDays: Int
     var maximumBodySize: Int
     var httpIdleTimeout: Duration
+    var trustForwardedHeaders: Bool
+    /// nil: `/metrics` is served on `http.listen`.
+    var metricsListen: ListenAddress?
+    var metricsToken: String?
     var signInLimits: SignInLimits
     var sshLimits: SSHLimits
     var gitProcesses: GitProcessSlots.Limits
@@ -55,7 +59,10 @@ struct Settings {
             return value
         }
         func address(_ key: String, default fallback: String) throws -> ListenAddress {
-            let text = value(key, default: fallback)!
+            try optionalAddress(key, default: fallback)!
+        }
+        func optionalAddress(_ key: String, default fallback: String?) throws -> ListenAddress? {
+            guard let text = value(key, default: fallback) else { return nil }
             guard let address = ListenAddress(argument: text) else {
                 throw SettingsError("\(key) is \"\(text)\", which is not HOST:PORT (e.g. 0.0.0.0:2222).")
             }
@@ -97,6 +104,11 @@ struct Settings {
             limits.queueWait = try seconds("git.queue-seconds", default: limits.queueWait, range: 0...600)
             return limits
         }
+        func flag(_ key: String, default fallback: Bool) throws -> Bool {
+            let text = value(key, default: String(fallback))!
+            guard let flag = Bool(text.lowercased()) else { throw SettingsError("\(key) is \"\(text)\"; give true or false.") }
+            return flag
+        }
         func security(_ text: String) throws -> SMTPConfiguration.Security {
             guard let security = SMTPConfiguration.Security(rawValue: text) else {
                 throw SettingsError("smtp.tls is \"\(text)\"; give starttls (the default) or none.")
@@ -120,6 +132,9 @@ struct Settings {
                 "http.max-body-kib", default: APIServer.defaultMaximumBodySize / 1024,
                 range: 1...(APIServer.largestMaximumBodySize / 1024)) * 1024,
             httpIdleTimeout: try seconds("http.idle-timeout-seconds", default: APIServer.defaultIdleTimeout, range: 1...3600),
+            trustForwardedHeaders: try flag("http.trust-forwarded-headers", default: false),
+            metricsListen: try optionalAddress("metrics.listen", default: nil),
+            metricsToken: value("metrics.token", default: nil, secret: true),
             signInLimits: try signInLimits(),
             sshLimits: try sshLimits(),
             gitProcesses: try gitProcesses(),

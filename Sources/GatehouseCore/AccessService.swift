@@ -276,19 +276,24 @@ public struct AccessService: Sendable {
         return "\(grant.scope.name): \(covered.count) repositories now\(covered.isEmpty ? "" : " (\(named)\(more))")"
     }
 
+    /// Records the key's use (throttled) and, on its first use of the day in the repository's workspace, says so
+    /// in that workspace's audit log: every workspace whose repository a key read sees it, whoever attached it.
     private func recordUse(_ principal: Principal, repository: Repository, service: GitService, sourceIP: String?) async throws {
         let now = clock()
-        let update: KeyUseUpdate
+        let keyID: UUID
+        let attachment: AttachmentID?
         switch principal {
         case .account(_, let key):
-            guard let key, uses.shouldRecord(KeyUse(key: key.id, attachment: nil), at: now) else { return }
-            update = try await store.keys.recordUse(keyID: key.id, attachment: nil, at: now, ifUnusedSince: uses.cutoff(at: now), on: store.db)
+            guard let key else { return }
+            (keyID, attachment) = (key.id, nil)
         case .deployKey(let key):
-            let attachment = key.grants(for: repository).first?.attachment
-            guard uses.shouldRecord(KeyUse(key: key.keyID, attachment: attachment), at: now) else { return }
-            update = try await store.keys.recordUse(keyID: key.keyID, attachment: attachment, at: now, ifUnusedSince: uses.cutoff(at: now), on: store.db)
+            (keyID, attachment) = (key.keyID, key.grants(for: repository).first?.attachment)
         }
-        if update.isFirstUseOfDay(now) {
+        guard uses.shouldRecord(KeyUse(key: keyID, attachment: attachment, workspace: repository.workspaceID), at: now) else { return }
+        try await store.keys.recordUse(keyID: keyID, attachment: attachment, at: now, ifUnusedSince: uses.cutoff(at: now), on: store.db)
+        let firstToday = try await store.keys.recordFirstUse(
+            keyID: keyID, workspaceID: repository.workspaceID, at: now, since: ExpiryDate.startOfUTCDay(now), on: store.db)
+        if firstToday {
             try await store.audit.append(
                 AuditEntry(
                     at: now, actor: principal.auditName, action: .keyUsed, object: repository.fullName,
@@ -318,10 +323,11 @@ public enum KeyLocator: Hashable, Sendable {
     case id(UUID)
 }
 
-/// A key's use on one attachment, for the last-used throttle.
+/// A key's use on one attachment in one workspace, for the last-used throttle.
 struct KeyUse: Hashable, Sendable {
     var key: UUID
     var attachment: AttachmentID?
+    var workspace: UUID
 }
 
 extension Principal {

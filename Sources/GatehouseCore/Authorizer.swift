@@ -78,18 +78,24 @@ public struct Authorizer: Sendable {
         return owner
     }
 
-    /// The workspace named `slug` if the actor administers it; "not found" saying how to create it otherwise.
+    /// The workspace named `slug` if the actor administers it. One the actor cannot see is "not found", like a
+    /// missing one; one it can see but not administer is the refusal.
     public func workspace(_ slug: String, administeredBy actor: Actor) async throws -> Workspace {
-        let workspace = try await workspace(slug)
-        try await administeredWorkspace(workspace, actor: actor)
-        return workspace
+        let view = try await workspaceView(slug, actor: actor)
+        if let denial = Access.authorizeWorkspace(actor, workspace: view.workspace.slug, role: view.role) { throw GatehouseError.accessDenied(denial) }
+        return view.workspace
     }
 
-    /// The workspace named `slug`, or "not found" saying how to create it.
+    /// The workspace named `slug` if the actor can see it (a member, or able to read one of its repositories);
+    /// "not found" otherwise, the same as for a missing workspace.
+    public func workspace(_ slug: String, visibleTo actor: Actor) async throws -> Workspace {
+        try await workspaceView(slug, actor: actor).workspace
+    }
+
+    /// The workspace named `slug`, or "not found" saying how to create it: for the operator's commands and for
+    /// callers that prove themselves through the workspace (a registration token).
     public func workspace(_ slug: String) async throws -> Workspace {
-        guard let workspace = try await store.directory.workspace(slug: slug, on: store.db) else {
-            throw GatehouseError.notFound("No workspace named '\(slug)'. Create it with `gatehouse workspace add \(slug) --owner NAME`.")
-        }
+        guard let workspace = try await store.directory.workspace(slug: slug, on: store.db) else { throw Self.noWorkspace(slug) }
         return workspace
     }
 
@@ -103,9 +109,31 @@ public struct Authorizer: Sendable {
         try await workspaceDenial(workspace, actor: actor) == nil
     }
 
+    static func noWorkspace(_ slug: String) -> GatehouseError {
+        .notFound("No workspace named '\(slug)'. Create it with `gatehouse workspace add \(slug) --owner NAME`.")
+    }
+
     private func workspaceDenial(_ workspace: Workspace, actor: Actor) async throws -> AccessDenial? {
         let role = if let user = actor.user { try await store.directory.role(of: user.id, in: workspace, on: store.db) } else { WorkspaceRole?.none }
         return Access.authorizeWorkspace(actor, workspace: workspace.slug, role: role)
+    }
+
+    /// The workspace with the actor's role in it, if the actor can see it. A missing workspace is looked at
+    /// through a placeholder with the same queries, so that it costs what a hidden one costs: neither the answer
+    /// nor its timing tells that a workspace exists.
+    private func workspaceView(_ slug: String, actor: Actor) async throws -> (workspace: Workspace, role: WorkspaceRole?) {
+        let found = try await store.directory.workspace(slug: slug, on: store.db)
+        let workspace = found ?? Workspace.standIn(for: slug)
+        let role = if let user = actor.user { try await store.directory.role(of: user.id, in: workspace, on: store.db) } else { WorkspaceRole?.none }
+        let seen =
+            switch actor {
+            case .localOperator: true
+            case .user where role != nil: true
+            case .user(let user, _): try await store.directory.hasRepositoryVisible(in: workspace, to: user.id, on: store.db)
+            case .anonymous: try await store.directory.hasRepositoryVisible(in: workspace, to: nil, on: store.db)
+            }
+        guard found != nil, seen else { throw Self.noWorkspace(slug) }
+        return (workspace, role)
     }
 
     private func accountGrants(of actor: Actor) async throws -> AccountGrantsByRepository {

@@ -172,9 +172,9 @@ public struct DirectoryService: Sendable {
         try await authorizer.allows(actor, .administer, on: repository)
     }
 
-    /// The repositories of a workspace the actor may read, by slug.
+    /// The repositories of a workspace the actor may read, by slug; a workspace it cannot see is "not found".
     public func visibleRepositories(actor: Actor, workspace slug: String) async throws -> [Repository] {
-        let workspace = try await requireWorkspace(slug)
+        let workspace = try await authorizer.workspace(slug, visibleTo: actor)
         return try await authorizer.permitted(actor, .read, among: try await store.directory.repositories(in: workspace, on: store.db))
     }
 

@@ -39,6 +39,12 @@ public struct Workspace: Sendable, Equatable, Codable {
         self.seatLimit = seatLimit
         self.allowWriteDeployKeys = allowWriteDeployKeys
     }
+
+    /// A workspace that no row has, looked at in place of a missing one so that a missing workspace costs the
+    /// same queries as a hidden one.
+    static func standIn(for slug: String) -> Workspace {
+        Workspace(id: UUID(), slug: slug, name: slug, ownerID: UUID(), seatLimit: 1)
+    }
 }
 
 /// A Git repository, always inside a workspace.

@@ -63,6 +63,15 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
         }
     }
 
+    /// Whether the refusal says what else a key is (an account's key, a deployment key, an authority): told only to
+    /// a caller who holds that other use.
+    public var namesOtherUseOfKey: Bool {
+        switch self {
+        case .keyIsAccountKey, .keyIsDeployKey, .keyIsCertificateAuthority, .keyIsNotCertificateAuthority, .certificatePrincipalsDiffer: true
+        default: false
+        }
+    }
+
     /// What the caller is told: the description, except for server faults, whose detail goes to the log only.
     public var callerMessage: String {
         switch category {

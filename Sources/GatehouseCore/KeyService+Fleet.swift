@@ -6,6 +6,9 @@ public struct KeyUsage: Sendable, Equatable {
     public var fingerprint: String
     public var repositoryAttachments: [DeployKey]
     public var workspaceAttachments: [WorkspaceDeployKey]
+
+    /// Whether the key is attached nowhere the caller administers.
+    public var isEmpty: Bool { repositoryAttachments.isEmpty && workspaceAttachments.isEmpty }
 }
 
 /// One repository of a bulk attach: attached now, or already attached before (with that attachment).
@@ -29,7 +32,7 @@ extension KeyService {
     public func usage(actor: Actor, fingerprint: String, workspace slug: String? = nil) async throws -> KeyUsage {
         try Self.requireFingerprint(fingerprint)
         var workspace: Workspace?
-        if let slug { workspace = try await authorizer.workspace(slug) }
+        if let slug { workspace = try await authorizer.workspace(slug, visibleTo: actor) }
         guard let key = try await store.keys.key(fingerprint: fingerprint, on: store.db), key.kind != .account else {
             return KeyUsage(fingerprint: fingerprint, repositoryAttachments: [], workspaceAttachments: [])
         }
@@ -53,7 +56,7 @@ extension KeyService {
     /// (a glob never reveals a repository the actor cannot read). An exact slug is returned as given, so that
     /// attaching to it says "not found" when it is.
     public func repositories(actor: Actor, workspace slug: String, matching patterns: [String]) async throws -> [String] {
-        let workspace = try await authorizer.workspace(slug)
+        let workspace = try await authorizer.workspace(slug, visibleTo: actor)
         let all = try await authorizer.permitted(actor, .read, among: try await store.directory.repositories(in: workspace, on: store.db))
         var names: [String] = []
         for pattern in patterns {
@@ -90,22 +93,24 @@ extension KeyService {
         let now = clock()
         let store = store
         let targets = repositories
-        return try await store.transaction { tx in
-            let keyID = try await Self.storedKeyID(key, principals: nil, at: now, store: store, on: tx)
-            let existing = try await store.keys.deployKeys(.key(keyID), on: tx)
-            var outcomes: [AttachOutcome] = []
-            for repository in targets {
-                if let already = existing.first(where: { $0.repository.id == repository.id }) {
-                    outcomes.append(AttachOutcome(deployKey: already, created: false))
-                    continue
+        return try await disclosingKind(to: actor, of: key.fingerprint) {
+            try await store.transaction { tx in
+                let keyID = try await Self.storedKeyID(key, principals: nil, at: now, store: store, on: tx)
+                let existing = try await store.keys.deployKeys(.key(keyID), on: tx)
+                var outcomes: [AttachOutcome] = []
+                for repository in targets {
+                    if let already = existing.first(where: { $0.repository.id == repository.id }) {
+                        outcomes.append(AttachOutcome(deployKey: already, created: false))
+                        continue
+                    }
+                    let attachment = NewAttachment(
+                        keyID: keyID, repositoryID: repository.id, label: label, access: permission.access, refRules: permission.refRules,
+                        addedBy: actor.user?.id, addedAt: now, expiresAt: expiresAt)
+                    let deployKey = try await Self.attach(attachment, to: repository, by: actor, sourceIP: sourceIP, store: store, on: tx)
+                    outcomes.append(AttachOutcome(deployKey: deployKey, created: true))
                 }
-                let attachment = NewAttachment(
-                    keyID: keyID, repositoryID: repository.id, label: label, access: permission.access, refRules: permission.refRules,
-                    addedBy: actor.user?.id, addedAt: now, expiresAt: expiresAt)
-                let deployKey = try await Self.attach(attachment, to: repository, by: actor, sourceIP: sourceIP, store: store, on: tx)
-                outcomes.append(AttachOutcome(deployKey: deployKey, created: true))
+                return outcomes
             }
-            return outcomes
         }
     }
 }

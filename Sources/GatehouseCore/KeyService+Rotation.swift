@@ -35,7 +35,7 @@ extension KeyService {
         }
         try Self.requireFingerprint(oldFingerprint)
         let newKey = try Self.parse(newKeyText)
-        let workspace = try await authorizer.workspace(slug)
+        let workspace = try await authorizer.workspace(slug, visibleTo: actor)
         let unknown = GatehouseError.notFound(
             "\(oldFingerprint) is not a deployment key of workspace \(workspace.slug) that you administer. Find it with `gatehouse deploy-key where \(oldFingerprint)`."
         )
@@ -59,57 +59,59 @@ extension KeyService {
 
         let now = clock()
         let store = store
-        return try await store.transaction { tx in
-            let newKeyID = try await Self.storedKeyID(newKey, principals: nil, at: now, store: store, on: tx)
-            let existing = try await store.keys.deployKeys(.key(newKeyID), on: tx)
-            let existingOnWorkspace = try await store.keys.workspaceDeployKeys(.key(newKeyID), on: tx)
-            var steps: [RotationStep] = []
-            for old in repositoryAttachments {
-                if let there = existing.first(where: { $0.repository.id == old.repository.id }) {
-                    steps.append(RotationStep(place: old.repository.fullName, label: there.label, oldID: old.id, newID: there.id, created: false))
-                    continue
+        return try await disclosingKind(to: actor, of: newKey.fingerprint) {
+            try await store.transaction { tx in
+                let newKeyID = try await Self.storedKeyID(newKey, principals: nil, at: now, store: store, on: tx)
+                let existing = try await store.keys.deployKeys(.key(newKeyID), on: tx)
+                let existingOnWorkspace = try await store.keys.workspaceDeployKeys(.key(newKeyID), on: tx)
+                var steps: [RotationStep] = []
+                for old in repositoryAttachments {
+                    if let there = existing.first(where: { $0.repository.id == old.repository.id }) {
+                        steps.append(RotationStep(place: old.repository.fullName, label: there.label, oldID: old.id, newID: there.id, created: false))
+                        continue
+                    }
+                    let id = try await store.keys.attach(
+                        NewAttachment(
+                            keyID: newKeyID, repositoryID: old.repository.id, label: old.label, access: old.access, refRules: old.refRules,
+                            addedBy: actor.user?.id, addedAt: now, expiresAt: Self.capped(old.expiresAt, by: workspace, now: now)), on: tx)
+                    steps.append(RotationStep(place: old.repository.fullName, label: old.label, oldID: old.id, newID: id, created: true))
                 }
-                let id = try await store.keys.attach(
-                    NewAttachment(
-                        keyID: newKeyID, repositoryID: old.repository.id, label: old.label, access: old.access, refRules: old.refRules,
-                        addedBy: actor.user?.id, addedAt: now, expiresAt: Self.capped(old.expiresAt, by: workspace, now: now)), on: tx)
-                steps.append(RotationStep(place: old.repository.fullName, label: old.label, oldID: old.id, newID: id, created: true))
-            }
-            for old in workspaceAttachments {
-                let place = GrantScope.workspace(id: workspace.id, slug: workspace.slug, selector: old.selector).name
-                if let there = existingOnWorkspace.first(where: { $0.workspace.id == workspace.id }) {
-                    steps.append(RotationStep(place: place, label: there.label, oldID: old.id, newID: there.id, created: false))
-                    continue
+                for old in workspaceAttachments {
+                    let place = GrantScope.workspace(id: workspace.id, slug: workspace.slug, selector: old.selector).name
+                    if let there = existingOnWorkspace.first(where: { $0.workspace.id == workspace.id }) {
+                        steps.append(RotationStep(place: place, label: there.label, oldID: old.id, newID: there.id, created: false))
+                        continue
+                    }
+                    let id = try await store.keys.attach(
+                        NewWorkspaceAttachment(
+                            keyID: newKeyID, workspaceID: workspace.id, label: old.label, selector: old.selector, access: old.access,
+                            refRules: old.refRules, addedBy: actor.user?.id, addedAt: now,
+                            expiresAt: Self.capped(old.expiresAt, by: workspace, now: now)), on: tx)
+                    steps.append(RotationStep(place: place, label: old.label, oldID: old.id, newID: id, created: true))
                 }
-                let id = try await store.keys.attach(
-                    NewWorkspaceAttachment(
-                        keyID: newKeyID, workspaceID: workspace.id, label: old.label, selector: old.selector, access: old.access,
-                        refRules: old.refRules, addedBy: actor.user?.id, addedAt: now,
-                        expiresAt: Self.capped(old.expiresAt, by: workspace, now: now)), on: tx)
-                steps.append(RotationStep(place: place, label: old.label, oldID: old.id, newID: id, created: true))
+                for step in steps where step.created {
+                    try await store.audit.append(
+                        AuditEntry(
+                            at: now, actor: actor.auditName, action: .keyRotated, object: step.place,
+                            detail: "\"\(step.label)\" \(oldFingerprint) (\(step.oldID)) → \(newKey.fingerprint) (\(step.newID))", sourceIP: sourceIP,
+                            workspaceID: workspace.id), on: tx)
+                }
+                let removal = ScheduledRemoval(
+                    id: UUID(), keyID: oldKey.id, workspaceID: workspace.id, repositoryAttachments: repositoryAttachments.map(\.id),
+                    workspaceAttachments: workspaceAttachments.map(\.id), dueAt: now.addingTimeInterval(overlap), requestedBy: actor.auditName)
+                let recipients = try await store.directory.administrators(of: workspace, on: tx)
+                let rotation = Rotation(
+                    oldFingerprint: oldFingerprint, newFingerprint: newKey.fingerprint, steps: steps, oldRemovedAt: overlap == 0 ? nil : removal.dueAt)
+                for mail in KeyNotices.rotationStarted(rotation, workspace: workspace.slug, by: actor, recipients: recipients) {
+                    try await store.outbox.enqueue(mail, at: now, on: tx)
+                }
+                if overlap == 0 {
+                    try await Self.remove(removal, workspace: workspace, at: now, store: store, on: tx)
+                } else {
+                    try await store.keys.schedule(removal, on: tx)
+                }
+                return rotation
             }
-            for step in steps where step.created {
-                try await store.audit.append(
-                    AuditEntry(
-                        at: now, actor: actor.auditName, action: .keyRotated, object: step.place,
-                        detail: "\"\(step.label)\" \(oldFingerprint) (\(step.oldID)) → \(newKey.fingerprint) (\(step.newID))", sourceIP: sourceIP,
-                        workspaceID: workspace.id), on: tx)
-            }
-            let removal = ScheduledRemoval(
-                id: UUID(), keyID: oldKey.id, workspaceID: workspace.id, repositoryAttachments: repositoryAttachments.map(\.id),
-                workspaceAttachments: workspaceAttachments.map(\.id), dueAt: now.addingTimeInterval(overlap), requestedBy: actor.auditName)
-            let recipients = try await store.directory.administrators(of: workspace, on: tx)
-            let rotation = Rotation(
-                oldFingerprint: oldFingerprint, newFingerprint: newKey.fingerprint, steps: steps, oldRemovedAt: overlap == 0 ? nil : removal.dueAt)
-            for mail in KeyNotices.rotationStarted(rotation, workspace: workspace.slug, by: actor, recipients: recipients) {
-                try await store.outbox.enqueue(mail, at: now, on: tx)
-            }
-            if overlap == 0 {
-                try await Self.remove(removal, workspace: workspace, at: now, store: store, on: tx)
-            } else {
-                try await store.keys.schedule(removal, on: tx)
-            }
-            return rotation
         }
     }
 

@@ -15,15 +15,17 @@ extension KeyService {
         try await checkLifetime(expiresAt, workspace: workspace.slug)
         let now = clock()
         let store = store
-        return try await store.transaction { tx in
-            let keyID = try await Self.storedKeyID(key, principals: nil, at: now, store: store, on: tx)
-            let attachment = NewWorkspaceAttachment(
-                keyID: keyID, workspaceID: workspace.id, label: label, selector: selector, access: permission.access,
-                refRules: permission.refRules, addedBy: actor.user?.id, addedAt: now, expiresAt: expiresAt)
-            let attached = try await Self.attach(attachment, to: workspace, store: store, on: tx)
-            let administrators = try await store.directory.administrators(of: workspace, on: tx)
-            try await store.record(KeyNotices.workspaceDeployKeyAdded(attached, by: .actor(actor), sourceIP: sourceIP, recipients: administrators), on: tx)
-            return attached
+        return try await disclosingKind(to: actor, of: key.fingerprint) {
+            try await store.transaction { tx in
+                let keyID = try await Self.storedKeyID(key, principals: nil, at: now, store: store, on: tx)
+                let attachment = NewWorkspaceAttachment(
+                    keyID: keyID, workspaceID: workspace.id, label: label, selector: selector, access: permission.access,
+                    refRules: permission.refRules, addedBy: actor.user?.id, addedAt: now, expiresAt: expiresAt)
+                let attached = try await Self.attach(attachment, to: workspace, store: store, on: tx)
+                let administrators = try await store.directory.administrators(of: workspace, on: tx)
+                try await store.record(KeyNotices.workspaceDeployKeyAdded(attached, by: .actor(actor), sourceIP: sourceIP, recipients: administrators), on: tx)
+                return attached
+            }
         }
     }
 

@@ -39,16 +39,18 @@ public struct KeyService: Sendable {
         let now = clock()
         let store = store
         let targets = repositories
-        return try await store.transaction { tx in
-            let keyID = try await Self.storedKeyID(key, principals: principals, at: now, store: store, on: tx)
-            var attached: [DeployKey] = []
-            for repository in targets {
-                let attachment = NewAttachment(
-                    keyID: keyID, repositoryID: repository.id, label: label, access: permission.access, refRules: permission.refRules,
-                    addedBy: actor.user?.id, addedAt: now, expiresAt: expiresAt)
-                attached.append(try await Self.attach(attachment, to: repository, by: actor, sourceIP: sourceIP, store: store, on: tx))
+        return try await disclosingKind(to: actor, of: key.fingerprint) {
+            try await store.transaction { tx in
+                let keyID = try await Self.storedKeyID(key, principals: principals, at: now, store: store, on: tx)
+                var attached: [DeployKey] = []
+                for repository in targets {
+                    let attachment = NewAttachment(
+                        keyID: keyID, repositoryID: repository.id, label: label, access: permission.access, refRules: permission.refRules,
+                        addedBy: actor.user?.id, addedAt: now, expiresAt: expiresAt)
+                    attached.append(try await Self.attach(attachment, to: repository, by: actor, sourceIP: sourceIP, store: store, on: tx))
+                }
+                return attached
             }
-            return attached
         }
     }
 
@@ -109,6 +111,26 @@ public struct KeyService: Sendable {
                 "Workspace \(slug) allows deployment keys for at most \(days) days (its policy max_deploy_key_lifetime_days): give an expiry no later than \(AccessDenial.day(latest)), e.g. --expires \(days)d (API: \"expires_on\")."
             )
         }
+    }
+
+    /// Runs `body`, which may refuse a key because it is stored as something else. The refusal names what the key
+    /// is only to a caller who holds that other use (its own account key; a deployment key or authority it
+    /// administers somewhere; the operator): anyone else hears Bitbucket's neutral "Someone has already registered
+    /// that SSH key", so that adding another tenant's key tells nothing about it.
+    func disclosingKind<T: Sendable>(to actor: Actor, of fingerprint: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as GatehouseError where error.namesOtherUseOfKey {
+            guard try await holdsUse(actor, of: fingerprint) else { throw GatehouseError.keyAlreadyRegistered }
+            throw error
+        }
+    }
+
+    private func holdsUse(_ actor: Actor, of fingerprint: String) async throws -> Bool {
+        if actor == .localOperator { return true }
+        guard let existing = try await store.keys.key(fingerprint: fingerprint, on: store.db) else { return false }
+        if existing.kind == .account { return existing.userID != nil && existing.userID == actor.user?.id }
+        return try await !usage(actor: actor, fingerprint: fingerprint).isEmpty
     }
 
     /// "A key is an account's key or a deployment key, never both"; "an authority has one set of principals".
@@ -217,16 +239,18 @@ public struct KeyService: Sendable {
             at: stored.createdAt, actor: actor.auditName, action: .accountKeyAdded, object: user.username,
             detail: "label \"\(label)\", \(key.type.rawValue) \(key.fingerprint)", sourceIP: sourceIP, workspaceID: nil)
         let store = store
-        try await store.transaction { tx in
-            if let existing = try await store.keys.key(fingerprint: key.fingerprint, on: tx) {
-                switch existing.kind {
-                case .deploy: throw GatehouseError.keyIsDeployKey
-                case .certificateAuthority: throw GatehouseError.keyIsCertificateAuthority
-                case .account: throw GatehouseError.keyAlreadyRegistered
+        try await disclosingKind(to: actor, of: key.fingerprint) {
+            try await store.transaction { tx in
+                if let existing = try await store.keys.key(fingerprint: key.fingerprint, on: tx) {
+                    switch existing.kind {
+                    case .deploy: throw GatehouseError.keyIsDeployKey
+                    case .certificateAuthority: throw GatehouseError.keyIsCertificateAuthority
+                    case .account: throw GatehouseError.keyAlreadyRegistered
+                    }
                 }
+                try await store.unique(.keyAlreadyRegistered) { try await store.keys.insert(stored, on: tx) }
+                try await store.record(ChangeRecord(audit: entry, mail: [KeyNotices.accountKeyAdded(stored, owner: user, by: actor)]), on: tx)
             }
-            try await store.unique(.keyAlreadyRegistered) { try await store.keys.insert(stored, on: tx) }
-            try await store.record(ChangeRecord(audit: entry, mail: [KeyNotices.accountKeyAdded(stored, owner: user, by: actor)]), on: tx)
         }
         return (user, stored)
     }

@@ -79,25 +79,33 @@ public struct RegistrationService: Sendable {
     public func register(secret: String, workspace slug: String, keyText: String, label: String, sourceIP: String?) async throws -> WorkspaceDeployKey {
         guard secret.hasPrefix(RegistrationToken.secretPrefix), secret.utf8.count < 200 else { throw Self.unknownToken }
         let key = try KeyService.parse(keyText)
-        let workspace = try await authorizer.workspace(slug)
+        // A missing workspace goes the same way as one the token is not for, so a stranger learns nothing of it.
+        let workspace =
+            try await store.directory.workspace(slug: slug, on: store.db) ?? Workspace.standIn(for: slug)
         let hash = TokenSecret.hash(secret)
         let now = clock()
         let store = store
-        let registered: WorkspaceDeployKey? = try await store.transaction { tx in
-            guard let token = try await store.registrations.consume(hash: hash, workspaceID: workspace.id, now: now, on: tx) else { return nil }
-            let label = try Names.validateLabel(token.labelPrefix + label.trimmingCharacters(in: .whitespaces))
-            let keyID = try await KeyService.storedKeyID(key, principals: nil, at: now, store: store, on: tx)
-            // Under a lifetime policy a registered key gets the longest expiry the policy allows.
-            let expiresAt = KeyService.capped(nil, by: workspace, now: now)
-            let attachment = NewWorkspaceAttachment(
-                keyID: keyID, workspaceID: workspace.id, label: label, selector: token.selector, access: token.access, refRules: token.refRules,
-                addedBy: nil, addedAt: now, expiresAt: expiresAt)
-            let attached = try await KeyService.attach(attachment, to: workspace, store: store, on: tx)
-            let change = KeyNotices.workspaceDeployKeyAdded(
-                attached, by: .registrationToken(token.id), sourceIP: sourceIP,
-                recipients: try await store.directory.administrators(of: workspace, on: tx))
-            try await store.record(change, on: tx)
-            return attached
+        let registered: WorkspaceDeployKey?
+        do {
+            registered = try await store.transaction { tx in
+                guard let token = try await store.registrations.consume(hash: hash, workspaceID: workspace.id, now: now, on: tx) else { return nil }
+                let label = try Names.validateLabel(token.labelPrefix + label.trimmingCharacters(in: .whitespaces))
+                let keyID = try await KeyService.storedKeyID(key, principals: nil, at: now, store: store, on: tx)
+                // Under a lifetime policy a registered key gets the longest expiry the policy allows.
+                let expiresAt = KeyService.capped(nil, by: workspace, now: now)
+                let attachment = NewWorkspaceAttachment(
+                    keyID: keyID, workspaceID: workspace.id, label: label, selector: token.selector, access: token.access, refRules: token.refRules,
+                    addedBy: nil, addedAt: now, expiresAt: expiresAt)
+                let attached = try await KeyService.attach(attachment, to: workspace, store: store, on: tx)
+                let change = KeyNotices.workspaceDeployKeyAdded(
+                    attached, by: .registrationToken(token.id), sourceIP: sourceIP,
+                    recipients: try await store.directory.administrators(of: workspace, on: tx))
+                try await store.record(change, on: tx)
+                return attached
+            }
+        } catch let error as GatehouseError where error.namesOtherUseOfKey {
+            // A machine holds no other use of any key: it hears only that the key is taken.
+            throw GatehouseError.keyAlreadyRegistered
         }
         if let registered { return registered }
         // Nothing was taken: say why, without telling a stranger anything about other workspaces' tokens.

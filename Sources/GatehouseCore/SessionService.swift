@@ -58,7 +58,13 @@ public struct SessionService: Sendable {
         guard let user = try await store.accounts.user(username: username, on: store.db) else {
             throw GatehouseError.notFound("No user named '\(username)'. Create it with `gatehouse user add \(username) --email EMAIL`.")
         }
-        try await store.accounts.setPasswordHash(hasher.hash(password), userID: user.id, on: store.db)
+        let hash = hasher.hash(password)
+        let store = store
+        // A new password ends every browser session of the account: whoever knew the old one is signed out too.
+        try await store.transaction { tx in
+            try await store.accounts.setPasswordHash(hash, userID: user.id, on: tx)
+            try await store.webSessions.deleteAll(userID: user.id, on: tx)
+        }
     }
 
     /// How long an address an account signed in from stays exempt from the account's lockout.
@@ -124,6 +130,12 @@ public struct SessionService: Sendable {
 
     public func signOut(sessionSecret secret: String) async throws {
         try await store.webSessions.delete(hash: TokenSecret.hash(secret), on: store.db)
+    }
+
+    /// Ends every session of the account this session belongs to, this one included.
+    public func signOutEverywhere(sessionSecret secret: String) async throws {
+        guard let user = try await user(sessionSecret: secret) else { return }
+        try await store.webSessions.deleteAll(userID: user.id, on: store.db)
     }
 }
 

@@ -7,7 +7,8 @@ import NIOCore
 /// box for the request log (contexts are values; the box is shared by every copy of one request's context).
 public struct RequestOrigin: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    public let sourceIP: String?
+    /// The client's address; the proxy's word for it with `http.trust-forwarded-headers`.
+    public internal(set) var sourceIP: String?
     let requestLog = NIOLockedValueBox("anonymous")
     /// `http.max-body-kib`, set by `BodyLimitMiddleware`.
     var bodyLimit = APIServer.defaultMaximumBodySize

@@ -51,19 +51,23 @@ public struct APIServer: Sendable {
     let services: Services
     let ssh: SSHEndpoint
     let logger: Logger
-    /// The Prometheus text exposition for `/metrics`; nil serves no metrics.
-    let metrics: (@Sendable () -> [UInt8])?
+    /// `/metrics` on the API's address; nil serves none there.
+    let metrics: MetricsEndpoint?
     let templates: Templates
     let maximumBodySize: Int
     /// `http.idle-timeout-seconds`: a connection that sends nothing for this long while a request is being read,
     /// or between requests, is closed, so that slow or silent clients cannot hold connections.
     let idleTimeout: Duration
     public static let defaultIdleTimeout: Duration = .seconds(30)
+    /// `http.trust-forwarded-headers`: see `ForwardedHeadersMiddleware`.
+    let trustForwardedHeaders: Bool
 
     public init(
-        services: Services, ssh: SSHEndpoint, logger: Logger, metrics: (@Sendable () -> [UInt8])? = nil,
-        maximumBodySize: Int = APIServer.defaultMaximumBodySize, idleTimeout: Duration = APIServer.defaultIdleTimeout
+        services: Services, ssh: SSHEndpoint, logger: Logger, metrics: MetricsEndpoint? = nil,
+        maximumBodySize: Int = APIServer.defaultMaximumBodySize, idleTimeout: Duration = APIServer.defaultIdleTimeout,
+        trustForwardedHeaders: Bool = false
     ) throws {
+        self.trustForwardedHeaders = trustForwardedHeaders
         self.idleTimeout = idleTimeout
         self.services = services
         self.maximumBodySize = min(maximumBodySize, Self.largestMaximumBodySize)
@@ -89,8 +93,10 @@ public struct APIServer: Sendable {
     /// Two parts on one router, each with its own context: the API (token, caller, JSON) and the pages
     /// (session, CSRF token, forms). What no route matches is answered in the shape of the part it was meant for.
     func routes() -> (router: Router<RequestOrigin>, table: RouteTable) {
-        let router = Router(context: RequestOrigin.self)
+        // HEAD on every GET route: what GET answers, without the body (monitors and link checkers send it).
+        let router = Router(context: RequestOrigin.self, options: .autoGenerateHeadEndpoints)
         let table = RouteTable()
+        if trustForwardedHeaders { router.add(middleware: ForwardedHeadersMiddleware()) }
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: BodyLimitMiddleware(limit: maximumBodySize))
         router.add(middleware: UnmatchedRouteMiddleware(templates: templates, routes: table))
@@ -109,11 +115,7 @@ public struct APIServer: Sendable {
         }
         if let metrics {
             // Outside /2.0: it is for the operator's Prometheus, not for API clients.
-            routes.get("/metrics", cached: false) { _, _ in
-                Response(
-                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                    body: .init(byteBuffer: ByteBuffer(bytes: metrics())))
-            }
+            routes.get("/metrics", cached: false) { request, _ in metrics.response(to: request) }
         }
         WebRoutes(services: services, sessions: services.sessions, templates: templates, ssh: ssh).add(to: router)
         return (router, table)

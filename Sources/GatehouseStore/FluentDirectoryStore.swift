@@ -76,6 +76,18 @@ struct FluentDirectoryStore: DirectoryStore {
         return try Rows.repository(row, id: "id", slug: "slug")
     }
 
+    func hasRepositoryVisible(in workspace: Workspace, to userID: UUID?, on db: any StoreHandle) async throws -> Bool {
+        // A missing account is asked about with an id nobody has, so that the query is the same either way.
+        let row = try await db.sql.raw(
+            """
+            SELECT EXISTS(SELECT 1 FROM repositories r WHERE r.workspace_id = \(bind: workspace.id) AND r.is_private = \(bind: false))
+              OR EXISTS(SELECT 1 FROM repository_permissions p JOIN repositories r ON r.id = p.repository_id
+                WHERE r.workspace_id = \(bind: workspace.id) AND p.user_id = \(bind: userID ?? UUID()) AND p.level >= \(bind: AccessLevel.read.rawValue)) AS visible
+            """
+        ).first()
+        return try row?.decode(column: "visible", as: Bool.self) ?? false
+    }
+
     func repositories(in workspace: Workspace?, on db: any StoreHandle) async throws -> [Repository] {
         let query = RepositoryModel.query(on: db.fluent).join(WorkspaceModel.self, on: \RepositoryModel.$workspaceID == \WorkspaceModel.$id)
         if let workspace { query.filter(\.$workspaceID == workspace.id) }

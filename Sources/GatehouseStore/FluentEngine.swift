@@ -102,7 +102,8 @@ final class FluentEngine: StoreEngine, @unchecked Sendable {
         let migrations = Migrations()
         migrations.add(
             CreateSchema(), CreateTokens(), CreateMailOutbox(), CreateWebSignIn(), AddCertificateAuthorities(), AddWriteAndWorkspaceKeys(),
-            AddScheduledRemovals(), CreateRegistrationTokens(), AddKeyExpiry(), AddSignInAddresses())
+            AddScheduledRemovals(), CreateRegistrationTokens(), AddKeyExpiry(), AddSignInAddresses(),
+            AddIDCountersAndWorkspaceUses())
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: databases.eventLoopGroup.any())
         try await migrator.setupIfNeeded().get()
         try await migrator.prepareBatch().get()

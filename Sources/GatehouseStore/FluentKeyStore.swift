@@ -51,8 +51,19 @@ struct FluentKeyStore: KeyStore {
         model.refRules = StoredRefRules.column(attachment.refRules)
         model.expiresAt = attachment.expiresAt
         model.expiryWarnings = 0
+        model.id = try await nextID(of: AttachmentModel.schema, on: db)
         try await unique { try await model.create(on: db.fluent) }
         return model.id!
+    }
+
+    /// The next id for `table` from a counter that only grows, so that an id, once given, is never given to
+    /// another key: an old mail's "deployment key 7" cannot point at a new key. (SQLite's INTEGER PRIMARY KEY
+    /// alone gives the highest id again after its row is deleted.)
+    private func nextID(of table: String, on db: any StoreHandle) async throws -> Int {
+        guard let row = try await db.sql.raw("UPDATE id_counters SET last = last + 1 WHERE name = \(bind: table) RETURNING last").first() else {
+            throw GatehouseError.internalFailure("The id counter of \(table) is missing; the database was not migrated.")
+        }
+        return try row.decode(column: "last", as: Int.self)
     }
 
     func deployKeyCount(in workspace: Workspace, on db: any StoreHandle) async throws -> Int {
@@ -94,6 +105,7 @@ struct FluentKeyStore: KeyStore {
         model.addedAt = attachment.addedAt
         model.expiresAt = attachment.expiresAt
         model.expiryWarnings = 0
+        model.id = try await nextID(of: WorkspaceAttachmentModel.schema, on: db)
         try await unique { try await model.create(on: db.fluent) }
         return model.id!
     }
@@ -170,13 +182,8 @@ struct FluentKeyStore: KeyStore {
             expiresAt: try row.decode(column: "key_expires_on", as: Date?.self))
     }
 
-    func recordUse(keyID: UUID, attachment: AttachmentID?, at date: Date, ifUnusedSince cutoff: Date, on db: any StoreHandle) async throws -> KeyUseUpdate {
+    func recordUse(keyID: UUID, attachment: AttachmentID?, at date: Date, ifUnusedSince cutoff: Date, on db: any StoreHandle) async throws {
         let sql = db.sql
-        // The previous use tells whether this is the day's first; a read by primary key.
-        guard let row = try await sql.raw("SELECT last_used FROM ssh_keys WHERE id = \(bind: keyID)").first() else {
-            return KeyUseUpdate(written: false, previous: nil)
-        }
-        let previous = try row.decode(column: "last_used", as: Date?.self)
         // Each attachment keeps its own last use, whatever the key did on other repositories meanwhile.
         switch attachment {
         case .repository(let id):
@@ -196,16 +203,26 @@ struct FluentKeyStore: KeyStore {
         case nil:
             break
         }
-        if let previous, previous >= cutoff { return KeyUseUpdate(written: false, previous: previous) }
-        // Only the caller whose conditional UPDATE changed the row has recorded the use, so two first uses at
-        // the same moment (two forced commands, two nodes) make one "first use today" entry, not two.
-        let changed = try await sql.raw(
+        try await sql.raw(
             """
             UPDATE ssh_keys SET last_used = \(bind: date)
-            WHERE id = \(bind: keyID) AND (last_used IS NULL OR last_used < \(bind: cutoff)) RETURNING id
+            WHERE id = \(bind: keyID) AND (last_used IS NULL OR last_used < \(bind: cutoff))
+            """
+        ).run()
+    }
+
+    func recordFirstUse(keyID: UUID, workspaceID: UUID, at date: Date, since dayStart: Date, on db: any StoreHandle) async throws -> Bool {
+        // The upsert writes (and returns a row) only when there was no use since the day began: two callers at
+        // the same moment make one "first use today" entry, not two.
+        let rows = try await db.sql.raw(
+            """
+            INSERT INTO key_workspace_uses (key_id, workspace_id, last_used) VALUES (\(bind: keyID), \(bind: workspaceID), \(bind: date))
+            ON CONFLICT (key_id, workspace_id) DO UPDATE SET last_used = excluded.last_used
+              WHERE key_workspace_uses.last_used < \(bind: dayStart)
+            RETURNING key_id
             """
         ).all()
-        return KeyUseUpdate(written: !changed.isEmpty, previous: previous)
+        return !rows.isEmpty
     }
 
     /// Deployment keys with their key, repository and adder, in one query: the hot read of every SSH

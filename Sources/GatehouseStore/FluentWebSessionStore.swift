@@ -27,6 +27,10 @@ struct FluentWebSessionStore: WebSessionStore {
         try await SessionModel.query(on: db.fluent).filter(\.$hash == hash).delete()
     }
 
+    func deleteAll(userID: UUID, on db: any StoreHandle) async throws {
+        try await SessionModel.query(on: db.fluent).filter(\.$userID == userID).delete()
+    }
+
     func recordAttempt(keys: [String], at date: Date, on db: any StoreHandle) async throws -> [UUID] {
         var ids: [UUID] = []
         for key in keys {

@@ -1,5 +1,6 @@
 import FluentKit
 import FluentSQL
+import GatehouseCore
 
 /// The schema. Uniqueness and references live here so that concurrent requests cannot break the rules.
 struct CreateSchema: AsyncMigration {
@@ -187,5 +188,36 @@ struct AddKeyExpiry: AsyncMigration {
         }
         try await database.schema(KeyModel.schema).deleteField("expires_on").update()
         try await database.schema(WorkspaceModel.schema).deleteField("max_deploy_key_lifetime_days").update()
+    }
+}
+
+/// Ids that are never given twice (a counter per table of deployment keys, starting after the highest id in use)
+/// and each key's last use per workspace, for the daily "first use" entry in every workspace's audit log.
+struct AddIDCountersAndWorkspaceUses: AsyncMigration {
+    var name: String { "gatehouse.v11.id-counters-and-workspace-uses" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema("id_counters")
+            .field("name", .string, .required)
+            .field("last", .int, .required)
+            .unique(on: "name")
+            .create()
+        guard let sql = database as? any SQLDatabase else { throw GatehouseError.internalFailure("The store needs an SQL database.") }
+        for table in [AttachmentModel.schema, WorkspaceAttachmentModel.schema] {
+            try await sql.raw(
+                "INSERT INTO id_counters (name, last) SELECT \(bind: table), COALESCE(MAX(id), 0) FROM \(ident: table)"
+            ).run()
+        }
+        try await database.schema("key_workspace_uses")
+            .field("key_id", .uuid, .required, .references(KeyModel.schema, .id, onDelete: .cascade))
+            .field("workspace_id", .uuid, .required, .references(WorkspaceModel.schema, .id, onDelete: .cascade))
+            .field("last_used", .datetime, .required)
+            .unique(on: "key_id", "workspace_id")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("key_workspace_uses").delete()
+        try await database.schema("id_counters").delete()
     }
 }

@@ -19,9 +19,10 @@ struct APIAccessTests {
         ("PUT", "/2.0/repositories/acme/app/deploy-keys/KEYID", #"{"label": "renamed"}"#, [200, 200, 200, 403, 403, 404, 401]),
         ("DELETE", "/2.0/repositories/acme/app/deploy-keys/KEYID", nil, [204, 204, 204, 403, 403, 404, 401]),
         ("GET", "/2.0/repositories/acme/app", nil, [200, 200, 200, 200, 200, 404, 404]),
-        ("GET", "/2.0/repositories/acme", nil, [200, 200, 200, 200, 200, 200, 200]),
-        ("POST", "/2.0/repositories/acme/created", #"{"is_private": true}"#, [200, 200, 403, 403, 403, 403, 401]),
-        ("GET", "/2.0/workspaces/acme/audit", nil, [200, 200, 403, 403, 403, 403, 401]),
+        // acme has only a private repository: the outsider and the anonymous caller cannot tell it exists.
+        ("GET", "/2.0/repositories/acme", nil, [200, 200, 200, 200, 200, 404, 404]),
+        ("POST", "/2.0/repositories/acme/created", #"{"is_private": true}"#, [200, 200, 403, 403, 403, 404, 401]),
+        ("GET", "/2.0/workspaces/acme/audit", nil, [200, 200, 403, 403, 403, 404, 401]),
         ("GET", "/2.0/user", nil, [200, 200, 200, 200, 200, 200, 401]),
         ("GET", "/2.0/users/owner/ssh-keys", nil, [200, 404, 404, 404, 404, 404, 401]),
         ("GET", "/2.0/hostkeys", nil, [200, 200, 200, 200, 200, 200, 200]),
@@ -79,6 +80,27 @@ struct APIAccessTests {
                     status: missing.status, headers: missing.headers,
                     body: missing.body.replacingOccurrences(of: "acme/ghost", with: "acme/app"))
                 #expect(hidden.json.raw as? NSDictionary == same.json.raw as? NSDictionary, "\(hidden) vs \(missing)")
+            }
+        }
+    }
+
+    @Test("a workspace the caller cannot see answers exactly like one that does not exist")
+    func noWorkspaceExistenceLeak() async throws {
+        try await TestGatehouse.with { gatehouse in
+            let tokens = try await Self.callers(gatehouse)
+            for auth in [Credential.basic("outsider", tokens[.outsider]!), nil] {
+                for (method, path, body) in [
+                    ("GET", "/2.0/repositories/WS", nil), ("POST", "/2.0/repositories/WS/new", "{}"), ("GET", "/2.0/workspaces/WS/audit", nil),
+                    ("GET", "/2.0/workspaces/WS/deploy-keys", nil),
+                ] as [(String, String, String?)] {
+                    let hidden = try await gatehouse.api.request(method, path.replacingOccurrences(of: "WS", with: "acme"), auth: auth, body: body)
+                    let missing = try await gatehouse.api.request(method, path.replacingOccurrences(of: "WS", with: "ghost"), auth: auth, body: body)
+                    // Signed in, "not found"; anonymous, the list too is "not found" and the rest asks for a sign-in.
+                    let expected = auth != nil || method == "GET" && path == "/2.0/repositories/WS" ? 404 : 401
+                    #expect(hidden.status == expected && missing.status == expected, "\(method) \(path): \(hidden) vs \(missing)")
+                    let same = missing.body.replacingOccurrences(of: "ghost", with: "acme")
+                    #expect(hidden.json.raw as? NSDictionary == APIResponse(status: 0, headers: [:], body: same).json.raw as? NSDictionary, "\(method) \(path)")
+                }
             }
         }
     }

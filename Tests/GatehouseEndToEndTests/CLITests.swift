@@ -36,6 +36,8 @@ private struct ServerStart {
     var sshPort: Int
     var httpPort: Int
     var banner: String
+    /// With `metrics.listen`, where `/metrics` is served.
+    var metricsPort: Int?
 }
 
 /// Runs `gatehouse serve` on ephemeral loopback ports while `body` runs, then stops it with SIGTERM.
@@ -59,18 +61,22 @@ private func withServer(
     ) { execution in
         var sshPort: Int?
         var httpPort: Int?
+        var metricsPort: Int?
+        let metricsListen = environment["GATEHOUSE_METRICS_LISTEN"] != nil
         var printed = ""
+        func port(_ line: String, after prefix: String) -> Int? {
+            line.hasPrefix(prefix) ? Int(line.dropFirst(prefix.count).prefix { $0.isNumber }) : nil
+        }
         for try await line in execution.standardOutput.strings() {
             printed += line
-            if line.hasPrefix("SSH: 127.0.0.1:") { sshPort = Int(line.dropFirst("SSH: 127.0.0.1:".count).prefix { $0.isNumber }) }
-            if line.hasPrefix("HTTP: 127.0.0.1:") {
-                httpPort = Int(line.dropFirst("HTTP: 127.0.0.1:".count).prefix { $0.isNumber })
-                break
-            }
+            sshPort = sshPort ?? port(line, after: "SSH: 127.0.0.1:")
+            httpPort = httpPort ?? port(line, after: "HTTP: 127.0.0.1:")
+            metricsPort = metricsPort ?? port(line, after: "Metrics: 127.0.0.1:")
+            if httpPort != nil, metricsPort != nil || !metricsListen { break }
         }
         guard let sshPort, let httpPort else { throw TestSetupError("serve did not print its addresses: \(printed)") }
         do {
-            try await body(ServerStart(sshPort: sshPort, httpPort: httpPort, banner: printed))
+            try await body(ServerStart(sshPort: sshPort, httpPort: httpPort, banner: printed, metricsPort: metricsPort))
         } catch {
             try? execution.send(signal: .terminate)
             throw error
@@ -473,6 +479,28 @@ struct CLITests {
             #expect(try await labels() == "")
             #expect(try await cli("token", "revoke", "alice", tokenID).succeeded)
             #expect(try await labels() == "401")
+        }
+        #expect(status == 0)
+    }
+
+    @Test("with metrics.listen and metrics.token, /metrics is served only on its own address and only with the token")
+    func metricsApart() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = try await CLI.withWorkspace(in: root)
+        let environment = ["GATEHOUSE_METRICS_LISTEN": "127.0.0.1:0", "GATEHOUSE_METRICS_TOKEN": "scrape-secret-1"]
+        let status = try await withServer(binary: cli.binary, data: cli.data, environment: environment) { start in
+            #expect(start.banner.contains("metrics.token = (secret)") && !start.banner.contains("scrape-secret-1"), "\(start.banner)")
+            let metricsPort = try #require(start.metricsPort, "\(start.banner)")
+            func status(_ port: Int, _ headers: [String] = []) async throws -> String {
+                try await runCommand("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}"] + headers + ["http://127.0.0.1:\(port)/metrics"]).stdout
+            }
+            #expect(try await status(start.httpPort, ["-H", "Authorization: Bearer scrape-secret-1"]) == "404")
+            #expect(try await status(metricsPort) == "401")
+            #expect(try await status(metricsPort, ["-H", "Authorization: Bearer scrape-secret-2"]) == "401")
+            let scraped = try await runCommand(
+                "curl", ["-s", "-H", "Authorization: Bearer scrape-secret-1", "http://127.0.0.1:\(metricsPort)/metrics"])
+            #expect(scraped.stdout.contains("gatehouse_"), "\(scraped)")
         }
         #expect(status == 0)
     }

@@ -161,7 +161,7 @@ struct WebTests {
         return try await browser.get(next)
     }
 
-    @Test("account SSH keys page: add (refusing a deployment key with the key module's words), rename and delete, each mailed or audited")
+    @Test("account SSH keys page: add (refusing someone else's deployment key with Bitbucket's neutral words), rename and delete, each mailed or audited")
     func accountKeys() async throws {
         try await TestGatehouse.with { gatehouse in
             let browser = try await Self.browserWithAda(gatehouse)
@@ -174,13 +174,16 @@ struct WebTests {
             #expect(page.body.contains(try await key.fingerprint()) && page.body.contains("You get an email about it."))
             let id = try #require(page.body.firstMatch(of: /account\/ssh-keys\/([0-9a-f-]{36})\/label/).map { String($0.1) })
 
-            // A key that is already a deployment key elsewhere: the dialog comes back open with the reason and the input.
+            // A key that is already a deployment key where ada administers nothing: the dialog comes back open with
+            // Bitbucket's neutral reason (what the key is elsewhere is not hers to know) and the input.
             _ = try await gatehouse.seeded(repositories: ["acme/app"], owner: "olivia")
             let machine = try await gatehouse.key()
             try await gatehouse.addDeployKey(machine, to: ["acme/app"])
             let refused = try await browser.post(
                 "/account/ssh-keys", ["label": "mine", "key": machine.publicKey, "csrf": try #require(browser.csrf(from: page))])
-            #expect(refused.status == 400 && refused.body.contains("already used as a deployment key") && refused.body.contains("value=\"mine\""))
+            #expect(
+                refused.status == 400 && refused.body.contains("Someone has already registered that SSH key")
+                    && !refused.body.contains("deployment key") && refused.body.contains("value=\"mine\""))
             #expect(refused.body.contains("<dialog id=\"add-key\" aria-labelledby=\"add-key-title\" open>"))
             #expect(refused.body.contains(machine.publicKey), "a public key that was refused is kept for correcting")
             let privateKey = try String(contentsOfFile: machine.privateKeyPath, encoding: .utf8)

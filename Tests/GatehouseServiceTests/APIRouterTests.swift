@@ -158,7 +158,8 @@ struct APIRouterTests {
                 uri: path, method: .post, headers: api.headers(.repositoryAdmin, json: true), body: ByteBuffer(string: body))
             #expect(byRepositoryAdmin.status == .forbidden, "\(String(buffer: byRepositoryAdmin.body))")
             let byOutsider = try await api.client.execute(uri: path, method: .get, headers: api.headers(.outsider))
-            #expect(byOutsider.status == .forbidden)
+            // acme has no repository the outsider can read: to it the workspace is not there.
+            #expect(byOutsider.status == .notFound)
 
             let added = try await api.client.execute(
                 uri: path, method: .post, headers: api.headers(.workspaceAdmin, json: true), body: ByteBuffer(string: body))
@@ -196,10 +197,54 @@ struct APIRouterTests {
                 uri: "/2.0/workspaces/acme/deploy-keys/usage?fingerprint=\(fingerprint)", method: .get, headers: api.headers(.owner))
             let json = try JSONSerialization.jsonObject(with: Data(buffer: usage.body)) as? [String: Any]
             #expect(usage.status == .ok && (json?["repositories"] as? [Any])?.count == 1, "\(String(buffer: usage.body))")
+            // A reader sees the workspace but administers nothing in it; to an outsider the workspace is not there.
+            let reader = try await api.client.execute(
+                uri: "/2.0/workspaces/acme/deploy-keys/usage?fingerprint=\(fingerprint)", method: .get, headers: api.headers(.reader))
+            let hidden = try JSONSerialization.jsonObject(with: Data(buffer: reader.body)) as? [String: Any]
+            #expect(reader.status == .ok && (hidden?["repositories"] as? [Any])?.isEmpty == true, "\(String(buffer: reader.body))")
             let outsider = try await api.client.execute(
                 uri: "/2.0/workspaces/acme/deploy-keys/usage?fingerprint=\(fingerprint)", method: .get, headers: api.headers(.outsider))
-            let hidden = try JSONSerialization.jsonObject(with: Data(buffer: outsider.body)) as? [String: Any]
-            #expect(outsider.status == .ok && (hidden?["repositories"] as? [Any])?.isEmpty == true, "\(String(buffer: outsider.body))")
+            #expect(outsider.status == .notFound, "\(String(buffer: outsider.body))")
+        }
+    }
+
+    @Test("behind a trusted proxy, links use the scheme and host the client used; untrusted, the headers are ignored", arguments: [true, false])
+    func forwardedHeaders(trusted: Bool) async throws {
+        try await withAPI(trustForwardedHeaders: trusted) { api in
+            var headers = api.headers(.owner)
+            headers[ForwardedHeadersMiddleware.proto] = "https"
+            headers[ForwardedHeadersMiddleware.host] = "git.example.com"
+            // Two keys and a page of one, so that the page has a `next` link.
+            for _ in 0..<2 {
+                let body = #"{"label": "ci", "key": "\#(TestKey.random().line)"}"#
+                let added = try await api.client.execute(
+                    uri: "/2.0/repositories/acme/app/deploy-keys", method: .post, headers: api.headers(.owner, json: true), body: ByteBuffer(string: body))
+                #expect(added.status == .ok, "\(String(buffer: added.body))")
+            }
+            let response = try await api.client.execute(uri: "/2.0/repositories/acme/app/deploy-keys?pagelen=1", method: .get, headers: headers)
+            let page = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+            let first = (page?["values"] as? [[String: Any]])?.first
+            let href = ((first?["links"] as? [String: Any])?["self"] as? [String: Any])?["href"] as? String
+            // Untrusted, the links keep the address the request came to (the test client's), never the headers'.
+            let base = trusted ? "https://git.example.com" : "http://"
+            #expect(response.status == .ok, "\(String(buffer: response.body))")
+            #expect(String(buffer: response.body).contains("git.example.com") == trusted, "\(String(buffer: response.body))")
+            #expect((page?["next"] as? String)?.hasPrefix(base) == true, "\(String(buffer: response.body))")
+            #expect(href?.hasPrefix(base) == true, "\(String(buffer: response.body))")
+            #expect((page?["next"] as? String)?.contains("/2.0/repositories/acme/app/deploy-keys?") == true)
+        }
+    }
+
+    @Test("HEAD on a GET route answers like GET, without a body")
+    func head() async throws {
+        try await withAPI { api in
+            for path in ["/2.0/repositories/acme/app", "/2.0/repositories/acme/app/deploy-keys", "/2.0/hostkeys", "/login"] {
+                let get = try await api.client.execute(uri: path, method: .get, headers: api.headers(.owner))
+                let head = try await api.client.execute(uri: path, method: .head, headers: api.headers(.owner))
+                #expect(get.status == .ok && head.status == .ok, "\(path): GET \(get.status), HEAD \(head.status)")
+                #expect(head.body.readableBytes == 0, "\(path)")
+                #expect(head.headers[.contentType] == get.headers[.contentType], "\(path)")
+            }
         }
     }
 
@@ -229,7 +274,7 @@ struct TestAPIFixture {
     }
 }
 
-func withAPI(_ body: @escaping @Sendable (TestAPIFixture) async throws -> Void) async throws {
+func withAPI(trustForwardedHeaders: Bool = false, _ body: @escaping @Sendable (TestAPIFixture) async throws -> Void) async throws {
     try await withStore { store in
         let directory = DirectoryService(store: store, storage: TestStorage())
         let tokens = TokenService(store: store)
@@ -256,7 +301,9 @@ func withAPI(_ body: @escaping @Sendable (TestAPIFixture) async throws -> Void) 
         let services = APIServer.Services(
             dataVersion: { nil }, directory: failing, keys: KeyService(store: store), tokens: tokens,
             sessions: SessionService(store: store, hasher: BcryptHasher()), registrations: RegistrationService(store: store, keys: KeyService(store: store)))
-        let server = try APIServer(services: services, ssh: .init(port: 2222, user: "git", hostKeys: []), logger: Logger(label: "test"))
+        let server = try APIServer(
+            services: services, ssh: .init(port: 2222, user: "git", hostKeys: []), logger: Logger(label: "test"),
+            trustForwardedHeaders: trustForwardedHeaders)
         let app = Application(router: server.router())
         let fixture = secrets
         try await app.test(.router) { client in

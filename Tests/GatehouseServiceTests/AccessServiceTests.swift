@@ -230,6 +230,33 @@ struct AccessServiceTests {
         }
     }
 
+    @Test(
+        "a key's first use of the day is audited in every workspace whose repository it read, whoever attached it there",
+        arguments: [KeyHolder.deployKey, .rita])
+    func firstUseInEachWorkspace(_ holder: KeyHolder) async throws {
+        try await withStore { store in
+            let scene = try await KeyedAcme(store: store)
+            let other = try await scene.acme.directory.addWorkspace(slug: "other", owner: "sam", seatLimit: 2)
+            _ = try await scene.acme.directory.createRepository("other/lib", isPrivate: false)
+            // Another tenant attaches the same deployment key to its repository.
+            _ = try await scene.keys.addDeployKey(actor: .user(scene.acme.sam), repositories: ["other/lib"], label: "ci", keyText: ciKey.line)
+            let principal = try #require(try await scene.access.principal(fingerprint: holder.key.fingerprint))
+
+            for repository in ["acme/app", "other/lib", "acme/app", "other/lib"] {
+                let outcome = await scene.access.outcome(of: "git-upload-pack '\(repository).git'", principal: principal, sourceIP: nil)
+                guard case .git = outcome else {
+                    Issue.record("expected git to run on \(repository), got \(outcome)")
+                    return
+                }
+            }
+
+            for (workspace, repository) in [(scene.acme.workspace, "acme/app"), (other, "other/lib")] {
+                let used = try await store.audit.entries(workspace: workspace, limit: 100, offset: 0, on: store.db).filter { $0.action == .keyUsed }
+                #expect(used.map(\.object) == [repository], "\(workspace.slug)")
+            }
+        }
+    }
+
     @Test("without a command, a deployment key is greeted with its label, fingerprint and repositories")
     func deployKeyGreeting() async throws {
         try await withStore { store in

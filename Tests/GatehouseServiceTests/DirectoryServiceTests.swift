@@ -113,6 +113,26 @@ struct AuditReader: Sendable, CustomTestStringConvertible {
     ]
 }
 
+/// Who can tell that a workspace exists: its members and whoever can read one of its repositories. Anyone else
+/// gets, from every workspace operation, exactly the answer a workspace that does not exist gives.
+struct WorkspaceSight: Sendable, CustomTestStringConvertible {
+    var behaviour: String
+    var actor: @Sendable (Acme) -> Actor
+    /// The repositories the caller lists in the workspace; nil when it cannot see the workspace.
+    var listed: [String]?
+
+    var testDescription: String { behaviour }
+
+    static let all: [WorkspaceSight] = [
+        WorkspaceSight(behaviour: "an outsider cannot tell it from a missing workspace", actor: { .user($0.sam) }, listed: nil),
+        WorkspaceSight(behaviour: "nobody signed in cannot tell it from a missing workspace", actor: { _ in .anonymous }, listed: nil),
+        WorkspaceSight(
+            behaviour: "an outsider's token with every scope cannot either", actor: { .user($0.sam, scopes: .unlimited) }, listed: nil),
+        WorkspaceSight(behaviour: "a member sees it, and is refused as a member", actor: { .user($0.mia) }, listed: []),
+        WorkspaceSight(behaviour: "a reader of one of its repositories sees it", actor: { .user($0.rita) }, listed: ["hidden/vault"]),
+    ]
+}
+
 @Suite("Directory service")
 struct DirectoryServiceTests {
     @Test("a workspace seats its owner and as many members as its plan has seats, and refuses one more", arguments: 1...3)
@@ -219,6 +239,56 @@ struct DirectoryServiceTests {
             let everywhere = try await acme.directory.visibleRepositories(actor: row.actor(acme))
             #expect(inWorkspace.map(\.fullName) == row.visible)
             #expect(everywhere.map(\.fullName) == row.visible)
+        }
+    }
+
+    @Test("a workspace the caller cannot see answers every operation like a missing one", arguments: WorkspaceSight.all)
+    func hiddenWorkspace(_ row: WorkspaceSight) async throws {
+        try await withStore { store in
+            let acme = try await Acme(store: store)
+            _ = try await acme.directory.addWorkspace(slug: "hidden", owner: "olivia", seatLimit: 5)
+            try await acme.directory.setMember(workspace: "hidden", username: "mia", role: .member)
+            _ = try await acme.directory.createRepository("hidden/vault", isPrivate: true)
+            try await acme.directory.grant(repository: "hidden/vault", username: "rita", level: .read)
+            let actor = row.actor(acme)
+            let keys = KeyService(store: store)
+            let registrations = RegistrationService(store: store, keys: keys)
+            let operations: [(String, @Sendable (String) async throws -> Void)] = [
+                ("list its repositories", { _ = try await acme.directory.visibleRepositories(actor: actor, workspace: $0) }),
+                ("create a repository", { _ = try await acme.directory.createRepository(actor: actor, workspace: $0, slug: "new", isPrivate: true) }),
+                ("read its audit log", { _ = try await acme.directory.auditLog(actor: actor, workspace: $0, offset: 0, limit: 10) }),
+                ("count its keys", { _ = try await acme.directory.deployKeyCount(actor: actor, workspace: $0) }),
+                (
+                    "add a workspace key",
+                    { _ = try await keys.addWorkspaceDeployKey(actor: actor, workspace: $0, label: "ci", keyText: ciKey.line, selector: .all) }
+                ),
+                ("make a registration token", { _ = try await registrations.create(actor: actor, workspace: $0, selector: .all) }),
+                ("find a key in it", { _ = try await keys.usage(actor: actor, fingerprint: ciKey.fingerprint, workspace: $0) }),
+            ]
+            for (name, operation) in operations {
+                let missing = await Self.outcome { try await operation("nowhere") }
+                let hidden = await Self.outcome { try await operation("hidden") }
+                if row.listed == nil {
+                    #expect(hidden.hasPrefix("notFound"), "\(name): \(hidden)")
+                    #expect(hidden == missing.replacingOccurrences(of: "nowhere", with: "hidden"), "\(name)")
+                } else {
+                    #expect(!hidden.hasPrefix("notFound"), "\(name): \(hidden)")
+                }
+            }
+            if let listed = row.listed {
+                #expect(try await acme.directory.visibleRepositories(actor: actor, workspace: "hidden").map(\.fullName) == listed)
+            }
+        }
+    }
+
+    /// "ok", or the refusal's category and message.
+    static func outcome(_ body: () async throws -> Void) async -> String {
+        do {
+            try await body()
+            return "ok"
+        } catch {
+            let error = GatehouseError(error)
+            return "\(error.category): \(error.description)"
         }
     }
 

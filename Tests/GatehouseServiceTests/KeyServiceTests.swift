@@ -13,7 +13,7 @@ struct KeyRule: Sendable, CustomTestStringConvertible {
 
     static let all: [KeyRule] = [
         KeyRule(
-            behaviour: "an account's key cannot also be a deployment key", refusal: .keyIsAccountKey,
+            behaviour: "another person's account key added as a deployment key is only \"already registered\"", refusal: .keyAlreadyRegistered,
             setUp: { acme, keys in
                 _ = try await keys.addAccountKey(actor: .user(acme.rita), username: "rita", label: "laptop", keyText: ciKey.line)
             },
@@ -21,12 +21,39 @@ struct KeyRule: Sendable, CustomTestStringConvertible {
                 _ = try await keys.addDeployKey(actor: .user(acme.olivia), repositories: ["acme/app"], label: "ci", keyText: ciKey.line)
             }),
         KeyRule(
-            behaviour: "a deployment key cannot also be an account's key", refusal: .keyIsDeployKey,
+            behaviour: "one's own account key cannot also be a deployment key, and the refusal says why", refusal: .keyIsAccountKey,
+            setUp: { acme, keys in
+                _ = try await keys.addAccountKey(actor: .user(acme.olivia), username: "olivia", label: "laptop", keyText: ciKey.line)
+            },
+            attempt: { acme, keys in
+                _ = try await keys.addDeployKey(actor: .user(acme.olivia), repositories: ["acme/app"], label: "ci", keyText: ciKey.line)
+            }),
+        KeyRule(
+            behaviour: "a deployment key of a repository one does not administer, added as an account key, is only \"already registered\"",
+            refusal: .keyAlreadyRegistered,
             setUp: { acme, keys in
                 _ = try await keys.addDeployKey(actor: .user(acme.olivia), repositories: ["acme/app"], label: "ci", keyText: ciKey.line)
             },
             attempt: { acme, keys in
                 _ = try await keys.addAccountKey(actor: .user(acme.rita), username: "rita", label: "laptop", keyText: ciKey.line)
+            }),
+        KeyRule(
+            behaviour: "a deployment key one administers cannot also be one's account key, and the refusal says why", refusal: .keyIsDeployKey,
+            setUp: { acme, keys in
+                _ = try await keys.addDeployKey(actor: .user(acme.olivia), repositories: ["acme/app"], label: "ci", keyText: ciKey.line)
+            },
+            attempt: { acme, keys in
+                _ = try await keys.addAccountKey(actor: .user(acme.adam), username: "adam", label: "laptop", keyText: ciKey.line)
+            }),
+        KeyRule(
+            behaviour: "an authority trusted where one administers nothing, added as a deployment key, is only \"already registered\"",
+            refusal: .keyAlreadyRegistered,
+            setUp: { acme, keys in
+                _ = try await keys.addDeployKey(
+                    actor: .localOperator, repositories: ["acme/tools"], label: "ca", keyText: ciKey.line, certificatePrincipals: ["ci"])
+            },
+            attempt: { acme, keys in
+                _ = try await keys.addDeployKey(actor: .user(acme.ravi), repositories: ["acme/app"], label: "ci", keyText: ciKey.line)
             }),
         KeyRule(
             behaviour: "a key is on a repository once, whoever adds it again", refusal: .keyAlreadyOnRepository("acme/app"),
@@ -109,6 +136,24 @@ struct KeyRule: Sendable, CustomTestStringConvertible {
 
 @Suite("Key service")
 struct KeyServiceTests {
+    @Test("a removed deployment key's id is never given to another key, on a repository or a workspace")
+    func idsNeverReused() async throws {
+        try await withStore { store in
+            let acme = try await Acme(store: store)
+            let keys = KeyService(store: store)
+            let olivia = Actor.user(acme.olivia)
+            let first = try await keys.addDeployKey(actor: olivia, repositories: ["acme/app"], label: "old", keyText: ciKey.line)[0]
+            try await keys.removeDeployKey(actor: olivia, repository: "acme/app", id: first.id)
+            let second = try await keys.addDeployKey(actor: olivia, repositories: ["acme/app"], label: "new", keyText: otherKey.line)[0]
+            #expect(second.id > first.id)
+
+            let fleet = try await keys.addWorkspaceDeployKey(actor: olivia, workspace: "acme", label: "old", keyText: ciKey.line, selector: .all)
+            try await keys.removeWorkspaceDeployKey(actor: olivia, workspace: "acme", id: fleet.id)
+            let next = try await keys.addWorkspaceDeployKey(actor: olivia, workspace: "acme", label: "new", keyText: laptopKey.line, selector: .all)
+            #expect(next.id > fleet.id)
+        }
+    }
+
     @Test("adding a deployment key attaches it, audits it once and tells each administrator of the repository")
     func addDeployKey() async throws {
         try await withStore { store in

@@ -79,6 +79,47 @@ struct SessionServiceTests {
         }
     }
 
+    @Test("a new password signs the account out of every browser; other accounts stay signed in")
+    func newPasswordEndsSessions() async throws {
+        try await withStore { store in
+            let sessions = service(store)
+            let (first, second, olivia) = try await Self.twoOfRitasAndOneOfOlivias(store, sessions)
+
+            try await sessions.setPassword(username: "rita", password: "a brand new passphrase")
+
+            #expect(try await sessions.user(sessionSecret: first) == nil)
+            #expect(try await sessions.user(sessionSecret: second) == nil)
+            #expect(try await sessions.user(sessionSecret: olivia)?.username == "olivia")
+            #expect(try await sessions.signIn(username: "rita", password: "a brand new passphrase", sourceIP: nil).user.username == "rita")
+        }
+    }
+
+    @Test("signing out everywhere ends every session of the account, this one included, and no one else's")
+    func signOutEverywhere() async throws {
+        try await withStore { store in
+            let sessions = service(store)
+            let (here, elsewhere, olivia) = try await Self.twoOfRitasAndOneOfOlivias(store, sessions)
+
+            try await sessions.signOutEverywhere(sessionSecret: here)
+
+            #expect(try await sessions.user(sessionSecret: here) == nil)
+            #expect(try await sessions.user(sessionSecret: elsewhere) == nil)
+            #expect(try await sessions.user(sessionSecret: olivia)?.username == "olivia")
+        }
+    }
+
+    /// Two browsers signed in as rita and one as olivia: their session secrets.
+    static func twoOfRitasAndOneOfOlivias(_ store: Store, _ sessions: SessionService) async throws -> (String, String, String) {
+        _ = try await Acme(store: store)
+        try await sessions.setPassword(username: "rita", password: password)
+        try await sessions.setPassword(username: "olivia", password: password)
+        return (
+            try await sessions.signIn(username: "rita", password: password, sourceIP: nil).secret,
+            try await sessions.signIn(username: "rita", password: password, sourceIP: nil).secret,
+            try await sessions.signIn(username: "olivia", password: password, sourceIP: nil).secret
+        )
+    }
+
     @Test("a password is stored only as its hash")
     func passwordHashed() async throws {
         try await withStore { store in

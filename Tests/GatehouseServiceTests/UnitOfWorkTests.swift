@@ -54,10 +54,10 @@ struct UnitOfWorkTests {
             let mailBefore = try await store.outbox.count(status: .pending, on: store.db)
 
             await #expect(throws: GatehouseError.keyIsDeployKey) {
-                try await keys.addAccountKey(actor: .user(acme.rita), username: "rita", label: "laptop", keyText: ciKey.line)
+                try await keys.addAccountKey(actor: .user(acme.olivia), username: "olivia", label: "laptop", keyText: ciKey.line)
             }
 
-            #expect(try await store.keys.accountKeys(of: acme.rita.id, on: store.db).isEmpty)
+            #expect(try await store.keys.accountKeys(of: acme.olivia.id, on: store.db).isEmpty)
             #expect(try await store.audit.count(workspace: nil, on: store.db) == auditBefore)
             #expect(try await store.outbox.count(status: .pending, on: store.db) == mailBefore)
             let stored = try await store.keys.key(fingerprint: ciKey.fingerprint, on: store.db)

@@ -28,6 +28,9 @@ public protocol DirectoryStore: Sendable {
     func create(_ repository: Repository, on db: any StoreHandle) async throws
     func delete(_ repository: Repository, on db: any StoreHandle) async throws
     func repository(_ path: RepositoryPath, on db: any StoreHandle) async throws -> Repository?
+    /// Whether the workspace has a public repository, or one the account (when given) holds a permission on:
+    /// what lets a non-member know that the workspace exists.
+    func hasRepositoryVisible(in workspace: Workspace, to userID: UUID?, on db: any StoreHandle) async throws -> Bool
     /// Every repository, by workspace and slug; only those of `workspace` when given.
     func repositories(in workspace: Workspace?, on db: any StoreHandle) async throws -> [Repository]
     /// Sets an account's explicit level on a repository; `.none` removes it.
@@ -87,9 +90,11 @@ public protocol KeyStore: Sendable {
     /// Records that warning `stage` was sent; false when it already was (another node got there first).
     func markWarned(_ attachment: AttachmentID, stage: Int, on db: any StoreHandle) async throws -> Bool
 
-    /// Sets last-used times unless they were set less than `throttle` ago (checked in the database).
-    /// Returns whether the key's time was written, and what it was before.
-    func recordUse(keyID: UUID, attachment: AttachmentID?, at: Date, ifUnusedSince cutoff: Date, on db: any StoreHandle) async throws -> KeyUseUpdate
+    /// Sets last-used times unless they were set since `cutoff` (checked in the database).
+    func recordUse(keyID: UUID, attachment: AttachmentID?, at: Date, ifUnusedSince cutoff: Date, on db: any StoreHandle) async throws
+    /// Records the key's use in the workspace at `date`; true only for the first use since `dayStart` there, for
+    /// exactly one caller however many processes or nodes record it at once.
+    func recordFirstUse(keyID: UUID, workspaceID: UUID, at date: Date, since dayStart: Date, on db: any StoreHandle) async throws -> Bool
 }
 
 /// A new deployment key attachment.
@@ -181,6 +186,8 @@ public protocol WebSessionStore: Sendable {
     /// The session with this secret hash and its account, in one indexed lookup.
     func session(hash: String, on db: any StoreHandle) async throws -> (WebSession, User)?
     func delete(hash: String, on db: any StoreHandle) async throws
+    /// Ends every session of the account (a new password; "sign out everywhere").
+    func deleteAll(userID: UUID, on db: any StoreHandle) async throws
     /// Counts a sign-in attempt under each key (an account, an address) before its password is checked; a successful
     /// one is taken back (`forgetAttempts`), so what stays counts failures and attempts still being checked.
     func recordAttempt(keys: [String], at: Date, on db: any StoreHandle) async throws -> [UUID]

@@ -31,8 +31,15 @@ extension WebRoutes {
                     context: context, status: status)
             }
         }
-        pages.post("/logout") { request, _ in
-            if let secret = request.cookies[WebSessionMiddleware.sessionCookie]?.value { try await sessions.signOut(sessionSecret: secret) }
+        pages.post("/logout") { request, context in
+            if let secret = request.cookies[WebSessionMiddleware.sessionCookie]?.value {
+                // "Sign out everywhere" ends the account's sessions in every browser, this one included.
+                if try await request.decode(as: SignOutForm.self, context: context).everywhere == "1" {
+                    try await sessions.signOutEverywhere(sessionSecret: secret)
+                } else {
+                    try await sessions.signOut(sessionSecret: secret)
+                }
+            }
             var response = redirect("/login")
             response.setCookie(
                 Cookie(

@@ -85,6 +85,11 @@ struct SignInForm: Decodable {
     var next: String?
 }
 
+/// `everywhere=1` signs the account out of every browser.
+struct SignOutForm: Decodable {
+    var everywhere: String?
+}
+
 /// Outcomes of page handlers that are not pages.
 enum WebError: Error {
     case redirect(String)

@@ -9,14 +9,17 @@ enum RawSSHClient {
     /// Connects and authenticates with exactly one offer. Returns true if the server accepted it (a session
     /// channel opened), false if the server answered with a failure (the client was asked for another offer).
     static func authenticates(port: Int, offering publicKey: NIOSSHPublicKey, signingWith privateKey: NIOSSHPrivateKey) async throws -> Bool {
-        var offer = NIOSSHUserAuthenticationOffer.Offer.PrivateKey(privateKey: privateKey)
-        offer.publicKey = publicKey
+        try await authenticates(port: port, offers: [.privateKey(offering: publicKey, signingWith: privateKey)])
+    }
+
+    /// Connects and makes `offers` in order on one connection. Returns true if the server accepted one (a session
+    /// channel opened), false if it refused them all.
+    static func authenticates(port: Int, offers: [NIOSSHUserAuthenticationOffer.Offer]) async throws -> Bool {
         let group = MultiThreadedEventLoopGroup.singleton
         let eventLoop = group.next()
         let outcome = eventLoop.makePromise(of: Bool.self)
-        let delegate = SingleOfferDelegate(
-            offer: NIOSSHUserAuthenticationOffer(username: "git", serviceName: "", offer: .privateKey(offer)),
-            refused: outcome)
+        let delegate = OffersDelegate(
+            offers: offers.map { NIOSSHUserAuthenticationOffer(username: "git", serviceName: "", offer: $0) }, refused: outcome)
         let channel = try await ClientBootstrap(group: eventLoop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -38,13 +41,13 @@ enum RawSSHClient {
     }
 }
 
-/// Offers one key; being asked again means the server refused it.
-private final class SingleOfferDelegate: NIOSSHClientUserAuthenticationDelegate, @unchecked Sendable {
-    private var offer: NIOSSHUserAuthenticationOffer?
+/// Makes its offers in order; being asked once more after the last means the server refused them all.
+private final class OffersDelegate: NIOSSHClientUserAuthenticationDelegate, @unchecked Sendable {
+    private var offers: [NIOSSHUserAuthenticationOffer]
     private let refused: EventLoopPromise<Bool>
 
-    init(offer: NIOSSHUserAuthenticationOffer, refused: EventLoopPromise<Bool>) {
-        self.offer = offer
+    init(offers: [NIOSSHUserAuthenticationOffer], refused: EventLoopPromise<Bool>) {
+        self.offers = offers
         self.refused = refused
     }
 
@@ -52,13 +55,21 @@ private final class SingleOfferDelegate: NIOSSHClientUserAuthenticationDelegate,
         availableMethods: NIOSSHAvailableUserAuthenticationMethods,
         nextChallengePromise: EventLoopPromise<NIOSSHUserAuthenticationOffer?>
     ) {
-        guard let offer else {
+        guard !offers.isEmpty else {
             refused.succeed(false)
             nextChallengePromise.succeed(nil)
             return
         }
-        self.offer = nil
-        nextChallengePromise.succeed(offer)
+        nextChallengePromise.succeed(offers.removeFirst())
+    }
+}
+
+extension NIOSSHUserAuthenticationOffer.Offer {
+    /// `publicKey` offered, signed with `privateKey` (the same key's, or another's to forge).
+    static func privateKey(offering publicKey: NIOSSHPublicKey, signingWith privateKey: NIOSSHPrivateKey) -> Self {
+        var offer = NIOSSHUserAuthenticationOffer.Offer.PrivateKey(privateKey: privateKey)
+        offer.publicKey = publicKey
+        return .privateKey(offer)
     }
 }
 

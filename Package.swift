@@ -120,6 +120,14 @@ let package = Package(
             name: "gatehouse",
             dependencies: ["GatehouseApp"]
         ),
+        // Fuzz harnesses (issue 12): each is libFuzzer's entry point when built by `scripts/fuzz` (-DFUZZING, with
+        // -sanitize=fuzzer,address), and in an ordinary build a program that replays its corpus (Fuzz/Corpus/NAME).
+        .target(name: "FuzzSupport", path: "Fuzz/Support"),
+        .executableTarget(name: "FuzzPublicKeys", dependencies: ["FuzzSupport", "GatehouseKeys"], path: "Fuzz/PublicKeys"),
+        .executableTarget(name: "FuzzCertificates", dependencies: ["FuzzSupport", "GatehouseKeys"], path: "Fuzz/Certificates"),
+        .executableTarget(name: "FuzzGitCommands", dependencies: ["FuzzSupport", "GatehouseCore"], path: "Fuzz/GitCommands"),
+        .executableTarget(name: "FuzzRefRules", dependencies: ["FuzzSupport", "GatehouseCore"], path: "Fuzz/RefRules"),
+        .executableTarget(name: "FuzzAPIBodies", dependencies: ["FuzzSupport", "GatehouseCore", "GatehouseHTTP"], path: "Fuzz/APIBodies"),
         .testTarget(
             name: "GatehouseKeysTests",
             dependencies: ["GatehouseKeys", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Subprocess", package: "swift-subprocess")]

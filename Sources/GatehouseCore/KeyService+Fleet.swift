@@ -21,7 +21,7 @@ public struct AttachOutcome: Sendable, Equatable {
 extension KeyService {
     /// A key named by its fingerprint must be named the way `ssh-keygen -l` prints it; anything else would only
     /// ever be found nowhere.
-    static func requireFingerprint(_ fingerprint: String) throws(GatehouseError) {
+    public static func requireFingerprint(_ fingerprint: String) throws(GatehouseError) {
         guard fingerprint.hasPrefix("SHA256:"), fingerprint.count > 7 else {
             throw .invalidArgument("\"\(fingerprint)\" is not a key fingerprint. Give it as `ssh-keygen -lf KEY.pub` prints it: SHA256:….")
         }

@@ -3,7 +3,7 @@ import Hummingbird
 import NIOCore
 
 /// A refusal as the API sends it, in Bitbucket Cloud's shape: `{"type": "error", "error": {"message", "detail"}}`.
-struct APIError: Error {
+public struct APIError: Error {
     var status: HTTPResponse.Status
     var message: String
     var detail: String?

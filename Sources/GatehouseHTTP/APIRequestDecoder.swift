@@ -12,7 +12,11 @@ public struct APIRequestDecoder: RequestDecoder {
             throw APIError(.unsupportedMediaType, "The request body must be JSON.", detail: "Send it with the header Content-Type: application/json.")
         }
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        let bytes = Data(buffer.readableBytesView)
+        return try Self.decode(type, from: Data(buffer.readableBytesView))
+    }
+
+    /// A JSON body's bytes as `T`, or the `APIError` that says what to send instead.
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: Data) throws -> T {
         guard String(bytes: bytes, encoding: .utf8) != nil else {
             throw APIError(.badRequest, "The request body is not valid UTF-8.", detail: "Send the JSON document encoded as UTF-8.")
         }

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+/// A running `gatehouse serve` under a storm of broken and hostile SSH sessions (issue 12, "Prove it").
+@Suite("Storms")
+struct StormTests {
+    /// What the server may hold at the peak of the storm: a debug build idles near 60 MiB.
+    static let residentBound = 512 * 1024 * 1024
+    static let sessions = 10_000
+
+    @Test("10,000 malformed or hostile SSH sessions: no crash, memory bounded, a clone during the storm succeeds")
+    func malformedSessions() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-storm")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = try await CLI.withWorkspace(in: root)
+        let key = try await KeyPair.generate("ed25519", in: root)
+        #expect(try await cli("ssh-key", "add", "alice", "--label", "laptop", "--key-file", key.privateKeyPath + ".pub").succeeded)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Storm/ssh_storm.py").path
+
+        let status = try await withServer(binary: cli.binary, data: cli.data) { start in
+            let git = Self.git(port: start.sshPort, key: key)
+            let url = "ssh://git@127.0.0.1:\(start.sshPort)/acme/app.git"
+            let seed = root.appendingPathComponent("seed")
+            for step in [["init", "-q", "-b", "main", seed.path], ["-C", seed.path, "commit", "-q", "--allow-empty", "-m", "first"]] {
+                #expect(try await runCommand("git", step).succeeded)
+            }
+            #expect(try await runCommand("git", ["-C", seed.path, "push", "-q", url, "main"], environment: git).succeeded)
+
+            let storm = Task { try await runCommand("python3", [script, String(start.sshPort), key.privateKeyPath, String(Self.sessions)]) }
+            let sampler = Task { () -> Int in
+                var peak = 0
+                while !Task.isCancelled {
+                    peak = max(peak, Self.residentBytes(of: start.pid) ?? 0)
+                    try? await Task.sleep(for: .milliseconds(200))
+                }
+                return peak
+            }
+            try await Task.sleep(for: .seconds(2))
+            let clone = try await runCommand("git", ["clone", "-q", url, root.appendingPathComponent("during").path], environment: git)
+            let result = try await storm.value
+            sampler.cancel()
+            let peak = await sampler.value
+
+            #expect(clone.succeeded, "the clone during the storm: \(clone)")
+            let report = try #require(
+                result.stdout.split(separator: "\n").last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] },
+                "the storm script: \(result)")
+            #expect((report["sessions"] as? Int ?? 0) >= Self.sessions, "\(report)")
+            #expect((report["unexpected"] as? [String])?.isEmpty == true, "\(report)")
+            #expect(peak > 0 && peak < Self.residentBound, "peak resident memory \(peak / 1_048_576) MiB")
+            #expect(kill(start.pid, 0) == 0, "the server is still running")
+            let after = try await runCommand("git", ["ls-remote", url], environment: git)
+            #expect(after.succeeded && after.stdout.contains("refs/heads/main"), "after the storm: \(after)")
+        }
+        #expect(status == 0, "the server stopped cleanly on SIGTERM")
+    }
+
+    /// git's environment for ssh with `key` against the server on `port`.
+    static func git(port: Int, key: KeyPair) -> [String: String] {
+        let ssh = [
+            "ssh", "-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes",
+            "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-i", key.privateKeyPath, "-p", String(port),
+        ]
+        return ["GIT_SSH_COMMAND": ssh.joined(separator: " "), "GIT_TERMINAL_PROMPT": "0"]
+    }
+
+    /// VmRSS of a process, from /proc.
+    static func residentBytes(of pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return nil }
+        return kib * 1024
+    }
+}

@@ -99,7 +99,12 @@ public final class SSHServer: Service, Sendable {
     private func initializeConnection(_ channel: any Channel) throws {
         let limits = configuration.limits
         let identity = ConnectionIdentity(sourceIP: channel.remoteAddress?.ipAddress)
-        guard let admission = unauthenticated.admit(identity.sourceIP) else {
+        let evict: @Sendable () -> Void = { [logger] in
+            SSHMetrics.connectionRefused()
+            logger.info("unauthenticated connection closed to make room for another address", metadata: ["ip": "\(identity.sourceIP ?? "-")"])
+            channel.close(promise: nil)
+        }
+        guard let admission = unauthenticated.admit(identity.sourceIP, evict: evict) else {
             SSHMetrics.connectionRefused()
             logger.info("connection refused: too many unauthenticated connections", metadata: ["ip": "\(identity.sourceIP ?? "-")"])
             throw SSHServerError.tooManyUnauthenticated

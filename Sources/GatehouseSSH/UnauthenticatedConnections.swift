@@ -1,60 +1,79 @@
 import Synchronization
 
 /// Counts the connections that have not authenticated yet, on the whole server and per source address, so that
-/// idle or hostile sockets cannot take every descriptor: past a limit a new connection is closed at once
-/// (like OpenSSH's MaxStartups), and an authenticated one no longer counts.
+/// idle or hostile sockets cannot take every descriptor, and an authenticated one no longer counts.
+///
+/// Past the per-address limit a new connection is closed at once. At the server's limit a newcomer is not simply
+/// refused (like OpenSSH's MaxStartups): the oldest waiting connection of the address that holds the most is closed
+/// to make room, as long as that address holds more than the newcomer's would. Whoever floods from a few addresses
+/// loses its own oldest sockets, and a client connecting from anywhere else still gets in.
 final class UnauthenticatedConnections: Sendable {
-    /// One admitted connection's place in the count; given back once, when it authenticates or closes.
+    /// One admitted connection's place in the count; given back once, when it authenticates, closes or is evicted.
     final class Admission: Sendable {
         private let owner: UnauthenticatedConnections
-        private let address: String
-        private let released = Mutex(false)
+        fileprivate let address: String
+        fileprivate let evict: @Sendable () -> Void
 
-        fileprivate init(owner: UnauthenticatedConnections, address: String) {
+        fileprivate init(owner: UnauthenticatedConnections, address: String, evict: @escaping @Sendable () -> Void) {
             self.owner = owner
             self.address = address
+            self.evict = evict
         }
 
         func release() {
-            guard
-                released.withLock({ released in
-                    defer { released = true }
-                    return !released
-                })
-            else { return }
-            owner.release(address)
+            owner.release(self)
+        }
+    }
+
+    private struct Counts: ~Copyable {
+        var total = 0
+        /// Each address's waiting connections, oldest first.
+        var byAddress: [String: [Admission]] = [:]
+
+        mutating func remove(_ admission: Admission) -> Bool {
+            guard var waiting = byAddress[admission.address], let index = waiting.firstIndex(where: { $0 === admission }) else { return false }
+            waiting.remove(at: index)
+            byAddress[admission.address] = waiting.isEmpty ? nil : waiting
+            total -= 1
+            return true
         }
     }
 
     private let limits: SSHLimits
-    private let counts = Mutex<(total: Int, byAddress: [String: Int])>((0, [:]))
+    private let counts = Mutex(Counts())
 
     init(limits: SSHLimits) {
         self.limits = limits
     }
 
-    /// A place for a new connection from `address`, or nil when a limit is reached.
-    func admit(_ address: String?) -> Admission? {
+    /// A place for a new connection from `address`, or nil when it must be closed at once. `evict` closes the
+    /// connection if it is later evicted to make room for another.
+    func admit(_ address: String?, evict: @escaping @Sendable () -> Void) -> Admission? {
         let address = address ?? "-"
-        let admitted = counts.withLock { counts in
-            guard counts.total < limits.maxUnauthenticated, counts.byAddress[address, default: 0] < limits.maxUnauthenticatedPerAddress else {
-                return false
+        let admission = Admission(owner: self, address: address, evict: evict)
+        let (admitted, evicted) = counts.withLock { counts -> (Bool, Admission?) in
+            let mine = counts.byAddress[address]?.count ?? 0
+            guard mine < limits.maxUnauthenticatedPerAddress else { return (false, nil) }
+            var evicted: Admission?
+            if counts.total >= limits.maxUnauthenticated {
+                guard let (busiest, waiting) = counts.byAddress.max(by: { $0.value.count < $1.value.count }), busiest != address,
+                    waiting.count > mine + 1, let oldest = waiting.first
+                else { return (false, nil) }
+                _ = counts.remove(oldest)
+                evicted = oldest
             }
             counts.total += 1
-            counts.byAddress[address, default: 0] += 1
-            return true
+            counts.byAddress[address, default: []].append(admission)
+            return (true, evicted)
         }
-        return admitted ? Admission(owner: self, address: address) : nil
+        evicted?.evict()
+        return admitted ? admission : nil
     }
 
     /// Connections not yet authenticated.
     var total: Int { counts.withLock { $0.total } }
 
-    private func release(_ address: String) {
-        counts.withLock { counts in
-            counts.total -= 1
-            counts.byAddress[address, default: 1] -= 1
-            if counts.byAddress[address] == 0 { counts.byAddress[address] = nil }
-        }
+    private func release(_ admission: Admission) {
+        _ = counts.withLock { $0.remove(admission) }
     }
 }

@@ -90,6 +90,43 @@ struct ConnectionLimitTests {
         }
     }
 
+    @Test("at ssh.max-unauthenticated, the busiest address loses its oldest waiting connection to a newcomer from elsewhere")
+    func unauthenticatedTotal() async throws {
+        var limits = SSHLimits()
+        limits.maxUnauthenticated = 6
+        limits.maxUnauthenticatedPerAddress = 5
+        try await TestGatehouse.with(limits: limits) { gatehouse in
+            let ownerKey = try await gatehouse.seeded(repositories: ["acme/app"])
+            let line = gatehouse.sshCommand([ownerKey]) + ["git@127.0.0.1", "git-upload-pack 'acme/app.git'"]
+            let result = try await Probe.run(
+                port: gatehouse.port,
+                """
+                def closed(s):
+                    s.settimeout(10)
+                    try: return s.recv(100) == b""
+                    except socket.timeout: return False
+                # One after the other, each greeted before the next: the server's event loops admit them in this order.
+                flood = []
+                for _ in range(5):
+                    flood.append(connect("127.0.0.2")); flood[-1].recv(100)
+                other = connect("127.0.0.3"); other.recv(100)
+                # The server is full. One more from the flooding address is refused; it is the busiest.
+                refused = closed(connect("127.0.0.2"))
+                legit = subprocess.run(sys.argv[2:], input=b"0000", capture_output=True, timeout=30)
+                for s in (flood[0], flood[4], other): s.settimeout(0.5)
+                def still_open(s):
+                    try: return s.recv(100) != b""
+                    except socket.timeout: return True
+                print(json.dumps({"refused": refused, "legit": legit.returncode, "refs": b"refs/heads/main" in legit.stdout,
+                                  "oldestEvicted": not still_open(flood[0]), "newestKept": still_open(flood[4]), "otherKept": still_open(other)}))
+                """, arguments: line)
+            #expect(result["refused"] as? Bool == true, "\(result)")
+            #expect(result["legit"] as? Int == 0 && result["refs"] as? Bool == true, "\(result)")
+            #expect(result["oldestEvicted"] as? Bool == true, "\(result)")
+            #expect(result["newestKept"] as? Bool == true && result["otherKept"] as? Bool == true, "\(result)")
+        }
+    }
+
     @Test(
         "a silent connection is closed after ssh.idle-timeout-seconds, and every connection after ssh.max-connection-lifetime-seconds",
         arguments: [

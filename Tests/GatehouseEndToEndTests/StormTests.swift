@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import NIOSSH
 import Testing
 
 /// A running `gatehouse serve` under a storm of broken and hostile SSH sessions (issue 12, "Prove it").
@@ -54,6 +56,90 @@ struct StormTests {
             #expect(after.succeeded && after.stdout.contains("refs/heads/main"), "after the storm: \(after)")
         }
         #expect(status == 0, "the server stopped cleanly on SIGTERM")
+    }
+
+    @Test("300 idle connections, 10,000 failed authentications from one address and slow HTTP heads: ls-remote's p50 stays within 2×, the API answers")
+    func floods() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-flood")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = try await CLI.withWorkspace(in: root)
+        let key = try await KeyPair.generate("ed25519", in: root)
+        #expect(try await cli("ssh-key", "add", "alice", "--label", "laptop", "--key-file", key.privateKeyPath + ".pub").succeeded)
+        let holder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Storm/flood_holder.py").path
+
+        let status = try await withServer(binary: cli.binary, data: cli.data) { start in
+            let git = Self.git(port: start.sshPort, key: key)
+            let url = "ssh://git@127.0.0.1:\(start.sshPort)/acme/app.git"
+            @Sendable func lsRemote() async throws -> (Duration, CommandResult) {
+                var result: CommandResult?
+                let elapsed = try await ContinuousClock().measure { result = try await runCommand("git", ["ls-remote", url], environment: git) }
+                return (elapsed, result!)
+            }
+            var idle: [Duration] = []
+            for _ in 0..<15 { idle.append(try await lsRemote().0) }
+
+            let held = Task { try await runCommand("python3", [holder, String(start.sshPort), String(start.httpPort), "300", "50", "60"]) }
+            let finished = Finished()
+            let failures = Task {
+                defer { Task { await finished.set() } }
+                return try await Self.failedAuthentications(10_000, port: start.sshPort, from: "127.0.0.12")
+            }
+            try await Task.sleep(for: .seconds(3))
+            var flooded: [Duration] = []
+            var refused: [CommandResult] = []
+            // ls-remote again and again for as long as the failed authentications go on.
+            while await !finished.value || flooded.count < 15 {
+                let (elapsed, result) = try await lsRemote()
+                flooded.append(elapsed)
+                if !result.succeeded { refused.append(result) }
+                if flooded.count >= 200 { break }
+            }
+            let api = try await runCommand(
+                "curl", ["-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(start.httpPort)/2.0/hostkeys"])
+            let failed = try await failures.value
+            let holding = try await held.value
+
+            #expect(failed >= 10_000, "failed authentications: \(failed)")
+            #expect(refused.isEmpty, "ls-remote failed during the flood: \(refused.prefix(3))")
+            #expect(api.stdout == "200", "the API during slow heads: \(api)")
+            #expect(holding.succeeded && holding.stdout.contains("\"idle\""), "\(holding)")
+            let (before, during) = (Self.median(idle), Self.median(flooded))
+            #expect(during <= before * 2, "ls-remote p50 \(before) idle, \(during) under the flood (\(flooded.count) runs)")
+        }
+        #expect(status == 0)
+    }
+
+    /// Connections from `source` that each offer six unknown keys (refused six times, then closed at
+    /// `ssh.max-auth-tries`), four at a time, until `count` refusals; returns how many there were.
+    static func failedAuthentications(_ count: Int, port: Int, from source: String) async throws -> Int {
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    var refusals = 0
+                    while refusals < count / 4 {
+                        let offers = (0..<6).map { _ in
+                            NIOSSHUserAuthenticationOffer.Offer.privateKey(.init(privateKey: NIOSSHPrivateKey(ed25519Key: Curve25519.Signing.PrivateKey())))
+                        }
+                        // Closed after the sixth refusal, or refused outright past the per-address cap: both are refusals.
+                        let accepted = (try? await RawSSHClient.authenticates(port: port, offers: offers, from: source)) ?? false
+                        guard !accepted else { throw TestSetupError("an unknown key was accepted") }
+                        refusals += 6
+                    }
+                    return refusals
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+    }
+
+    static func median(_ values: [Duration]) -> Duration {
+        values.sorted()[values.count / 2]
+    }
+
+    actor Finished {
+        var value = false
+        func set() { value = true }
     }
 
     /// git's environment for ssh with `key` against the server on `port`.

@@ -14,13 +14,16 @@ enum RawSSHClient {
 
     /// Connects and makes `offers` in order on one connection. Returns true if the server accepted one (a session
     /// channel opened), false if it refused them all.
-    static func authenticates(port: Int, offers: [NIOSSHUserAuthenticationOffer.Offer]) async throws -> Bool {
+    static func authenticates(port: Int, offers: [NIOSSHUserAuthenticationOffer.Offer], from source: String? = nil) async throws -> Bool {
         let group = MultiThreadedEventLoopGroup.singleton
         let eventLoop = group.next()
         let outcome = eventLoop.makePromise(of: Bool.self)
         let delegate = OffersDelegate(
             offers: offers.map { NIOSSHUserAuthenticationOffer(username: "git", serviceName: "", offer: $0) }, refused: outcome)
-        let channel = try await ClientBootstrap(group: eventLoop)
+        var bootstrap = ClientBootstrap(group: eventLoop)
+        if let source { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0)) }
+        let channel =
+            try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+/// What a crash leaves behind (issue 12, "Faults").
+@Suite("Faults")
+struct FaultTests {
+    static let repositories = ["acme/app", "acme/lib", "acme/web", "acme/ops"]
+    static let pushes = 20
+
+    @Test("kill -9 during 20 concurrent pushes: every repository is fsck-clean and every acknowledged push is there after a restart")
+    func killedDuringPushes() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-fault")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = try await CLI.withWorkspace(in: root)
+        for name in Self.repositories.dropFirst() { #expect(try await cli("repo", "create", name).succeeded) }
+        let key = try await KeyPair.generate("ed25519", in: root)
+        #expect(try await cli("ssh-key", "add", "alice", "--label", "laptop", "--key-file", key.privateKeyPath + ".pub").succeeded)
+        // Each push carries 3 MiB that do not compress, so that they are still running when the server dies.
+        let random = try #require(FileHandle(forReadingAtPath: "/dev/urandom"))
+        var locals: [URL] = []
+        for index in 0..<Self.pushes {
+            let local = root.appendingPathComponent("local-\(index)")
+            #expect(try await runCommand("git", ["init", "-q", "-b", "main", local.path]).succeeded)
+            try random.readData(ofLength: 3 * 1_048_576).write(to: local.appendingPathComponent("blob-\(index)"))
+            #expect(try await runCommand("git", ["-C", local.path, "add", "."]).succeeded)
+            #expect(try await runCommand("git", ["-C", local.path, "commit", "-q", "-m", "push \(index)"]).succeeded)
+            locals.append(local)
+        }
+
+        let acknowledged = Acknowledged()
+        _ = try? await withServer(binary: cli.binary, data: cli.data) { start in
+            let git = StormTests.git(port: start.sshPort, key: key)
+            await withTaskGroup(of: Void.self) { group in
+                for (index, local) in locals.enumerated() {
+                    group.addTask {
+                        let url = "ssh://git@127.0.0.1:\(start.sshPort)/\(Self.repositories[index % Self.repositories.count]).git"
+                        let pushed = try? await runCommand("git", ["-C", local.path, "push", "-q", url, "main:refs/heads/push-\(index)"], environment: git)
+                        await acknowledged.record(index, pushed?.succeeded == true)
+                    }
+                }
+                // The moment the first push is acknowledged, the server dies with the others under way.
+                while await acknowledged.succeeded.isEmpty, await acknowledged.finished < Self.pushes {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                kill(start.pid, SIGKILL)
+            }
+        }
+        let succeeded = await acknowledged.succeeded
+        let finished = await acknowledged.finished
+        #expect(finished == Self.pushes)
+        #expect(!succeeded.isEmpty && succeeded.count < Self.pushes, "acknowledged \(succeeded.sorted()) of \(Self.pushes): the kill came during the pushes")
+
+        for name in Self.repositories {
+            let directory = cli.data.appendingPathComponent("repositories/\(name).git").path
+            let fsck = try await runCommand("git", ["--git-dir", directory, "fsck", "--no-progress", "--no-dangling"])
+            // "HEAD points to an unborn branch" is a notice: the pushes made branches of their own, not main.
+            let problems = fsck.stderr.split(separator: "\n").filter { !$0.hasPrefix("notice:") }
+            #expect(fsck.succeeded && problems.isEmpty, "\(name): \(fsck)")
+        }
+        let status = try await withServer(binary: cli.binary, data: cli.data) { start in
+            let git = StormTests.git(port: start.sshPort, key: key)
+            for index in succeeded {
+                let name = Self.repositories[index % Self.repositories.count]
+                let head = try await runCommand("git", ["-C", locals[index].path, "rev-parse", "HEAD"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                let listed = try await runCommand(
+                    "git", ["ls-remote", "ssh://git@127.0.0.1:\(start.sshPort)/\(name).git", "refs/heads/push-\(index)"], environment: git)
+                #expect(listed.stdout.hasPrefix(head), "acknowledged push \(index) to \(name): \(listed)")
+            }
+        }
+        #expect(status == 0)
+    }
+
+    /// Which pushes git reported as done.
+    actor Acknowledged {
+        var succeeded: [Int] = []
+        var finished = 0
+
+        func record(_ index: Int, _ ok: Bool) {
+            finished += 1
+            if ok { succeeded.append(index) }
+        }
+    }
+}

@@ -95,6 +95,7 @@ struct Settings {
             limits.idleTimeout = try seconds("ssh.idle-timeout-seconds", default: limits.idleTimeout, range: 10...604_800)
             limits.maxConnectionLifetime = try seconds(
                 "ssh.max-connection-lifetime-seconds", default: limits.maxConnectionLifetime, range: 60...31_536_000)
+            limits.channelWindow = try number("ssh.channel-window-kib", default: limits.channelWindow / 1024, range: 2048...65_536) * 1024
             return limits
         }
         func gitProcesses() throws -> GitProcessSlots.Limits {

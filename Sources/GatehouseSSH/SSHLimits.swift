@@ -15,6 +15,13 @@ public struct SSHLimits: Sendable, Equatable {
     public var idleTimeout: Duration = .seconds(600)
     /// `ssh.max-connection-lifetime-seconds`: no connection stays open longer, busy or not.
     public var maxConnectionLifetime: Duration = .seconds(86_400)
+    /// `ssh.channel-window-kib`: how much a client may send on a channel before the server has read it (OpenSSH's
+    /// 2 MiB). It bounds what a channel that has not started git can make the server hold; swift-nio-ssh sizes it
+    /// as 64 packets, so it is at least 2 MiB.
+    public var channelWindow = 2 * 1_048_576
+
+    /// The largest packet the server accepts, from which swift-nio-ssh derives the window (64 packets).
+    var maximumPacketSize: Int { max(32_768, channelWindow / 64) }
 
     public init() {}
 }

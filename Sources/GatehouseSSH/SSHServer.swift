@@ -125,9 +125,11 @@ public final class SSHServer: Service, Sendable {
             // The refusal is on its way out first; then the connection goes, as OpenSSH's does.
             if tooManyFailures { loop.scheduleTask(in: .milliseconds(50)) { channel.close(promise: nil) } }
         }
+        var serverConfiguration = SSHServerConfiguration(hostKeys: hostKeys.nioKeys, userAuthDelegate: authenticator)
+        serverConfiguration.maximumPacketSize = limits.maximumPacketSize
         let openSessions = NIOLockedValueBox(0)
         let handler = NIOSSHHandler(
-            role: .server(.init(hostKeys: hostKeys.nioKeys, userAuthDelegate: authenticator)),
+            role: .server(serverConfiguration),
             allocator: channel.allocator,
             inboundChildChannelInitializer: { [sessions] child, type in
                 guard case .session = type else {

@@ -110,6 +110,45 @@ struct StormTests {
         #expect(status == 0)
     }
 
+    @Test("channels that never start git hold at most their window each (ssh.channel-window-kib), and the server's memory stays bounded")
+    func channelsBeforeExec() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-window")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = try await CLI.withWorkspace(in: root)
+        let key = try await KeyPair.generate("ed25519", in: root)
+        #expect(try await cli("ssh-key", "add", "alice", "--label", "laptop", "--key-file", key.privateKeyPath + ".pub").succeeded)
+        let status = try await withServer(binary: cli.binary, data: cli.data) { start in
+            let before = try #require(Self.residentBytes(of: start.pid))
+            // Three connections with ten channels each try to send 8 MiB before any exec; paramiko sends only what
+            // the server's window allows. The server's memory is read while they are all open.
+            let result = try await Probe.run(
+                port: start.sshPort,
+                """
+                import paramiko
+                key = paramiko.Ed25519Key.from_private_key_file(sys.argv[2])
+                accepted = []
+                transports = []
+                for _ in range(3):
+                    t = paramiko.Transport(connect("127.0.0.1")); t.start_client(); t.auth_publickey("git", key); transports.append(t)
+                    for _ in range(10):
+                        channel = t.open_session(timeout=10); channel.settimeout(0.3); sent = 0
+                        try:
+                            while sent < 8 * 1048576: sent += channel.send(b"x" * 65536)
+                        except socket.timeout: pass
+                        accepted.append(sent)
+                time.sleep(2)
+                rss = [int(line.split()[1]) * 1024 for line in open("/proc/%s/status" % sys.argv[3]) if line.startswith("VmRSS:")][0]
+                print(json.dumps({"accepted": accepted, "rss": rss}))
+                """, arguments: [key.privateKeyPath, String(start.pid)])
+            let during = result["rss"] as? Int ?? Int.max
+            let accepted = result["accepted"] as? [Int] ?? []
+            #expect(accepted.count == 30, "\(result)")
+            #expect(accepted.allSatisfy { $0 <= 2 * 1_048_576 + 65_536 }, "bytes each channel took before exec: \(accepted)")
+            #expect(during - before < 150 * 1_048_576, "resident memory grew by \((during - before) / 1_048_576) MiB")
+        }
+        #expect(status == 0)
+    }
+
     /// Connections from `source` that each offer six unknown keys (refused six times, then closed at
     /// `ssh.max-auth-tries`), four at a time, until `count` refusals; returns how many there were.
     static func failedAuthentications(_ count: Int, port: Int, from source: String) async throws -> Int {

@@ -41,33 +41,47 @@ struct TimedPair: Sendable, CustomTestStringConvertible {
 struct TimingTests {
     static let rounds = 400
     static let warmUp = 50
+    /// A leak shows in every measurement; a busy moment of a shared machine does not. A pair passes when one of
+    /// these measurements does.
+    static let attempts = 3
 
-    @Test("what the caller may not see costs what is missing: medians within 10 % or 100 µs", arguments: TimedPair.all)
+    @Test("what the caller may not see costs what is missing: paired medians within 10 % or 100 µs", arguments: TimedPair.all)
     func hiddenCostsWhatMissingCosts(_ pair: TimedPair) async throws {
         try await withStore { store in
             let acme = try await Acme(store: store)
             _ = try await acme.directory.addWorkspace(slug: "vault", owner: "olivia", seatLimit: 2)
             _ = try await acme.directory.createRepository("vault/secrets", isPrivate: true)
-            var hidden: [Duration] = []
-            var missing: [Duration] = []
-            let clock = ContinuousClock()
-            for round in 0..<(Self.warmUp + Self.rounds) {
-                // Interleaved, and in alternating order, so that a busy moment of the machine falls on both.
-                for askHidden in round.isMultiple(of: 2) ? [true, false] : [false, true] {
-                    var answer = ""
-                    let elapsed = await clock.measure { answer = await pair.ask(acme, askHidden) }
-                    #expect(answer == "not found", "asked for the \(askHidden ? "hidden" : "missing") one: \(answer)")
-                    if round >= Self.warmUp {
-                        if askHidden { hidden.append(elapsed) } else { missing.append(elapsed) }
-                    }
-                }
+            var verdicts: [String] = []
+            for _ in 0..<Self.attempts {
+                let (difference, missing) = try await Self.measure(pair, acme)
+                let allowed = max(missing / 10, .microseconds(100))
+                verdicts.append("hidden − missing \(difference) (median missing \(missing), allowed ±\(allowed))")
+                if difference <= allowed && difference >= .zero - allowed { return }
             }
-            let hiddenMedian = Self.median(hidden)
-            let missingMedian = Self.median(missing)
-            let allowed = max(min(hiddenMedian, missingMedian) / 10, .microseconds(100))
-            let difference = hiddenMedian > missingMedian ? hiddenMedian - missingMedian : missingMedian - hiddenMedian
-            #expect(difference <= allowed, "median hidden \(hiddenMedian), missing \(missingMedian), allowed difference \(allowed)")
+            Issue.record("the hidden one costs more or less than the missing one in every measurement: \(verdicts)")
         }
+    }
+
+    /// The median of the differences between a request for the hidden thing and one for the missing thing made
+    /// right after it (in alternating order), so that a slow phase of the machine falls on both halves of a pair;
+    /// and the median time of the missing one.
+    static func measure(_ pair: TimedPair, _ acme: Acme) async throws -> (difference: Duration, missing: Duration) {
+        var differences: [Duration] = []
+        var missing: [Duration] = []
+        let clock = ContinuousClock()
+        for round in 0..<(Self.warmUp + Self.rounds) {
+            var times: [Bool: Duration] = [:]
+            for askHidden in round.isMultiple(of: 2) ? [true, false] : [false, true] {
+                var answer = ""
+                times[askHidden] = await clock.measure { answer = await pair.ask(acme, askHidden) }
+                #expect(answer == "not found", "asked for the \(askHidden ? "hidden" : "missing") one: \(answer)")
+            }
+            if round >= Self.warmUp, let hidden = times[true], let missingTime = times[false] {
+                differences.append(hidden - missingTime)
+                missing.append(missingTime)
+            }
+        }
+        return (median(differences), median(missing))
     }
 
     static func median(_ values: [Duration]) -> Duration {

@@ -107,8 +107,17 @@ struct Settings {
         }
         func flag(_ key: String, default fallback: Bool) throws -> Bool {
             let text = value(key, default: String(fallback))!
-            guard let flag = Bool(text.lowercased()) else { throw SettingsError("\(key) is \"\(text)\"; give true or false.") }
-            return flag
+            // gatehouse.json's true and false arrive as 1 and 0.
+            switch text.lowercased() {
+            case "true", "1": return true
+            case "false", "0": return false
+            default: throw SettingsError("\(key) is \"\(text)\"; give true or false.")
+            }
+        }
+        func secretToken(_ key: String) throws -> String? {
+            guard let token = value(key, default: nil, secret: true) else { return nil }
+            guard token.count >= 16 else { throw SettingsError("\(key) is too short to be a secret: give at least 16 characters.") }
+            return token
         }
         func security(_ text: String) throws -> SMTPConfiguration.Security {
             guard let security = SMTPConfiguration.Security(rawValue: text) else {
@@ -135,7 +144,7 @@ struct Settings {
             httpIdleTimeout: try seconds("http.idle-timeout-seconds", default: APIServer.defaultIdleTimeout, range: 1...3600),
             trustForwardedHeaders: try flag("http.trust-forwarded-headers", default: false),
             metricsListen: try optionalAddress("metrics.listen", default: nil),
-            metricsToken: value("metrics.token", default: nil, secret: true),
+            metricsToken: try secretToken("metrics.token"),
             signInLimits: try signInLimits(),
             sshLimits: try sshLimits(),
             gitProcesses: try gitProcesses(),

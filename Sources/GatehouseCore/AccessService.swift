@@ -291,14 +291,17 @@ public struct AccessService: Sendable {
         }
         guard uses.shouldRecord(KeyUse(key: keyID, attachment: attachment, workspace: repository.workspaceID), at: now) else { return }
         try await store.keys.recordUse(keyID: keyID, attachment: attachment, at: now, ifUnusedSince: uses.cutoff(at: now), on: store.db)
-        let firstToday = try await store.keys.recordFirstUse(
-            keyID: keyID, workspaceID: repository.workspaceID, at: now, since: ExpiryDate.startOfUTCDay(now), on: store.db)
-        if firstToday {
-            try await store.audit.append(
-                AuditEntry(
-                    at: now, actor: principal.auditName, action: .keyUsed, object: repository.fullName,
-                    detail: "first use today (\(service.rawValue))", sourceIP: sourceIP,
-                    workspaceID: repository.workspaceID), on: store.db)
+        let entry = AuditEntry(
+            at: now, actor: principal.auditName, action: .keyUsed, object: repository.fullName,
+            detail: "first use today (\(service.rawValue))", sourceIP: sourceIP, workspaceID: repository.workspaceID)
+        let store = store
+        // One unit of work: the day is claimed only together with its entry, so a failed append loses neither.
+        try await store.transaction { tx in
+            if try await store.keys.recordFirstUse(
+                keyID: keyID, workspaceID: repository.workspaceID, at: now, since: ExpiryDate.startOfUTCDay(now), on: tx)
+            {
+                try await store.audit.append(entry, on: tx)
+            }
         }
     }
 }

@@ -92,8 +92,8 @@ public struct Authorizer: Sendable {
         try await workspaceView(slug, actor: actor).workspace
     }
 
-    /// The workspace named `slug`, or "not found" saying how to create it: for the operator's commands and for
-    /// callers that prove themselves through the workspace (a registration token).
+    /// The workspace named `slug`, or "not found" saying how to create it: for the operator's commands, and for
+    /// slugs the caller has already been shown.
     public func workspace(_ slug: String) async throws -> Workspace {
         guard let workspace = try await store.directory.workspace(slug: slug, on: store.db) else { throw Self.noWorkspace(slug) }
         return workspace

@@ -30,7 +30,8 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
     case keyIsAccountKey
     /// The key is a deployment key; it cannot also be an account key.
     case keyIsDeployKey
-    /// The key is already some account's key (maybe another person's).
+    /// The key is already registered: some account's key (maybe another person's), or, to a caller who does not
+    /// hold its other use, a deployment key or an authority (Bitbucket's neutral wording).
     case keyAlreadyRegistered
     case keyAlreadyOnRepository(String)
     case keyAlreadyOnWorkspace(String)

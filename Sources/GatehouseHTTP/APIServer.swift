@@ -114,8 +114,10 @@ public struct APIServer: Sendable {
                 body: .init(byteBuffer: ByteBuffer(data: OpenAPIDocument.data)))
         }
         if let metrics {
-            // Outside /2.0: it is for the operator's Prometheus, not for API clients.
-            routes.get("/metrics", cached: false) { request, _ in metrics.response(to: request) }
+            // For the operator's Prometheus, not for API clients: outside the API group, so that a `metrics.token`
+            // sent as a Bearer token is not taken for an API token. Listed with the routes all the same.
+            table.add(method: "GET", path: "/metrics")
+            router.get("/metrics") { request, _ in metrics.response(to: request) }
         }
         WebRoutes(services: services, sessions: services.sessions, templates: templates, ssh: ssh).add(to: router)
         return (router, table)

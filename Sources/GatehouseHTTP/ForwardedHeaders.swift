@@ -2,10 +2,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// With `http.trust-forwarded-headers`, a request is taken as the proxy in front of Gatehouse says the client sent
-/// it: `X-Forwarded-Proto` and `X-Forwarded-Host` for the links in responses (`next`, `links.self`), and the last
-/// `X-Forwarded-For` address, the one the proxy itself added, for audit entries and sign-in limits. Off by
-/// default, because any client can send these headers when no proxy strips them.
+/// With `http.trust-forwarded-headers`, a request is taken as the one proxy in front of Gatehouse says the client
+/// sent it: `X-Forwarded-Proto` and `X-Forwarded-Host` for the links in responses (`next`, `links.self`), and
+/// `X-Forwarded-For` for audit entries and sign-in limits, each the last value (the one that proxy wrote; the proxy
+/// must set or overwrite all three). Off by default, because any client can send these headers when no proxy
+/// strips them.
 struct ForwardedHeadersMiddleware: RouterMiddleware {
     typealias Context = RequestOrigin
 
@@ -16,9 +17,9 @@ struct ForwardedHeadersMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: RequestOrigin, next: (Request, RequestOrigin) async throws -> Response) async throws -> Response {
         var head = request.head
         var context = context
-        // The first proto and host are what the client used; each later proxy appends its own.
-        if let proto = Self.values(request, Self.proto).first?.lowercased(), proto == "http" || proto == "https" { head.scheme = proto }
-        if let host = Self.values(request, Self.host).first, Self.isHost(host) { head.authority = host }
+        // The last value of each is what the proxy next to Gatehouse wrote; earlier ones may be the client's own.
+        if let proto = Self.values(request, Self.proto).last?.lowercased(), proto == "http" || proto == "https" { head.scheme = proto }
+        if let host = Self.values(request, Self.host).last, Self.isHost(host) { head.authority = host }
         if let address = Self.values(request, Self.forwardedFor).last, Self.isAddress(address) { context.sourceIP = address }
         return try await next(Request(head: head, body: request.body), context)
     }

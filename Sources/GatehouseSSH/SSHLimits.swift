@@ -5,7 +5,8 @@ public struct SSHLimits: Sendable, Equatable {
     public var loginGrace: Duration = .seconds(20)
     /// `ssh.max-auth-tries`: failed authentication requests on one connection before it is closed (OpenSSH's MaxAuthTries).
     public var maxAuthTries = 6
-    /// `ssh.max-unauthenticated`: connections not yet authenticated, on the whole server; more are closed at once.
+    /// `ssh.max-unauthenticated`: connections not yet authenticated, on the whole server; at this number the busiest
+    /// address's oldest is closed for a newcomer from a less busy one, or the newcomer is.
     public var maxUnauthenticated = 256
     /// `ssh.max-unauthenticated-per-address`: the same, from one source address.
     public var maxUnauthenticatedPerAddress = 32

@@ -7,7 +7,8 @@ enum SSHMetrics {
         Counter(label: "gatehouse_ssh_connections_total").increment()
     }
 
-    /// A connection closed at once: too many connections had not authenticated yet.
+    /// A connection closed before authenticating because too many had not authenticated yet: a newcomer refused,
+    /// or a waiting one closed to make room for a newcomer from a less busy address.
     static func connectionRefused() {
         Counter(label: "gatehouse_ssh_connections_refused_total").increment()
     }

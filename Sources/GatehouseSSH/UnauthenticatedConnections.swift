@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Counts the connections that have not authenticated yet, on the whole server and per source address, so that
@@ -49,7 +50,7 @@ final class UnauthenticatedConnections: Sendable {
     /// A place for a new connection from `address`, or nil when it must be closed at once. `evict` closes the
     /// connection if it is later evicted to make room for another.
     func admit(_ address: String?, evict: @escaping @Sendable () -> Void) -> Admission? {
-        let address = address ?? "-"
+        let address = Self.source(address)
         let admission = Admission(owner: self, address: address, evict: evict)
         let (admitted, evicted) = counts.withLock { counts -> (Bool, Admission?) in
             let mine = counts.byAddress[address]?.count ?? 0
@@ -68,6 +69,18 @@ final class UnauthenticatedConnections: Sendable {
         }
         evicted?.evict()
         return admitted ? admission : nil
+    }
+
+    /// Who a connection counts against: its IPv4 address, or its IPv6 /64, which one subscriber usually holds whole
+    /// (counting single IPv6 addresses would let one host spread a flood over as many as it likes).
+    static func source(_ address: String?) -> String {
+        guard let address else { return "-" }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        guard address.contains(":"), inet_pton(AF_INET6, address, &bytes) == 1 else { return address }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+            return bytes[12...].map(String.init).joined(separator: ".")  // IPv4-mapped
+        }
+        return bytes[0..<8].map { String(format: "%02x", $0) }.joined() + "/64"
     }
 
     /// Connections not yet authenticated.

@@ -56,9 +56,10 @@ struct FluentKeyStore: KeyStore {
         return model.id!
     }
 
-    /// The next id for `table` from a counter that only grows, so that an id, once given, is never given to
-    /// another key: an old mail's "deployment key 7" cannot point at a new key. (SQLite's INTEGER PRIMARY KEY
-    /// alone gives the highest id again after its row is deleted.)
+    /// The next id for `table` from a counter that only grows, so that an id given since the counters exist
+    /// (migration v11) is never given to another key: an old mail's "deployment key 7" cannot point at a new key.
+    /// (SQLite's INTEGER PRIMARY KEY alone gives the highest id again after its row is deleted; the counter starts
+    /// after the highest id in use at the upgrade.)
     private func nextID(of table: String, on db: any StoreHandle) async throws -> Int {
         guard let row = try await db.sql.raw("UPDATE id_counters SET last = last + 1 WHERE name = \(bind: table) RETURNING last").first() else {
             throw GatehouseError.internalFailure("The id counter of \(table) is missing; the database was not migrated.")

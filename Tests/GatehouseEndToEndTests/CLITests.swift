@@ -397,26 +397,36 @@ struct CLITests {
         #expect(status == 0)
     }
 
-    @Test("with metrics.listen and metrics.token, /metrics is served only on its own address and only with the token")
+    @Test("with metrics.listen and metrics.token, /metrics is served only on its own address and only with the token; with the token alone, on the API's")
     func metricsApart() async throws {
         let root = try makeTemporaryDirectory("gatehouse-cli")
         defer { try? FileManager.default.removeItem(at: root) }
         let cli = try await CLI.withWorkspace(in: root)
-        let environment = ["GATEHOUSE_METRICS_LISTEN": "127.0.0.1:0", "GATEHOUSE_METRICS_TOKEN": "scrape-secret-1"]
+        let environment = ["GATEHOUSE_METRICS_LISTEN": "127.0.0.1:0", "GATEHOUSE_METRICS_TOKEN": "scrape-secret-0001"]
         let status = try await withServer(binary: cli.binary, data: cli.data, environment: environment) { start in
-            #expect(start.banner.contains("metrics.token = (secret)") && !start.banner.contains("scrape-secret-1"), "\(start.banner)")
+            #expect(start.banner.contains("metrics.token = (secret)") && !start.banner.contains("scrape-secret-0001"), "\(start.banner)")
             let metricsPort = try #require(start.metricsPort, "\(start.banner)")
             func status(_ port: Int, _ headers: [String] = []) async throws -> String {
                 try await runCommand("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}"] + headers + ["http://127.0.0.1:\(port)/metrics"]).stdout
             }
-            #expect(try await status(start.httpPort, ["-H", "Authorization: Bearer scrape-secret-1"]) == "404")
+            #expect(try await status(start.httpPort, ["-H", "Authorization: Bearer scrape-secret-0001"]) == "404")
             #expect(try await status(metricsPort) == "401")
-            #expect(try await status(metricsPort, ["-H", "Authorization: Bearer scrape-secret-2"]) == "401")
+            #expect(try await status(metricsPort, ["-H", "Authorization: Bearer scrape-secret-0002"]) == "401")
             let scraped = try await runCommand(
-                "curl", ["-s", "-H", "Authorization: Bearer scrape-secret-1", "http://127.0.0.1:\(metricsPort)/metrics"])
+                "curl", ["-s", "-H", "Authorization: Bearer scrape-secret-0001", "http://127.0.0.1:\(metricsPort)/metrics"])
             #expect(scraped.stdout.contains("gatehouse_"), "\(scraped)")
         }
         #expect(status == 0)
+        // With the token alone, /metrics stays on the API's address, and its Bearer token is not taken for an API token.
+        let alone = try await withServer(binary: cli.binary, data: cli.data, environment: ["GATEHOUSE_METRICS_TOKEN": "scrape-secret-0001"]) {
+            start in
+            let base = "http://127.0.0.1:\(start.httpPort)/metrics"
+            let refused = try await runCommand("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", base])
+            let scraped = try await runCommand("curl", ["-s", "-H", "Authorization: Bearer scrape-secret-0001", base])
+            #expect(refused.stdout == "401", "\(refused)")
+            #expect(scraped.stdout.contains("gatehouse_"), "\(scraped)")
+        }
+        #expect(alone == 0)
     }
 
     @Test("serve refuses a busy address with the setting to change, and exits instead of serving half of itself")

@@ -94,7 +94,7 @@ struct ConnectionLimitTests {
     func unauthenticatedTotal() async throws {
         var limits = SSHLimits()
         limits.maxUnauthenticated = 6
-        limits.maxUnauthenticatedPerAddress = 5
+        limits.maxUnauthenticatedPerAddress = 6
         try await TestGatehouse.with(limits: limits) { gatehouse in
             let ownerKey = try await gatehouse.seeded(repositories: ["acme/app"])
             let line = gatehouse.sshCommand([ownerKey]) + ["git@127.0.0.1", "git-upload-pack 'acme/app.git'"]
@@ -110,7 +110,7 @@ struct ConnectionLimitTests {
                 for _ in range(5):
                     flood.append(connect("127.0.0.2")); flood[-1].recv(100)
                 other = connect("127.0.0.3"); other.recv(100)
-                # The server is full. One more from the flooding address is refused; it is the busiest.
+                # The server is full. One more from the flooding address is refused (under its own limit of 6): it is the busiest.
                 refused = closed(connect("127.0.0.2"))
                 legit = subprocess.run(sys.argv[2:], input=b"0000", capture_output=True, timeout=30)
                 for s in (flood[0], flood[4], other): s.settimeout(0.5)

@@ -115,7 +115,14 @@ public struct SessionService: Sendable {
         try? await store.webSessions.prune(now: now, failuresBefore: since, on: store.db)
         let secret = TokenSecret.generate(prefix: "ghs_")
         let session = WebSession(id: UUID(), userID: user.id, createdAt: now, expiresAt: now.addingTimeInterval(Self.sessionLifetime))
-        try await store.webSessions.insert(session, hash: TokenSecret.hash(secret), on: store.db)
+        try await store.transaction { tx in
+            // The password may have changed while this one was being checked (bcrypt takes a while): then the
+            // change has ended every session, and this one, checked against the old password, must not open.
+            guard try await store.accounts.passwordHash(username: user.username, on: tx)?.1 == hash else {
+                throw SignInError.invalidCredentials
+            }
+            try await store.webSessions.insert(session, hash: TokenSecret.hash(secret), on: tx)
+        }
         return (secret, user)
     }
 

@@ -11,10 +11,8 @@ struct FaultTests {
     func killedDuringPushes() async throws {
         let root = try makeTemporaryDirectory("gatehouse-fault")
         defer { try? FileManager.default.removeItem(at: root) }
-        let cli = try await CLI.withWorkspace(in: root)
+        let (cli, key) = try await CLI.withAlicesKey(in: root)
         for name in Self.repositories.dropFirst() { #expect(try await cli("repo", "create", name).succeeded) }
-        let key = try await KeyPair.generate("ed25519", in: root)
-        #expect(try await cli("ssh-key", "add", "alice", "--label", "laptop", "--key-file", key.privateKeyPath + ".pub").succeeded)
         // Each push carries 3 MiB that do not compress, so that they are still running when the server dies.
         let random = try #require(FileHandle(forReadingAtPath: "/dev/urandom"))
         var locals: [URL] = []

@@ -14,9 +14,7 @@ struct StormTests {
     func malformedSessions() async throws {
         let root = try makeTemporaryDirectory("gatehouse-storm")
         defer { try? FileManager.default.removeItem(at: root) }
-        let cli = try await CLI.withWorkspace(in: root)
-        let key = try await KeyPair.generate("ed25519", in: root)
-        #expect(try await cli("ssh-key", "add", "alice", "--label", "laptop", "--key-file", key.privateKeyPath + ".pub").succeeded)
+        let (cli, key) = try await CLI.withAlicesKey(in: root)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Storm/ssh_storm.py").path
 
@@ -62,9 +60,7 @@ struct StormTests {
     func floods() async throws {
         let root = try makeTemporaryDirectory("gatehouse-flood")
         defer { try? FileManager.default.removeItem(at: root) }
-        let cli = try await CLI.withWorkspace(in: root)
-        let key = try await KeyPair.generate("ed25519", in: root)
-        #expect(try await cli("ssh-key", "add", "alice", "--label", "laptop", "--key-file", key.privateKeyPath + ".pub").succeeded)
+        let (cli, key) = try await CLI.withAlicesKey(in: root)
         let holder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Storm/flood_holder.py").path
 
@@ -118,9 +114,7 @@ struct StormTests {
     func channelsBeforeExec() async throws {
         let root = try makeTemporaryDirectory("gatehouse-window")
         defer { try? FileManager.default.removeItem(at: root) }
-        let cli = try await CLI.withWorkspace(in: root)
-        let key = try await KeyPair.generate("ed25519", in: root)
-        #expect(try await cli("ssh-key", "add", "alice", "--label", "laptop", "--key-file", key.privateKeyPath + ".pub").succeeded)
+        let (cli, key) = try await CLI.withAlicesKey(in: root)
         let status = try await withServer(binary: cli.binary, data: cli.data) { start in
             let before = try #require(Self.residentBytes(of: start.pid))
             // Three connections with ten channels each try to send 8 MiB before any exec; paramiko sends only what

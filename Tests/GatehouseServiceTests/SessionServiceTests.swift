@@ -94,6 +94,26 @@ struct SessionServiceTests {
         }
     }
 
+    @Test("a password changed while a sign-in with the old one is being checked opens no session")
+    func passwordChangedDuringSignIn() async throws {
+        try await withStore { store in
+            _ = try await Acme(store: store)
+            try await service(store).setPassword(username: "rita", password: Self.password)
+            let held = HeldPasswordHasher()
+            let sessions = SessionService(store: store, hasher: held, clock: { referenceTime })
+            let signIn = Task { try await sessions.signIn(username: "rita", password: Self.password, sourceIP: nil) }
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    held.checking.wait()
+                    continuation.resume()
+                }
+            }
+            try await service(store).setPassword(username: "rita", password: "a brand new passphrase")
+            held.release.signal()
+            await #expect(throws: SignInError.invalidCredentials) { _ = try await signIn.value }
+        }
+    }
+
     @Test("signing out everywhere ends every session of the account, this one included, and no one else's")
     func signOutEverywhere() async throws {
         try await withStore { store in

@@ -191,3 +191,18 @@ struct SHA256PasswordHasher: PasswordHasher {
         self.hash(password) == hash
     }
 }
+
+/// Checks passwords as `SHA256PasswordHasher` does, but tells `checking` when a check starts and holds it until
+/// `release`: for what happens while bcrypt is at work.
+final class HeldPasswordHasher: PasswordHasher, @unchecked Sendable {
+    let checking = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+
+    func hash(_ password: String) -> String { SHA256PasswordHasher().hash(password) }
+
+    func verify(_ password: String, hash: String) -> Bool {
+        checking.signal()
+        _ = release.wait(timeout: .now() + 30)
+        return SHA256PasswordHasher().verify(password, hash: hash)
+    }
+}

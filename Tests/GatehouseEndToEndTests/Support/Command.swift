@@ -1,5 +1,6 @@
 import Foundation
 import Subprocess
+import SystemPackage
 
 /// The outcome of running a real program (git, ssh, ssh-keygen, gatehouse).
 struct CommandResult: CustomStringConvertible {
@@ -26,9 +27,12 @@ func runCommand(
     defer { if trace { FileHandle.standardError.write(Data("← \(executable) \(arguments.prefix(3).joined(separator: " "))\n".utf8)) } }
     let result =
         if let input {
+            // Standard input from a file rather than a pipe that swift-subprocess writes: a child that exits before
+            // reading it (ssh refused at once) made that writer fail and trap on its unclosed descriptor.
             try await Subprocess.run(
                 program, arguments: Arguments(arguments), environment: .inherit.updating(updates),
-                input: .string(input), output: .string(limit: limit), error: .string(limit: limit))
+                input: .fileDescriptor(try inputFile(input), closeAfterSpawningProcess: true), output: .string(limit: limit),
+                error: .string(limit: limit))
         } else {
             try await Subprocess.run(
                 program, arguments: Arguments(arguments), environment: .inherit.updating(updates),
@@ -40,6 +44,14 @@ func runCommand(
         case .signaled(let signal): 128 + signal
         }
     return CommandResult(status: status, stdout: result.standardOutput, stderr: result.standardError)
+}
+
+/// `text` in an unlinked temporary file, open for reading from its start.
+private func inputFile(_ text: String) throws -> FileDescriptor {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("gatehouse-input-\(UUID().uuidString)").path
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    return try FileDescriptor.open(FilePath(path), .readOnly)
 }
 
 func which(_ name: String) throws -> String {

@@ -21,6 +21,15 @@ struct CLI {
         return cli
     }
 
+    /// `withWorkspace` and an SSH key of alice's (she owns acme): where the tests against a running server start.
+    static func withAlicesKey(in root: URL) async throws -> (CLI, KeyPair) {
+        let cli = try await withWorkspace(in: root)
+        let key = try await KeyPair.generate("ed25519", in: root)
+        let added = try await cli("ssh-key", "add", "alice", "--label", "laptop", "--key-file", key.privateKeyPath + ".pub")
+        guard added.succeeded else { throw TestSetupError("ssh-key add: \(added)") }
+        return (cli, key)
+    }
+
     func callAsFunction(_ arguments: String..., input: String? = nil) async throws -> CommandResult {
         try await run(arguments, input: input)
     }

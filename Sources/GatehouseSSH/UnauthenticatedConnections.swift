@@ -57,8 +57,9 @@ final class UnauthenticatedConnections: Sendable {
             guard mine < limits.maxUnauthenticatedPerAddress else { return (false, nil) }
             var evicted: Admission?
             if counts.total >= limits.maxUnauthenticated {
-                guard let (busiest, waiting) = counts.byAddress.max(by: { $0.value.count < $1.value.count }), busiest != address,
-                    waiting.count > mine + 1, let oldest = waiting.first
+                // Holding more than the newcomer's source would after it is admitted also rules out that source itself.
+                guard let waiting = counts.byAddress.values.max(by: { $0.count < $1.count }), waiting.count > mine + 1,
+                    let oldest = waiting.first
                 else { return (false, nil) }
                 _ = counts.remove(oldest)
                 evicted = oldest

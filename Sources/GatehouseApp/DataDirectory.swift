@@ -31,14 +31,15 @@ public struct DataDirectory: Sendable {
     /// `hookExecutable` is the `gatehouse` binary git's ref-rule hooks run: this process's own unless it is not
     /// `gatehouse` (the tests serve from the test runner).
     public static func open(
-        _ path: String, logger: Logger, signInLimits: SignInLimits = SignInLimits(), hookExecutable: String? = nil
+        _ path: String, logger: Logger, signInLimits: SignInLimits = SignInLimits(), hookExecutable: String? = nil,
+        busyTimeout: Duration = StoreFactory.defaultBusyTimeout
     ) async throws -> DataDirectory {
         let url = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
         try FileManager.default.createDirectory(
             at: url.appendingPathComponent("repositories", isDirectory: true),
             withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
-        let store = try await StoreFactory.open(databaseLocation(url), logger: logger)
+        let store = try await StoreFactory.open(databaseLocation(url), logger: logger, busyTimeout: busyTimeout)
         let directory = DataDirectory(url: url, store: store, logger: logger, signInLimits: signInLimits, hookExecutable: hookExecutable)
         try directory.repositories.hooks?.install()
         return directory

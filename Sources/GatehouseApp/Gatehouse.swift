@@ -16,7 +16,8 @@ public struct Gatehouse: AsyncParsableCommand {
     public init() {}
 
     /// Runs the command line. Refusals print what was wrong and what to do and exit 1; a part of the server that
-    /// is unavailable exits 69 and a fault 70 (sysexits' EX_UNAVAILABLE and EX_SOFTWARE), naming the cause: the
+    /// is unavailable exits 69, a full disk 73 and a fault 70 (sysexits' EX_UNAVAILABLE, EX_CANTCREAT and
+    /// EX_SOFTWARE), naming the cause: the
     /// operator at the terminal is the one who reads the log.
     public static func runCommandLine() async {
         do {
@@ -26,11 +27,13 @@ public struct Gatehouse: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let error as GatehouseError {
+        } catch let error where error is GatehouseError || error is any GatehouseErrorConvertible {
+            let error = GatehouseError(error)
             FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
             switch error.category {
             case .invalidInput, .notFound, .conflict, .denied, .unauthenticated: Foundation.exit(1)
             case .unavailable: Foundation.exit(69)
+            case .storageFull: Foundation.exit(73)
             case .internal: Foundation.exit(70)
             }
         } catch {

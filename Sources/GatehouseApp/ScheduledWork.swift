@@ -26,7 +26,8 @@ struct ScheduledWork: Service {
             } catch {
                 logger.error("Sending expiry warnings failed; it is tried again shortly: \(error)")
             }
-            try? await Task.sleep(for: interval)
+            // A stop (SIGTERM) ends the wait at once rather than after the interval.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

@@ -46,7 +46,8 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "gatehouse")
         logger.logLevel = Logger.Level(rawValue: settings.logLevel) ?? .info
         _ = GatehouseMetrics.registry
-        let directory = try await DataDirectory.open(options.data, logger: logger, signInLimits: settings.signInLimits)
+        let directory = try await DataDirectory.open(
+            options.data, logger: logger, signInLimits: settings.signInLimits, busyTimeout: settings.databaseBusyTimeout)
         do {
             try await serve(directory, settings: settings, logger: logger)
         } catch {

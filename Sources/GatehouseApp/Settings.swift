@@ -5,6 +5,7 @@ import GatehouseGit
 import GatehouseHTTP
 import GatehouseMail
 import GatehouseSSH
+import GatehouseStore
 import SystemPackage
 
 /// `gatehouse serve`'s settings, each from the first place that has it: a command-line flag, a `GATEHOUSE_*`
@@ -33,6 +34,7 @@ struct Settings {
     var sshLimits: SSHLimits
     var gitProcesses: GitProcessSlots.Limits
     var gitIdleTimeout: Duration
+    var databaseBusyTimeout: Duration
     var logLevel: String
     /// `key = value (source)` for every setting, secrets masked.
     var report: [String] = []
@@ -149,6 +151,7 @@ struct Settings {
             sshLimits: try sshLimits(),
             gitProcesses: try gitProcesses(),
             gitIdleTimeout: try seconds("git.idle-timeout-seconds", default: GitProcess.defaultIdleTimeout, range: 10...86_400),
+            databaseBusyTimeout: try seconds("database.busy-timeout-seconds", default: StoreFactory.defaultBusyTimeout, range: 1...600),
             logLevel: value("log.level", default: "info")!)
         settings.report = report
         return settings

@@ -14,6 +14,8 @@ public enum ErrorCategory: Sendable, Equatable {
     case unauthenticated
     /// The server cannot do it now (a database or git that is not there); trying later may work.
     case unavailable
+    /// The server has no room left to store it (a full disk); nothing was changed.
+    case storageFull
     /// A fault in the server: never the caller's.
     case `internal`
 }
@@ -47,6 +49,8 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
     case certificatePrincipalsDiffer
     /// A part the server needs failed (git, the disk, the database); the message says which, for the log.
     case unavailable(String)
+    /// The disk under the database or the repositories is full; the message says which, for the log.
+    case storageFull(String)
     /// A fault in the server; the message is for the log, never for the caller.
     case internalFailure(String)
 
@@ -60,6 +64,7 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
             .keyIsCertificateAuthority, .keyIsNotCertificateAuthority, .certificatePrincipalsDiffer:
             .conflict
         case .unavailable: .unavailable
+        case .storageFull: .storageFull
         case .internalFailure: .internal
         }
     }
@@ -77,21 +82,28 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
     public var callerMessage: String {
         switch category {
         case .unavailable: "The server cannot do this right now; try again. If it persists, tell the operator (the server log has the cause)."
+        case .storageFull: "The server's disk is full, so nothing was changed. Try again once the operator has freed space."
         case .internal: "Something went wrong on the server. It has been logged; try again, and tell the operator if it persists."
         default: description
         }
     }
 
-    /// Any error as a `GatehouseError`: unexpected ones become `internalFailure` with their detail for the log.
+    /// Any error as a `GatehouseError`: a storage engine's as it says (`GatehouseErrorConvertible`), unexpected ones
+    /// as `internalFailure` with their detail for the log.
     public init(_ error: any Error) {
-        if let error = error as? GatehouseError { self = error } else { self = .internalFailure(String(reflecting: error)) }
+        switch error {
+        case let error as GatehouseError: self = error
+        case let error as any GatehouseErrorConvertible: self = error.gatehouseError
+        default: self = .internalFailure(String(reflecting: error))
+        }
     }
 
     public var description: String {
         switch self {
         case .invalidKey(let error): error.description
         case .invalidName(let message), .invalidLabel(let message), .notFound(let message),
-            .alreadyExists(let message), .invalidArgument(let message), .unavailable(let message), .internalFailure(let message):
+            .alreadyExists(let message), .invalidArgument(let message), .unavailable(let message), .storageFull(let message),
+            .internalFailure(let message):
             message
         case .accessDenied(let denial): denial.description
         case .keyIsAccountKey:
@@ -120,4 +132,10 @@ public enum GatehouseError: Error, Sendable, Equatable, CustomStringConvertible 
             "Workspace \(workspace) has used all \(limit) seats of its plan. Raise the seat limit or remove a member first (deployment keys do not use seats)."
         }
     }
+}
+
+/// An error of a part below the services (the database driver) that knows which `GatehouseError` it is: a full disk
+/// or a locked database is the server's condition, not a fault, and every door says so in its own way.
+public protocol GatehouseErrorConvertible: Error {
+    var gatehouseError: GatehouseError { get }
 }

@@ -81,7 +81,10 @@ public struct TokenService: Sendable {
         let now = clock()
         guard !token.isExpired(at: now) else { return nil }
         if let username, username != owner.username, username != owner.email { return nil }
-        if uses.shouldRecord(token.id, at: now) { try await store.tokens.recordUse(id: token.id, at: now, ifUnusedSince: uses.cutoff(at: now), on: store.db) }
+        // Last use is bookkeeping: a database locked for writing must not refuse a read over it (SSH does the same).
+        if uses.shouldRecord(token.id, at: now) {
+            try? await store.tokens.recordUse(id: token.id, at: now, ifUnusedSince: uses.cutoff(at: now), on: store.db)
+        }
         return .user(owner, scopes: token.scopes)
     }
 }

@@ -78,6 +78,7 @@ extension APIError {
         case .unauthenticated:
             if case .accessDenied(let denial) = error { self = .unauthorized(denial) } else { self = .unauthorized() }
         case .unavailable: self.init(.serviceUnavailable, explaining: error.callerMessage)
+        case .storageFull: self.init(.insufficientStorage, explaining: error.callerMessage)
         case .internal: self.init(.internalServerError, explaining: error.callerMessage)
         }
     }
@@ -101,7 +102,7 @@ struct APIErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let apiError = APIError(error, bodyLimit: context.maxUploadSize)
-            if apiError.status.code >= 500 { context.logger.error("\(request.method) \(request.uri.path) failed: \(String(reflecting: error))") }
+            if apiError.status.code >= 500 { context.logger.error("\(request.method) \(request.uri.path) failed: \(GatehouseError(error))") }
             return apiError.response()
         }
     }
@@ -140,4 +141,9 @@ struct UnmatchedRouteMiddleware: RouterMiddleware {
         refusal.headers[.allow] = allowed.joined(separator: ", ")
         return refusal.response()
     }
+}
+
+extension HTTPResponse.Status {
+    /// WebDAV's status for a server that has no room to store the request's result (RFC 4918); not in HTTPTypes.
+    static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
 }

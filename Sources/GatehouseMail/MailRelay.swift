@@ -70,7 +70,7 @@ public struct MailRelay: Service {
             } catch {
                 logger.error("The mail outbox could not be read: \(error)")
             }
-            try? await Task.sleep(for: policy.pollInterval)
+            try? await cancelWhenGracefulShutdown { [policy] in try await Task.sleep(for: policy.pollInterval) }
         }
     }
 

@@ -19,17 +19,26 @@ public enum DatabaseLocation: Sendable, Equatable {
 public enum StoreFactory {
     /// Opens (and with `migrate`, creates and migrates) the database. `watchChanges` opens the connection behind
     /// `Store.dataVersion()`, which only long-running processes (the server) need.
-    public static func open(_ location: DatabaseLocation, logger: Logger, migrate: Bool = true, watchChanges: Bool = true) async throws -> Store {
+    /// `busyTimeout` is how long a statement waits for a lock another process holds before it fails (unavailable)
+    /// instead of waiting for as long as the lock is held.
+    public static func open(
+        _ location: DatabaseLocation, logger: Logger, migrate: Bool = true, watchChanges: Bool = true, busyTimeout: Duration = defaultBusyTimeout
+    ) async throws -> Store {
         let engine =
             switch location {
-            case .sqliteFile(let path): try await FluentEngine.sqlite(.file(path), logger: logger, migrate: migrate, watchChanges: watchChanges)
-            case .sqliteMemory: try await FluentEngine.sqlite(.init(storage: .memory), logger: logger, migrate: migrate, watchChanges: false)
+            case .sqliteFile(let path):
+                try await FluentEngine.sqlite(.file(path), logger: logger, migrate: migrate, watchChanges: watchChanges, busyTimeout: busyTimeout)
+            case .sqliteMemory:
+                try await FluentEngine.sqlite(.init(storage: .memory), logger: logger, migrate: migrate, watchChanges: false, busyTimeout: busyTimeout)
             }
         return Store(
             engine: engine, accounts: FluentAccountStore(), directory: FluentDirectoryStore(), keys: FluentKeyStore(),
             tokens: FluentTokenStore(), webSessions: FluentWebSessionStore(), audit: FluentAuditStore(),
             outbox: FluentOutboxStore(), registrations: FluentRegistrationStore())
     }
+
+    /// `database.busy-timeout-seconds`' default.
+    public static let defaultBusyTimeout: Duration = .seconds(5)
 }
 
 /// A Fluent database (or transaction) as the handle role stores run on.
@@ -60,7 +69,9 @@ final class FluentEngine: StoreEngine, @unchecked Sendable {
     /// SQLite's commit counter, when the store is SQLite.
     let changes: SQLiteDataVersion?
 
-    static func sqlite(_ configuration: SQLiteConfiguration, logger: Logger, migrate: Bool, watchChanges: Bool) async throws -> FluentEngine {
+    static func sqlite(
+        _ configuration: SQLiteConfiguration, logger: Logger, migrate: Bool, watchChanges: Bool, busyTimeout: Duration
+    ) async throws -> FluentEngine {
         let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
         // SQLite's blocking calls share NIO's thread pool (one thread per core). In a burst — many data directories
         // migrating at once, as when the test suite starts — a query can wait its turn longer than the default
@@ -75,7 +86,13 @@ final class FluentEngine: StoreEngine, @unchecked Sendable {
         }
         // Opened after the migrations, so that the file exists and is in WAL mode.
         let changes: SQLiteDataVersion? = if watchChanges, case .file(let path) = configuration.storage { SQLiteDataVersion(path: path) } else { nil }
-        return FluentEngine(databases: databases, logger: logger, changes: changes)
+        let opened = FluentEngine(databases: databases, logger: logger, changes: changes)
+        // SQLiteNIO's busy handler retries for as long as another process holds a lock, and every query of the
+        // process waits behind it on this one connection; a timeout fails the statement instead (closed: nothing is
+        // granted on an error). The pool keeps its one connection per event loop open, so setting it once holds.
+        let milliseconds = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
+        try await (opened.database as! any SQLDatabase).raw("PRAGMA busy_timeout = \(unsafeRaw: String(milliseconds))").run()
+        return opened
     }
 
     init(databases: Databases, logger: Logger, changes: SQLiteDataVersion? = nil) {

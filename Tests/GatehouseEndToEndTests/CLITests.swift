@@ -447,4 +447,22 @@ struct CLITests {
         #expect(status == 0)
     }
 
+    @Test("SIGTERM stops a server at once: the scheduled work and the mail relay do not sit out their wait first")
+    func stopsAtOnce() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = try await CLI.withWorkspace(in: root)
+        var signalled = ContinuousClock.now
+        // With SMTP set, the relay polls the outbox every few seconds; the scheduled work waits 30 s between rounds.
+        let status = try await withServer(
+            binary: cli.binary, data: cli.data, environment: ["GATEHOUSE_SMTP_HOST": "127.0.0.1", "GATEHOUSE_SMTP_PORT": "9"]
+        ) { start in
+            let answered = try await runCommand("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(start.httpPort)/2.0/hostkeys"])
+            #expect(answered.stdout == "200")
+            signalled = ContinuousClock.now
+        }
+        let stopping = ContinuousClock.now - signalled
+        #expect(status == 0)
+        #expect(stopping < .seconds(5), "it took \(stopping) to stop (30 s when the scheduled work finished its wait)")
+    }
 }

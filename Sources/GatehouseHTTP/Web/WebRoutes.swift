@@ -123,9 +123,14 @@ struct WebErrorMiddleware: RouterMiddleware {
             case .notFound, .denied: return templates.error(.notFound, message: Templates.notFound, context: context)
             case .unauthenticated: return redirect("/login")
             case .invalidInput, .conflict: return templates.error(.badRequest, message: refusal.description, context: context)
-            case .unavailable, .internal:
-                context.logger.error("\(request.method) \(request.uri.path) failed: \(String(reflecting: error))")
-                let status: HTTPResponse.Status = refusal.category == .unavailable ? .serviceUnavailable : .internalServerError
+            case .unavailable, .storageFull, .internal:
+                context.logger.error("\(request.method) \(request.uri.path) failed: \(refusal)")
+                let status: HTTPResponse.Status =
+                    switch refusal.category {
+                    case .unavailable: .serviceUnavailable
+                    case .storageFull: .insufficientStorage
+                    default: .internalServerError
+                    }
                 return templates.error(status, message: refusal.callerMessage, context: context)
             }
         }

@@ -58,18 +58,22 @@ struct DeployKeyCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let keys = try await options.withDirectory { try await $0.keys.listDeployKeys(actor: .localOperator, repository: repository) }
-            if json { return print(CommandLineJSON.deployKeys(keys)) }
-            if keys.isEmpty {
-                print("\(repository) has no deployment keys. Add one with `gatehouse deploy-key add \(repository) --label LABEL --key-file FILE`.")
-            }
-            for key in keys {
-                let used = key.lastUsed.map { ISO8601DateFormatter().string(from: $0) } ?? "never used"
-                let type =
-                    key.key.certificatePrincipals.map { "certificate authority (\(key.key.typeName)) for \($0.joined(separator: ","))" }
-                    ?? key.key.typeName
-                let permission = KeyPermission.summary(key.access, key.refRules)
-                print("\(key.id)\t\(key.label)\t\(type)\t\(key.key.fingerprint)\t\(permission)\t\(used)")
+            try await options.withDirectory { directory in
+                let load = { try await directory.keys.listDeployKeys(actor: .localOperator, repository: repository, window: $0) }
+                if json { return try await ListPrinting.jsonArray(load, CommandLineJSON.deployKey) }
+                let printed = try await ListPrinting.each(load) { keys in
+                    for key in keys {
+                        let used = key.lastUsed.map { ISO8601DateFormatter().string(from: $0) } ?? "never used"
+                        let type =
+                            key.key.certificatePrincipals.map { "certificate authority (\(key.key.typeName)) for \($0.joined(separator: ","))" }
+                            ?? key.key.typeName
+                        let permission = KeyPermission.summary(key.access, key.refRules)
+                        print("\(key.id)\t\(key.label)\t\(type)\t\(key.key.fingerprint)\t\(permission)\t\(used)")
+                    }
+                }
+                if printed == 0 {
+                    print("\(repository) has no deployment keys. Add one with `gatehouse deploy-key add \(repository) --label LABEL --key-file FILE`.")
+                }
             }
         }
     }
@@ -140,9 +144,18 @@ struct SSHKeyCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let (owner, keys) = try await options.withDirectory { try await $0.keys.listAccountKeys(actor: .localOperator, username: name) }
-            if json { return print(CommandLineJSON.accountKeys(keys, owner: owner)) }
-            for key in keys { print("\(key.id)\t\(key.label ?? "")\t\(key.typeName)\t\(key.fingerprint)") }
+            try await options.withDirectory { directory in
+                var owner: User?
+                let load = { (window: ListWindow) in
+                    let (user, page) = try await directory.keys.listAccountKeys(actor: .localOperator, username: name, window: window)
+                    owner = user
+                    return page
+                }
+                if json { return try await ListPrinting.jsonArray(load) { CommandLineJSON.accountKey($0, owner: owner!) } }
+                try await ListPrinting.each(load) { keys in
+                    for key in keys { print("\(key.id)\t\(key.label ?? "")\t\(key.typeName)\t\(key.fingerprint)") }
+                }
+            }
         }
     }
 

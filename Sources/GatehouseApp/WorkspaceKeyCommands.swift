@@ -42,17 +42,21 @@ struct WorkspaceDeployKeyCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let keys = try await options.withDirectory { try await $0.keys.listWorkspaceDeployKeys(actor: .localOperator, workspace: workspace) }
-            if json { return print(CommandLineJSON.workspaceDeployKeys(keys)) }
-            if keys.isEmpty {
-                print(
-                    "\(workspace) has no workspace deployment keys. Add one with `gatehouse workspace deploy-key add \(workspace) --label LABEL --key-file FILE`."
-                )
-            }
-            for key in keys {
-                let permission = KeyPermission.summary(key.access, key.refRules)
-                let used = key.lastUsed.map { ISO8601DateFormatter().string(from: $0) } ?? "never used"
-                print("\(key.id)\t\(key.label)\t\(key.key.typeName)\t\(key.key.fingerprint)\trepositories \(key.selector)\t\(permission)\t\(used)")
+            try await options.withDirectory { directory in
+                let load = { try await directory.keys.listWorkspaceDeployKeys(actor: .localOperator, workspace: workspace, window: $0) }
+                if json { return try await ListPrinting.jsonArray(load, CommandLineJSON.workspaceDeployKey) }
+                let printed = try await ListPrinting.each(load) { keys in
+                    for key in keys {
+                        let permission = KeyPermission.summary(key.access, key.refRules)
+                        let used = key.lastUsed.map { ISO8601DateFormatter().string(from: $0) } ?? "never used"
+                        print("\(key.id)\t\(key.label)\t\(key.key.typeName)\t\(key.key.fingerprint)\trepositories \(key.selector)\t\(permission)\t\(used)")
+                    }
+                }
+                if printed == 0 {
+                    print(
+                        "\(workspace) has no workspace deployment keys. Add one with `gatehouse workspace deploy-key add \(workspace) --label LABEL --key-file FILE`."
+                    )
+                }
             }
         }
     }

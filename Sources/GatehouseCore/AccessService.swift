@@ -82,7 +82,7 @@ public struct AccessService: Sendable {
             return SessionOutcome.refusal("This key was removed from Gatehouse while the session ran; the session has ended.").text
         }
         let path = RepositoryPath(parsing: command.repository.fullName)
-        let repository = if let path { try await store.directory.repository(path, on: store.db) } else { Repository?.none }
+        let repository = if let path { try await store.directory.repository(path, on: store.reads) } else { Repository?.none }
         let decision = try await authorizer.decide(principal, command.service.operation, on: repository, requestedPath: command.repository.fullName)
         guard case .denied(let denial) = decision else { return nil }
         return SessionOutcome.refusal("Access changed while the session ran, and the session has ended: \(denial.description)").text
@@ -93,8 +93,8 @@ public struct AccessService: Sendable {
     private func storedPrincipal(_ locator: KeyLocator) async throws -> Principal? {
         let stored: StoredKey? =
             switch locator {
-            case .fingerprint(let fingerprint): try await store.keys.key(fingerprint: fingerprint, on: store.db)
-            case .id(let id): try await store.keys.key(id: id, on: store.db)
+            case .fingerprint(let fingerprint): try await store.keys.key(fingerprint: fingerprint, on: store.reads)
+            case .id(let id): try await store.keys.key(id: id, on: store.reads)
             }
         guard let key = stored else { return nil }
         // A certificate authority's key is no login key: it only vouches for certificates, which sshd checks
@@ -104,16 +104,16 @@ public struct AccessService: Sendable {
         reference.expiresAt = key.expiresAt
         switch key.kind {
         case .account:
-            guard let userID = key.userID, let user = try await store.accounts.user(id: userID, on: store.db) else { return nil }
+            guard let userID = key.userID, let user = try await store.accounts.user(id: userID, on: store.reads) else { return nil }
             return Principal.account(user, key: reference)
         case .deploy, .certificateAuthority:
-            let repositoryGrants = try await store.keys.deployKeys(.key(key.id), on: store.db).map { deployKey in
+            let repositoryGrants = try await store.keys.deployKeys(.key(key.id), on: store.reads).map { deployKey in
                 DeployKeyGrant(
                     attachment: .repository(deployKey.id), label: deployKey.label,
                     scope: .repository(id: deployKey.repository.id, fullName: deployKey.repository.fullName), access: deployKey.access,
                     refRules: deployKey.refRules, writeAllowedByWorkspace: deployKey.workspaceAllowsWrite, expiresAt: deployKey.expiresAt)
             }
-            let workspaceGrants = try await store.keys.workspaceDeployKeys(.key(key.id), on: store.db).map { attached in
+            let workspaceGrants = try await store.keys.workspaceDeployKeys(.key(key.id), on: store.reads).map { attached in
                 DeployKeyGrant(
                     attachment: .workspace(attached.id), label: attached.label,
                     scope: .workspace(id: attached.workspace.id, slug: attached.workspace.slug, selector: attached.selector),
@@ -149,7 +149,7 @@ public struct AccessService: Sendable {
 
     /// Decides a parsed Git command for a principal. A denied push is audited.
     public func authorize(_ command: GitCommand, principal: Principal, sourceIP: String?) async throws -> AuthorizedGitCommand {
-        let repository: Repository? = if let path = command.path { try await store.directory.repository(path, on: store.db) } else { nil }
+        let repository: Repository? = if let path = command.path { try await store.directory.repository(path, on: store.reads) } else { nil }
         let decision = try await authorizer.decide(principal, command.service.operation, on: repository, requestedPath: command.requestedPath)
         switch decision {
         case .allowed(let level):
@@ -198,7 +198,7 @@ public struct AccessService: Sendable {
         guard let principal = try await principal(keyID: keyID), case .deployKey(let key) = principal else {
             return SessionOutcome.keyRemoved.text
         }
-        guard let path = RepositoryPath(parsing: fullName), let repository = try await store.directory.repository(path, on: store.db) else {
+        guard let path = RepositoryPath(parsing: fullName), let repository = try await store.directory.repository(path, on: store.reads) else {
             return AccessDenial.notFound(fullName).description
         }
         let denial: AccessDenial? =
@@ -217,7 +217,7 @@ public struct AccessService: Sendable {
     /// Audits every ref a deployment key's push changed (after git wrote them), in one unit of work.
     public func recordPush(keyID: UUID, repository fullName: String, changes: [RefChange], sourceIP: String?) async throws {
         guard let principal = try await principal(keyID: keyID),
-            let path = RepositoryPath(parsing: fullName), let repository = try await store.directory.repository(path, on: store.db)
+            let path = RepositoryPath(parsing: fullName), let repository = try await store.directory.repository(path, on: store.reads)
         else { return }
         let now = clock()
         let entries = changes.map { change in
@@ -236,13 +236,13 @@ public struct AccessService: Sendable {
     public func greeting(for principal: Principal) async throws -> String {
         switch principal {
         case .account(let user, let key):
-            let repositories = try await store.directory.grantedRepositories(of: user.id, on: store.db)
+            let repositories = try await store.directory.grantedRepositories(of: user.id, on: store.reads)
             let readable = repositories.map(\.0.fullName).sorted()
             let writable = repositories.filter { $0.1 >= .write }.map(\.0.fullName).sorted()
             return """
                 Hi \(user.username)! You've authenticated with an account key\(key.map { " (\($0.fingerprint))" } ?? ""), but Gatehouse does not provide shell access.
-                You can read: \(readable.isEmpty ? "(no private repositories yet)" : readable.joined(separator: ", ")), and every public repository.
-                You can write: \(writable.isEmpty ? "(none)" : writable.joined(separator: ", ")).
+                You can read: \(readable.isEmpty ? "(no private repositories yet)" : Self.named(readable, separator: ", ")), and every public repository.
+                You can write: \(writable.isEmpty ? "(none)" : Self.named(writable, separator: ", ")).
 
                 """
         case .deployKey(let key):
@@ -256,24 +256,28 @@ public struct AccessService: Sendable {
             }
             return """
                 Hi! This is deployment key \(labels) (\(key.fingerprint)), but Gatehouse does not provide shell access.
-                It can read: \(readable.sorted().joined(separator: ", ")).
-                It can write: \(writable.isEmpty ? "(none: deployment keys are read-only)" : writable.sorted().joined(separator: "; ")).
+                It can read: \(Self.named(readable.sorted(), separator: ", ")).
+                It can write: \(writable.isEmpty ? "(none: deployment keys are read-only)" : Self.named(writable.sorted(), separator: "; ")).
 
                 """
         }
     }
 
-    /// Longest list of repositories `ssh -T` names for one workspace attachment.
+    /// Longest list of repositories `ssh -T` names in one place; the rest are counted.
     static let greetingListLimit = 20
+
+    /// The first `greetingListLimit` names and how many more there are.
+    static func named(_ names: [String], separator: String) -> String {
+        let more = names.count > greetingListLimit ? " and \(names.count - greetingListLimit) more" : ""
+        return names.prefix(greetingListLimit).joined(separator: separator) + more
+    }
 
     /// Where a grant reaches: the repository, or the workspace selector with the repositories it covers now.
     private func reach(of grant: DeployKeyGrant) async throws -> String {
-        guard case .workspace(_, let slug, let selector) = grant.scope, let workspace = try await store.directory.workspace(slug: slug, on: store.db)
+        guard case .workspace(_, let slug, let selector) = grant.scope, let workspace = try await store.directory.workspace(slug: slug, on: store.reads)
         else { return grant.scope.name }
-        let covered = try await store.directory.repositories(in: workspace, on: store.db).filter { selector.covers($0.slug) }.map(\.fullName)
-        let named = covered.prefix(Self.greetingListLimit).joined(separator: ", ")
-        let more = covered.count > Self.greetingListLimit ? " and \(covered.count - Self.greetingListLimit) more" : ""
-        return "\(grant.scope.name): \(covered.count) repositories now\(covered.isEmpty ? "" : " (\(named)\(more))")"
+        let covered = try await store.directory.repositories(in: workspace, on: store.reads).filter { selector.covers($0.slug) }.map(\.fullName)
+        return "\(grant.scope.name): \(covered.count) repositories now\(covered.isEmpty ? "" : " (\(Self.named(covered, separator: ", ")))")"
     }
 
     /// Records the key's use (throttled) and, on its first use of the day in the repository's workspace, says so

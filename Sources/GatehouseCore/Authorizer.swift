@@ -13,7 +13,8 @@ public struct Authorizer: Sendable {
     /// exist and one the actor may not see are the same "not found".
     public func repository(_ fullName: String, actor: Actor, operation: Operation) async throws -> Repository {
         // Both paths load the caller's grants, so that a private repository and a missing one cost the same.
-        let repository: Repository? = if let path = RepositoryPath(parsing: fullName) { try await store.directory.repository(path, on: store.db) } else { nil }
+        let repository: Repository? =
+            if let path = RepositoryPath(parsing: fullName) { try await store.directory.repository(path, on: store.reads) } else { nil }
         let grants = try await accountGrants(of: actor)
         let decision = Access.authorize(
             actor, operation: operation, on: repository, requestedPath: fullName,
@@ -56,7 +57,7 @@ public struct Authorizer: Sendable {
     public func decide(_ principal: Principal, _ operation: Operation, on repository: Repository?, requestedPath: String) async throws -> AccessDecision {
         var grants = AccountGrants()
         if case .account(let user, _) = principal {
-            let all = try await store.directory.accountGrants(of: user.id, on: store.db)
+            let all = try await store.directory.accountGrants(of: user.id, on: store.reads)
             if let repository { grants = all.grants(on: repository) }
         }
         return Access.decide(principal, operation: operation, on: repository, requestedPath: requestedPath, accountGrants: grants)
@@ -67,9 +68,9 @@ public struct Authorizer: Sendable {
     public func managedAccount(_ selector: String, actor: Actor, write: Bool) async throws -> User {
         let owner: User?
         if selector.hasPrefix("{"), selector.hasSuffix("}"), let id = UUID(uuidString: String(selector.dropFirst().dropLast())) {
-            owner = try await store.accounts.user(id: id, on: store.db)
+            owner = try await store.accounts.user(id: id, on: store.reads)
         } else {
-            owner = try await store.accounts.user(username: selector, on: store.db)
+            owner = try await store.accounts.user(username: selector, on: store.reads)
         }
         guard let owner else {
             throw GatehouseError.accessDenied(actor == .anonymous ? .signInRequired : .accountNotFound(selector))
@@ -95,7 +96,7 @@ public struct Authorizer: Sendable {
     /// The workspace named `slug`, or "not found" saying how to create it: for the operator's commands, and for
     /// slugs the caller has already been shown.
     public func workspace(_ slug: String) async throws -> Workspace {
-        guard let workspace = try await store.directory.workspace(slug: slug, on: store.db) else { throw Self.noWorkspace(slug) }
+        guard let workspace = try await store.directory.workspace(slug: slug, on: store.reads) else { throw Self.noWorkspace(slug) }
         return workspace
     }
 
@@ -114,7 +115,7 @@ public struct Authorizer: Sendable {
     }
 
     private func workspaceDenial(_ workspace: Workspace, actor: Actor) async throws -> AccessDenial? {
-        let role = if let user = actor.user { try await store.directory.role(of: user.id, in: workspace, on: store.db) } else { WorkspaceRole?.none }
+        let role = if let user = actor.user { try await store.directory.role(of: user.id, in: workspace, on: store.reads) } else { WorkspaceRole?.none }
         return Access.authorizeWorkspace(actor, workspace: workspace.slug, role: role)
     }
 
@@ -122,15 +123,15 @@ public struct Authorizer: Sendable {
     /// through a placeholder with the same queries, so that it costs what a hidden one costs: neither the answer
     /// nor its timing tells that a workspace exists.
     private func workspaceView(_ slug: String, actor: Actor) async throws -> (workspace: Workspace, role: WorkspaceRole?) {
-        let found = try await store.directory.workspace(slug: slug, on: store.db)
+        let found = try await store.directory.workspace(slug: slug, on: store.reads)
         let workspace = found ?? Workspace.standIn(for: slug)
-        let role = if let user = actor.user { try await store.directory.role(of: user.id, in: workspace, on: store.db) } else { WorkspaceRole?.none }
+        let role = if let user = actor.user { try await store.directory.role(of: user.id, in: workspace, on: store.reads) } else { WorkspaceRole?.none }
         let seen =
             switch actor {
             case .localOperator: true
             case .user where role != nil: true
-            case .user(let user, _): try await store.directory.hasRepositoryVisible(in: workspace, to: user.id, on: store.db)
-            case .anonymous: try await store.directory.hasRepositoryVisible(in: workspace, to: nil, on: store.db)
+            case .user(let user, _): try await store.directory.hasRepositoryVisible(in: workspace, to: user.id, on: store.reads)
+            case .anonymous: try await store.directory.hasRepositoryVisible(in: workspace, to: nil, on: store.reads)
             }
         guard found != nil, seen else { throw Self.noWorkspace(slug) }
         return (workspace, role)
@@ -138,6 +139,6 @@ public struct Authorizer: Sendable {
 
     private func accountGrants(of actor: Actor) async throws -> AccountGrantsByRepository {
         guard let user = actor.user else { return AccountGrantsByRepository() }
-        return try await store.directory.accountGrants(of: user.id, on: store.db)
+        return try await store.directory.accountGrants(of: user.id, on: store.reads)
     }
 }

@@ -40,9 +40,12 @@ extension KeyService {
         return attached
     }
 
-    public func listWorkspaceDeployKeys(actor: Actor, workspace slug: String) async throws -> [WorkspaceDeployKey] {
+    /// One window of a workspace's deployment keys, by id, and how many it has.
+    public func listWorkspaceDeployKeys(actor: Actor, workspace slug: String, window: ListWindow) async throws -> ListPage<WorkspaceDeployKey> {
         let workspace = try await authorizer.workspace(slug, administeredBy: actor)
-        return try await store.keys.workspaceDeployKeys(.workspace(workspace.id), on: store.db)
+        return ListPage(
+            items: try await store.keys.workspaceDeployKeys(.workspace(workspace.id), window: window, on: store.db),
+            total: try await store.keys.workspaceDeployKeyCount(.workspace(workspace.id), on: store.db))
     }
 
     public func workspaceDeployKey(actor: Actor, workspace slug: String, id: Int) async throws -> WorkspaceDeployKey {

@@ -145,9 +145,12 @@ public struct KeyService: Sendable {
         }
     }
 
-    public func listDeployKeys(actor: Actor, repository fullName: String) async throws -> [DeployKey] {
+    /// One window of a repository's deployment keys, by id, and how many it has.
+    public func listDeployKeys(actor: Actor, repository fullName: String, window: ListWindow) async throws -> ListPage<DeployKey> {
         let repository = try await authorizer.repository(fullName, actor: actor, operation: .administer)
-        return try await store.keys.deployKeys(.repository(repository.id), on: store.db)
+        return ListPage(
+            items: try await store.keys.deployKeys(.repository(repository.id), window: window, on: store.db),
+            total: try await store.keys.deployKeyCount(.repository(repository.id), on: store.db))
     }
 
     public func deployKey(actor: Actor, repository fullName: String, id: Int) async throws -> DeployKey {
@@ -260,9 +263,13 @@ public struct KeyService: Sendable {
         try await authorizer.managedAccount(username, actor: actor, write: true)
     }
 
-    public func listAccountKeys(actor: Actor, username: String) async throws -> (User, [StoredKey]) {
+    /// One window of an account's keys, oldest first, and how many it has.
+    public func listAccountKeys(actor: Actor, username: String, window: ListWindow) async throws -> (User, ListPage<StoredKey>) {
         let user = try await authorizer.managedAccount(username, actor: actor, write: false)
-        return (user, try await store.keys.accountKeys(of: user.id, on: store.db))
+        let page = ListPage(
+            items: try await store.keys.accountKeys(of: user.id, window: window, on: store.db),
+            total: try await store.keys.accountKeyCount(of: user.id, on: store.db))
+        return (user, page)
     }
 
     public func accountKey(actor: Actor, username: String, id: UUID, write: Bool = false) async throws -> (User, StoredKey) {

@@ -10,9 +10,9 @@ extension APIServer {
 
         router.get(collection) { request, context in
             let actor = try context.signedIn()
-            let list = try await keys.listDeployKeys(actor: actor, repository: context.repositoryName)
             let page = try PageRequest(request)
-            return JSON.response(page.slice(list.map { DeployKeyJSON($0, base: request.baseURL) }, url: request.urlWithoutQuery))
+            let list = try await keys.listDeployKeys(actor: actor, repository: context.repositoryName, window: page.window)
+            return JSON.response(page.envelope(list, url: request.urlWithoutQuery) { DeployKeyJSON($0, base: request.baseURL) })
         }
         router.post(collection) { request, context in
             let actor = try context.signedIn()

@@ -1,3 +1,4 @@
+import GatehouseCore
 import Hummingbird
 
 /// Bitbucket's paginated envelope: `{pagelen, page, size, next, previous, values}`.
@@ -24,6 +25,13 @@ struct PageRequest {
     }
 
     var offset: Int { (page - 1) * length }
+    /// The page as the window a service loads.
+    var window: ListWindow { ListWindow(offset: offset, limit: length) }
+
+    /// The envelope of a page the service cut.
+    func envelope<Item, Value>(_ page: ListPage<Item>, url: String, _ transform: (Item) -> Value) -> Page<Value> {
+        envelope(page.items.map(transform), total: page.total, url: url)
+    }
 
     /// The envelope for one page of `total` items whose values are `values`; links keep the request's other parameters.
     func envelope<Value>(_ values: [Value], total: Int, url: String) -> Page<Value> {

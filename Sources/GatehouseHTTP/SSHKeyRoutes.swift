@@ -10,9 +10,9 @@ extension APIServer {
         let collection = "/2.0/users/{selected_user}/ssh-keys"
 
         router.get(collection) { request, context in
-            let (owner, list) = try await keys.listAccountKeys(actor: try context.signedIn(), username: context.selectedUser)
             let page = try PageRequest(request)
-            return JSON.response(page.slice(list.map { SSHKeyJSON($0, owner: owner, base: request.baseURL) }, url: request.urlWithoutQuery))
+            let (owner, list) = try await keys.listAccountKeys(actor: try context.signedIn(), username: context.selectedUser, window: page.window)
+            return JSON.response(page.envelope(list, url: request.urlWithoutQuery) { SSHKeyJSON($0, owner: owner, base: request.baseURL) })
         }
         router.post(collection) { request, context in
             let actor = try context.signedIn()

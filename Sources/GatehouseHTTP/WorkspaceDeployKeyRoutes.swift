@@ -12,9 +12,9 @@ extension APIServer {
         let collection = "/2.0/workspaces/{workspace}/deploy-keys"
 
         router.get(collection) { request, context in
-            let list = try await keys.listWorkspaceDeployKeys(actor: try context.signedIn(), workspace: context.workspaceName)
             let page = try PageRequest(request)
-            return JSON.response(page.slice(list.map { WorkspaceDeployKeyJSON($0, base: request.baseURL) }, url: request.urlWithoutQuery))
+            let list = try await keys.listWorkspaceDeployKeys(actor: try context.signedIn(), workspace: context.workspaceName, window: page.window)
+            return JSON.response(page.envelope(list, url: request.urlWithoutQuery) { WorkspaceDeployKeyJSON($0, base: request.baseURL) })
         }
         router.post(collection) { request, context in
             let actor = try context.signedIn()

@@ -66,17 +66,24 @@ func unique<T>(_ body: () async throws -> T) async throws -> T {
 final class FluentEngine: StoreEngine, @unchecked Sendable {
     let databases: Databases
     let database: any Database
+    /// A pool of its own for `Store.reads`, so that access checks never wait for `database`'s connection.
+    let readers: Databases?
+    let readDatabase: any Database
     /// SQLite's commit counter, when the store is SQLite.
     let changes: SQLiteDataVersion?
 
     static func sqlite(
         _ configuration: SQLiteConfiguration, logger: Logger, migrate: Bool, watchChanges: Bool, busyTimeout: Duration
     ) async throws -> FluentEngine {
-        let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
-        // SQLite's blocking calls share NIO's thread pool (one thread per core). In a burst — many data directories
-        // migrating at once, as when the test suite starts — a query can wait its turn longer than the default
-        // 10 s for a connection; waiting is better than failing a request that would have succeeded.
-        databases.use(.sqlite(configuration, connectionPoolTimeout: .seconds(60), sqlLogLevel: .trace), as: .sqlite)
+        func pool() -> Databases {
+            let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
+            // SQLite's blocking calls share NIO's thread pool (one thread per core). In a burst — many data
+            // directories migrating at once, as when the test suite starts — a query can wait its turn longer than the
+            // default 10 s for a connection; waiting is better than failing a request that would have succeeded.
+            databases.use(.sqlite(configuration, connectionPoolTimeout: .seconds(60), sqlLogLevel: .trace), as: .sqlite)
+            return databases
+        }
+        let databases = pool()
         let engine = FluentEngine(databases: databases, logger: logger)
         do {
             if migrate { try await engine.migrate(logger: logger) }
@@ -84,24 +91,36 @@ final class FluentEngine: StoreEngine, @unchecked Sendable {
             await engine.shutdown()
             throw error
         }
-        // Opened after the migrations, so that the file exists and is in WAL mode.
+        // Opened after the migrations, so that the file exists and is in WAL mode (in which readers and a writer on
+        // separate connections do not block each other).
         let changes: SQLiteDataVersion? = if watchChanges, case .file(let path) = configuration.storage { SQLiteDataVersion(path: path) } else { nil }
-        let opened = FluentEngine(databases: databases, logger: logger, changes: changes)
+        let opened = FluentEngine(databases: databases, readers: pool(), logger: logger, changes: changes)
         // SQLiteNIO's busy handler retries for as long as another process holds a lock, and every query of the
-        // process waits behind it on this one connection; a timeout fails the statement instead (closed: nothing is
-        // granted on an error). The pool keeps its one connection per event loop open, so setting it once holds.
+        // process waits behind it on that connection; a timeout fails the statement instead (closed: nothing is
+        // granted on an error). Each pool keeps its one connection per event loop open, so setting it once holds.
         let milliseconds = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
-        try await (opened.database as! any SQLDatabase).raw("PRAGMA busy_timeout = \(unsafeRaw: String(milliseconds))").run()
+        do {
+            for database in [opened.database, opened.readDatabase] {
+                try await (database as! any SQLDatabase).raw("PRAGMA busy_timeout = \(unsafeRaw: String(milliseconds))").run()
+            }
+        } catch {
+            await opened.shutdown()
+            throw error
+        }
         return opened
     }
 
-    init(databases: Databases, logger: Logger, changes: SQLiteDataVersion? = nil) {
+    init(databases: Databases, readers: Databases? = nil, logger: Logger, changes: SQLiteDataVersion? = nil) {
         self.databases = databases
-        self.database = databases.database(logger: logger, on: databases.eventLoopGroup.any())!
+        self.readers = readers
+        let loop = databases.eventLoopGroup.any()
+        self.database = databases.database(logger: logger, on: loop)!
+        self.readDatabase = (readers ?? databases).database(logger: logger, on: loop)!
         self.changes = changes
     }
 
     var handle: any StoreHandle { FluentHandle(database: database) }
+    var readHandle: any StoreHandle { FluentHandle(database: readDatabase) }
 
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreHandle) async throws -> T) async throws -> T {
         try await database.transaction { db in try await body(FluentHandle(database: db)) }
@@ -127,6 +146,7 @@ final class FluentEngine: StoreEngine, @unchecked Sendable {
     }
 
     func shutdown() async {
+        await readers?.shutdownAsync()
         await databases.shutdownAsync()
     }
 }

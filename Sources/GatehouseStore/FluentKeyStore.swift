@@ -27,9 +27,13 @@ struct FluentKeyStore: KeyStore {
         try await unique { try await model.create(on: db.fluent) }
     }
 
-    func accountKeys(of userID: UUID, on db: any StoreHandle) async throws -> [StoredKey] {
+    func accountKeys(of userID: UUID, window: ListWindow, on db: any StoreHandle) async throws -> [StoredKey] {
         try await KeyModel.query(on: db.fluent).filter(\.$userID == userID).filter(\.$kind == KeyKind.account.rawValue)
-            .sort(\.$createdAt).all().map(\.entity)
+            .sort(\.$createdAt).sort(\.$id).range(window.offset..<(window.offset + window.limit)).all().map(\.entity)
+    }
+
+    func accountKeyCount(of userID: UUID, on db: any StoreHandle) async throws -> Int {
+        try await KeyModel.query(on: db.fluent).filter(\.$userID == userID).filter(\.$kind == KeyKind.account.rawValue).count()
     }
 
     func setAccountKeyLabel(_ label: String, keyID: UUID, on db: any StoreHandle) async throws {
@@ -122,13 +126,12 @@ struct FluentKeyStore: KeyStore {
     }
 
     /// Workspace deployment keys with their key, workspace and adder, in one query.
-    func workspaceDeployKeys(_ filter: WorkspaceAttachmentFilter, on db: any StoreHandle) async throws -> [WorkspaceDeployKey] {
-        let condition: SQLQueryString =
-            switch filter {
-            case .key(let id): "d.key_id = \(bind: id)"
-            case .workspace(let id): "d.workspace_id = \(bind: id)"
-            case .one(let id, let workspace): "d.id = \(bind: id) AND d.workspace_id = \(bind: workspace)"
-            }
+    func workspaceDeployKeyCount(_ filter: WorkspaceAttachmentFilter, on db: any StoreHandle) async throws -> Int {
+        try await db.sql.raw("SELECT COUNT(*) AS n FROM workspace_deploy_keys d WHERE \(filter.condition)").first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    func workspaceDeployKeys(_ filter: WorkspaceAttachmentFilter, window: ListWindow, on db: any StoreHandle) async throws -> [WorkspaceDeployKey] {
+        let condition = filter.condition
         let rows = try await db.sql.raw(
             """
             SELECT d.id, d.label, d.selector, d.access, d.ref_rules, d.added_at, d.last_used, d.expires_on,
@@ -140,7 +143,7 @@ struct FluentKeyStore: KeyStore {
             JOIN workspaces w ON w.id = d.workspace_id
             LEFT JOIN users u ON u.id = d.added_by
             WHERE \(condition)
-            ORDER BY d.id
+            ORDER BY d.id LIMIT \(bind: window.limit) OFFSET \(bind: window.offset)
             """
         ).all()
         return try rows.map { row in
@@ -229,7 +232,11 @@ struct FluentKeyStore: KeyStore {
     /// Deployment keys with their key, repository and adder, in one query: the hot read of every SSH
     /// authentication of a deployment key and of every key list, in plain SQL (Fluent decodes models by
     /// reflection, which cost more than the query on these paths). Standard SQL only.
-    func deployKeys(_ filter: AttachmentFilter, on db: any StoreHandle) async throws -> [DeployKey] {
+    func deployKeyCount(_ filter: AttachmentFilter, on db: any StoreHandle) async throws -> Int {
+        try await db.sql.raw("SELECT COUNT(*) AS n FROM deploy_keys d WHERE \(filter.condition)").first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    func deployKeys(_ filter: AttachmentFilter, window: ListWindow, on db: any StoreHandle) async throws -> [DeployKey] {
         let rows = try await db.sql.raw(
             """
             SELECT d.id, d.label, d.access, d.ref_rules, d.added_at, d.last_used, d.added_by, d.expires_on,
@@ -242,7 +249,7 @@ struct FluentKeyStore: KeyStore {
             JOIN workspaces w ON w.id = r.workspace_id
             LEFT JOIN users u ON u.id = d.added_by
             WHERE \(filter.condition)
-            ORDER BY d.id
+            ORDER BY d.id LIMIT \(bind: window.limit) OFFSET \(bind: window.offset)
             """
         ).all()
         return try rows.map { row in
@@ -257,6 +264,16 @@ struct FluentKeyStore: KeyStore {
                 refRules: StoredRefRules.rules(try row.decode(column: "ref_rules", as: String?.self)),
                 workspaceAllowsWrite: try row.decode(column: "allow_write_deploy_keys", as: Bool.self),
                 expiresAt: try row.decode(column: "expires_on", as: Date?.self))
+        }
+    }
+}
+
+extension WorkspaceAttachmentFilter {
+    var condition: SQLQueryString {
+        switch self {
+        case .key(let id): "d.key_id = \(bind: id)"
+        case .workspace(let id): "d.workspace_id = \(bind: id)"
+        case .one(let id, let workspace): "d.id = \(bind: id) AND d.workspace_id = \(bind: workspace)"
         }
     }
 }

@@ -63,7 +63,7 @@ extension FaultTests {
     func lockedDatabase() async throws {
         let root = try makeTemporaryDirectory("gatehouse-locked")
         defer { try? FileManager.default.removeItem(at: root) }
-        let (cli, _) = try await CLI.withAlicesKey(in: root)
+        let (cli, alicesKey) = try await CLI.withAlicesKey(in: root)
         let deployKey = try await KeyPair.generate("ed25519", in: root)
         #expect(try await cli("deploy-key", "add", "acme/app", "--label", "ci", "--key-file", deployKey.privateKeyPath + ".pub").succeeded)
         let secret = try await cli("token", "create", "alice", "fault", "--scope", "repository:admin").stdout
@@ -75,7 +75,7 @@ extension FaultTests {
         let release = root.appendingPathComponent("release")
 
         let status = try await withServer(
-            binary: cli.binary, data: cli.data, environment: ["GATEHOUSE_DATABASE_BUSY_TIMEOUT_SECONDS": "1"]
+            binary: cli.binary, data: cli.data, environment: ["GATEHOUSE_DATABASE_BUSY_TIMEOUT_SECONDS": "3"]
         ) { start in
             let url = "ssh://git@127.0.0.1:\(start.sshPort)/acme/app.git"
             let api = HTTPClient(port: start.httpPort, secret: secret)
@@ -106,10 +106,24 @@ extension FaultTests {
             let listed = try await api.request("GET", "/2.0/repositories/acme/app/deploy-keys")
             #expect(listed.status == 200 && listed.body.contains(#""size":1"#), "\(listed)")
             let started = ContinuousClock.now
-            let removal = try await api.request("DELETE", "/2.0/repositories/acme/app/deploy-keys/1")
+            let removalAnswered = Flag()
+            let pendingRemoval = Task {
+                let answer = try await api.request("DELETE", "/2.0/repositories/acme/app/deploy-keys/1")
+                await removalAnswered.raise()
+                return answer
+            }
+            // While the removal waits for the lock on the writing connection, a login that has to read (a key not
+            // seen before) is answered from the reading one.
+            try await Task.sleep(for: .milliseconds(300))
+            let ssh = StormTests.git(port: start.sshPort, key: alicesKey)["GIT_SSH_COMMAND"]!.split(separator: " ").map(String.init)
+            let login = try await runCommand(ssh[0], Array(ssh.dropFirst()) + ["-T", "git@127.0.0.1"])
+            let removalPendingAfterLogin = await !removalAnswered.isRaised
+            #expect(login.stderr.contains("Hi alice!"), "the greeting, on standard error as with GitHub: \(login)")
+            let removal = try await pendingRemoval.value
             let waited = ContinuousClock.now - started
+            #expect(removalPendingAfterLogin, "the login was answered while the removal still waited: \(login)")
             #expect(removal.status == 503 && removal.body.contains("The server cannot do this right now; try again."), "\(removal)")
-            #expect(waited >= .seconds(1) && waited < .seconds(10), "it waited database.busy-timeout-seconds, not for the lock: \(waited)")
+            #expect(waited >= .seconds(3) && waited < .seconds(12), "it waited database.busy-timeout-seconds, not for the lock: \(waited)")
             let registered = try await registrar.request("POST", "/2.0/workspaces/acme/deploy-keys/register", body: register)
             #expect(registered.status == 503, "\(registered)")
             let machineRead = try await runCommand("git", ["ls-remote", url], environment: StormTests.git(port: start.sshPort, key: machine))
@@ -157,4 +171,10 @@ private struct HTTPClient {
         let status = Int(result.stdout.split(separator: "\n").last ?? "") ?? 0
         return (status, String(result.stdout.split(separator: "\n").dropLast().joined(separator: "\n")))
     }
+}
+
+/// Something that happened, seen from another task.
+private actor Flag {
+    private(set) var isRaised = false
+    func raise() { isRaised = true }
 }

@@ -153,6 +153,29 @@ struct WebTests {
         }
     }
 
+    @Test("a repository's keys page shows 50 keys at a time, with the range, the total and links either side; a bad page number is refused")
+    func keysPaged() async throws {
+        try await TestGatehouse.with { gatehouse in
+            _ = try await gatehouse.seeded(repositories: ["acme/app"], owner: "ada")
+            try await gatehouse.data.sessions.setPassword(username: "ada", password: "correct horse battery")
+            for index in 1...53 { _ = try await gatehouse.addDeployKey(try await gatehouse.key(), to: ["acme/app"], label: "machine-\(index)") }
+            let browser = Self.browser(gatehouse)
+            let first = try await Self.signIn(browser, next: "/acme/app/admin/deploy-keys")
+            func labels(_ body: String) -> [String] {
+                body.components(separatedBy: "value=\"machine-").dropFirst().map { String($0.prefix { $0.isNumber }) }
+            }
+            #expect(first.status == 200 && Set(labels(first.body)) == Set((1...50).map(String.init)), "\(first.body)")
+            #expect(first.body.contains("1–50 of 53") && first.body.contains(#"href="/acme/app/admin/deploy-keys?page=2""#))
+            #expect(!first.body.contains(#"rel="prev""#))
+            let second = try await browser.get("/acme/app/admin/deploy-keys?page=2")
+            #expect(Set(labels(second.body)) == ["51", "52", "53"], "\(second.body)")
+            #expect(second.body.contains("51–53 of 53") && second.body.contains(#"href="/acme/app/admin/deploy-keys?page=1""#))
+            #expect(!second.body.contains(#"rel="next""#))
+            let refused = try await browser.get("/acme/app/admin/deploy-keys?page=x")
+            #expect(refused.status == 400 && refused.body.contains("The page number must be a whole number from 1"), "\(refused.body)")
+        }
+    }
+
     /// Signs `browser` in as ada and returns the page it lands on.
     static func signIn(_ browser: Browser, next: String = "/") async throws -> APIResponse {
         let csrf = try #require(browser.csrf(from: try await browser.get("/login")))

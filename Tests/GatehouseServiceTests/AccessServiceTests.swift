@@ -295,4 +295,23 @@ struct AccessServiceTests {
             #expect(!greeting.contains("acme/tools"))
         }
     }
+
+    @Test("an account granted many repositories is greeted with the first 20 of them and how many more there are")
+    func longGreeting() async throws {
+        try await withStore { store in
+            let scene = try await KeyedAcme(store: store)
+            for index in 1...24 {
+                _ = try await scene.acme.directory.createRepository("acme/many-\(index)", isPrivate: true)
+                try await scene.acme.directory.grant(repository: "acme/many-\(index)", username: "rita", level: .read)
+            }
+            let principal = try #require(try await scene.access.principal(fingerprint: laptopKey.fingerprint))
+            guard case .message(let greeting, _) = await scene.access.outcome(of: nil, principal: principal, sourceIP: nil) else {
+                Issue.record("expected a greeting")
+                return
+            }
+            let readLine = try #require(greeting.split(separator: "\n").first { $0.hasPrefix("You can read:") })
+            // acme/app and 24 more: 25 in all, 20 named.
+            #expect(readLine.components(separatedBy: "acme/").count - 1 == 20 && readLine.contains(" and 5 more,"), "\(readLine)")
+        }
+    }
 }

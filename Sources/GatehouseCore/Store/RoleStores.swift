@@ -54,14 +54,17 @@ public protocol KeyStore: Sendable {
     func key(id: UUID, on db: any StoreHandle) async throws -> StoredKey?
     /// Throws `UniqueViolation` when a key with the fingerprint exists.
     func insert(_ key: StoredKey, on db: any StoreHandle) async throws
-    func accountKeys(of userID: UUID, on db: any StoreHandle) async throws -> [StoredKey]
+    /// An account's keys, oldest first; `window` is cut in the query.
+    func accountKeys(of userID: UUID, window: ListWindow, on db: any StoreHandle) async throws -> [StoredKey]
+    func accountKeyCount(of userID: UUID, on db: any StoreHandle) async throws -> Int
     func setAccountKeyLabel(_ label: String, keyID: UUID, on db: any StoreHandle) async throws
     func deleteKey(id: UUID, on db: any StoreHandle) async throws
 
     /// Attaches a key to a repository and returns the attachment's id; `UniqueViolation` when it is already there.
     func attach(_ attachment: NewAttachment, on db: any StoreHandle) async throws -> Int
-    /// Deployment keys with their key, repository and adder, in one query each.
-    func deployKeys(_ filter: AttachmentFilter, on db: any StoreHandle) async throws -> [DeployKey]
+    /// Deployment keys with their key, repository and adder, in one query, by id; `window` is cut in the query.
+    func deployKeys(_ filter: AttachmentFilter, window: ListWindow, on db: any StoreHandle) async throws -> [DeployKey]
+    func deployKeyCount(_ filter: AttachmentFilter, on db: any StoreHandle) async throws -> Int
     func deployKeyCount(in workspace: Workspace, on db: any StoreHandle) async throws -> Int
     func setAttachmentLabel(_ label: String, id: Int, on db: any StoreHandle) async throws
     func setAttachmentAccess(_ access: AccessLevel, refRules: [RefRule], id: Int, on db: any StoreHandle) async throws
@@ -71,7 +74,9 @@ public protocol KeyStore: Sendable {
 
     /// Attaches a key to a workspace; `UniqueViolation` when it is already there.
     func attach(_ attachment: NewWorkspaceAttachment, on db: any StoreHandle) async throws -> Int
-    func workspaceDeployKeys(_ filter: WorkspaceAttachmentFilter, on db: any StoreHandle) async throws -> [WorkspaceDeployKey]
+    /// Workspace deployment keys by id; `window` is cut in the query.
+    func workspaceDeployKeys(_ filter: WorkspaceAttachmentFilter, window: ListWindow, on db: any StoreHandle) async throws -> [WorkspaceDeployKey]
+    func workspaceDeployKeyCount(_ filter: WorkspaceAttachmentFilter, on db: any StoreHandle) async throws -> Int
     func update(_ attachment: WorkspaceDeployKey, on db: any StoreHandle) async throws
     func detachFromWorkspace(id: Int, on db: any StoreHandle) async throws
 
@@ -150,6 +155,21 @@ public struct NewWorkspaceAttachment: Sendable {
         self.refRules = refRules
         self.addedBy = addedBy
         self.addedAt = addedAt
+    }
+}
+
+extension KeyStore {
+    /// Every deployment key the filter names: for rules over a key's attachments, not for lists a caller pages.
+    public func deployKeys(_ filter: AttachmentFilter, on db: any StoreHandle) async throws -> [DeployKey] {
+        try await deployKeys(filter, window: .whole, on: db)
+    }
+
+    public func workspaceDeployKeys(_ filter: WorkspaceAttachmentFilter, on db: any StoreHandle) async throws -> [WorkspaceDeployKey] {
+        try await workspaceDeployKeys(filter, window: .whole, on: db)
+    }
+
+    public func accountKeys(of userID: UUID, on db: any StoreHandle) async throws -> [StoredKey] {
+        try await accountKeys(of: userID, window: .whole, on: db)
     }
 }
 

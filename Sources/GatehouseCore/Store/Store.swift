@@ -7,6 +7,8 @@ public protocol StoreHandle: Sendable {}
 /// The database engine behind the role stores (SQLite today), as the store target implements it.
 public protocol StoreEngine: Sendable {
     var handle: any StoreHandle { get }
+    /// A connection apart from `handle`'s, for the reads that decide access.
+    var readHandle: any StoreHandle { get }
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreHandle) async throws -> T) async throws -> T
     func dataVersion() -> UInt64?
     func shutdown() async
@@ -45,6 +47,10 @@ public struct Store: Sendable {
 
     /// Statements outside a transaction: reads, and bookkeeping that is one statement.
     public var db: any StoreHandle { engine.handle }
+
+    /// The reads that decide access (who a key is, what a caller may do), on a connection of their own: an SSH
+    /// login never queues behind a write waiting for a lock or a long list on `db`. They see committed data only.
+    public var reads: any StoreHandle { engine.readHandle }
 
     /// Runs `body` as one unit of work: everything it wrote commits together, or nothing does when it throws.
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreHandle) async throws -> T) async throws -> T {

@@ -10,17 +10,18 @@ extension WebRoutes {
 
         @Sendable func listPage(
             _ user: User, _ context: WebContext, notice: String? = nil, dialog: [String: Any] = [:],
-            status: HTTPResponse.Status = .ok
+            status: HTTPResponse.Status = .ok, pager: WebPager = WebPager()
         ) async throws -> Response {
-            let (_, list) = try await keys.listAccountKeys(actor: context.actor, username: user.username)
-            let rows: [[String: Any]] = list.map { key in
+            let (_, list) = try await keys.listAccountKeys(actor: context.actor, username: user.username, window: pager.window)
+            let rows: [[String: Any]] = list.items.map { key in
                 [
                     "id": key.id.uuidString.lowercased(), "label": key.label ?? "", "type": key.typeName, "fingerprint": key.fingerprint,
                     "comment": key.comment ?? "", "addedOn": Self.date(key.createdAt), "lastUsed": Self.date(key.lastUsed),
                     "expires": Self.date(key.expiresAt), "csrf": context.csrfToken,
                 ]
             }
-            var values: [String: Any] = ["keys": rows, "hasKeys": !rows.isEmpty]
+            var values: [String: Any] = ["keys": rows, "hasKeys": list.total > 0]
+            values.merge(pager.values(total: list.total, shown: rows.count, path: "/account/ssh-keys")) { $1 }
             if let notice { values["notice"] = notice }
             values.merge(dialog) { $1 }
             return templates.page("account_keys", title: "Your SSH keys", values, context: context, status: status)
@@ -29,7 +30,9 @@ extension WebRoutes {
         pages.get("/account/ssh-keys") { request, context in
             let user = try Self.signedIn(request, context)
             let dialog: [String: Any] = request.uri.queryParameters.get("add") == nil ? [:] : ["dialogOpen": true]
-            return try await listPage(user, context, notice: request.uri.queryParameters.get("notice").flatMap { Self.notices[$0] }, dialog: dialog)
+            return try await listPage(
+                user, context, notice: request.uri.queryParameters.get("notice").flatMap { Self.notices[$0] }, dialog: dialog,
+                pager: try WebPager(request))
         }
         pages.post("/account/ssh-keys") { request, context in
             let user = try Self.signedIn(request, context)

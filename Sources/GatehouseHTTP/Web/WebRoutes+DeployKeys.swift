@@ -11,11 +11,11 @@ extension WebRoutes {
 
         @Sendable func listPage(
             _ context: WebContext, notice: String? = nil, dialog: [String: Any] = [:],
-            status: HTTPResponse.Status = .ok
+            status: HTTPResponse.Status = .ok, pager: WebPager = WebPager()
         ) async throws -> Response {
             let name = context.repositoryName
-            let list = try await keys.listDeployKeys(actor: context.actor, repository: name)
-            let rows: [[String: Any]] = list.map { key in
+            let list = try await keys.listDeployKeys(actor: context.actor, repository: name, window: pager.window)
+            let rows: [[String: Any]] = list.items.map { key in
                 [
                     "id": key.id, "label": key.label,
                     "type": key.key.certificatePrincipals.map { "\(key.key.typeName) certificate authority for \($0.joined(separator: ", "))" }
@@ -31,9 +31,10 @@ extension WebRoutes {
                 ].merging(Self.permissionValues(key.access, key.refRules)) { $1 }
             }
             var values: [String: Any] = [
-                "fullName": name, "keys": rows, "hasKeys": !rows.isEmpty, "onDeployKeys": true, "fromWorkspace": fromWorkspace,
+                "fullName": name, "keys": rows, "hasKeys": list.total > 0, "onDeployKeys": true, "fromWorkspace": fromWorkspace,
                 "hasWorkspaceKeys": !fromWorkspace.isEmpty,
             ]
+            values.merge(pager.values(total: list.total, shown: rows.count, path: "/\(name)/admin/deploy-keys")) { $1 }
             if let notice { values["notice"] = notice }
             values.merge(dialog) { $1 }
             return templates.page("deploy_keys", title: "Deployment keys · \(name)", values, context: context, status: status)
@@ -43,7 +44,7 @@ extension WebRoutes {
             _ = try Self.signedIn(request, context)
             let dialog: [String: Any] = request.uri.queryParameters.get("add") == nil ? [:] : ["dialogOpen": true]
             let notice = request.uri.queryParameters.get("notice").flatMap { Self.notices[$0] }
-            return try await listPage(context, notice: notice, dialog: dialog)
+            return try await listPage(context, notice: notice, dialog: dialog, pager: try WebPager(request))
         }
         pages.post(RouterPath(base)) { request, context in
             _ = try Self.signedIn(request, context)

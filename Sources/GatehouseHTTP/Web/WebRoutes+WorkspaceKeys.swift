@@ -12,11 +12,13 @@ extension WebRoutes {
         let base = "/workspaces/{workspace}/settings/deploy-keys"
 
         @Sendable func listPage(
-            _ context: WebContext, notice: String? = nil, dialog: [String: Any] = [:], status: HTTPResponse.Status = .ok
+            _ context: WebContext, notice: String? = nil, dialog: [String: Any] = [:], status: HTTPResponse.Status = .ok,
+            pager: WebPager = WebPager()
         ) async throws -> Response {
             let slug = context.workspaceName
             let workspace = try await directory.administeredWorkspace(actor: context.actor, slug)
-            let rows: [[String: Any]] = try await keys.listWorkspaceDeployKeys(actor: context.actor, workspace: slug).map { key in
+            let list = try await keys.listWorkspaceDeployKeys(actor: context.actor, workspace: slug, window: pager.window)
+            let rows: [[String: Any]] = list.items.map { key in
                 [
                     "id": key.id, "label": key.label, "type": key.key.typeName, "fingerprint": key.key.fingerprint,
                     "repositories": key.selector.description, "addedOn": Self.date(key.addedAt), "addedBy": key.addedBy ?? "operator",
@@ -24,8 +26,9 @@ extension WebRoutes {
                 ].merging(Self.permissionValues(key.access, key.refRules)) { $1 }
             }
             var values: [String: Any] = [
-                "slug": slug, "keys": rows, "hasKeys": !rows.isEmpty, "allowsWrite": workspace.allowWriteDeployKeys, "typedRepositories": "all",
+                "slug": slug, "keys": rows, "hasKeys": list.total > 0, "allowsWrite": workspace.allowWriteDeployKeys, "typedRepositories": "all",
             ]
+            values.merge(pager.values(total: list.total, shown: rows.count, path: "/workspaces/\(slug)/settings/deploy-keys")) { $1 }
             if let notice { values["notice"] = notice }
             values.merge(dialog) { $1 }
             return templates.page("workspace_deploy_keys", title: "Deployment keys · \(slug)", values, context: context, status: status)
@@ -34,7 +37,9 @@ extension WebRoutes {
         pages.get(RouterPath(base)) { request, context in
             _ = try Self.signedIn(request, context)
             let dialog: [String: Any] = request.uri.queryParameters.get("add") == nil ? [:] : ["dialogOpen": true]
-            return try await listPage(context, notice: request.uri.queryParameters.get("notice").flatMap { Self.notices[$0] }, dialog: dialog)
+            return try await listPage(
+                context, notice: request.uri.queryParameters.get("notice").flatMap { Self.notices[$0] }, dialog: dialog,
+                pager: try WebPager(request))
         }
         pages.post(RouterPath(base)) { request, context in
             _ = try Self.signedIn(request, context)

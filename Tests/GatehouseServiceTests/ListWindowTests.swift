@@ -1,0 +1,86 @@
+import Foundation
+import GatehouseCore
+import Testing
+
+/// Lists are cut in the database: each window holds the items of that stretch of the whole list, in its order, and
+/// the total is the whole list's length (issue 13).
+@Suite("Lists in windows")
+struct ListWindowTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var behaviour: String
+        var window: ListWindow
+        /// Positions in the whole list (0-based) the window holds.
+        var expected: Range<Int>
+        var testDescription: String { behaviour }
+    }
+
+    static let length = 7
+    static let cases: [Case] = [
+        Case(behaviour: "the first window", window: ListWindow(offset: 0, limit: 3), expected: 0..<3),
+        Case(behaviour: "a window in the middle", window: ListWindow(offset: 3, limit: 3), expected: 3..<6),
+        Case(behaviour: "the last window is short", window: ListWindow(offset: 6, limit: 3), expected: 6..<7),
+        Case(behaviour: "a window past the end is empty", window: ListWindow(offset: 9, limit: 3), expected: 7..<7),
+        Case(behaviour: "a window longer than the list holds all of it", window: ListWindow(offset: 0, limit: 100), expected: 0..<7),
+        Case(behaviour: "an empty window is empty", window: ListWindow(offset: 2, limit: 0), expected: 2..<2),
+    ]
+
+    @Test("a repository's deployment keys, by id", arguments: cases)
+    func repositoryKeys(_ example: Case) async throws {
+        try await withStore { store in
+            let acme = try await Acme(store: store)
+            let keys = KeyService(store: store)
+            for index in 0..<Self.length {
+                _ = try await keys.addDeployKey(actor: .user(acme.olivia), repositories: ["acme/app"], label: "key \(index)", keyText: TestKey.random().line)
+            }
+            // Another repository's keys are in no window of this one.
+            _ = try await keys.addDeployKey(actor: .user(acme.olivia), repositories: ["acme/tools"], label: "other", keyText: TestKey.random().line)
+            let page = try await keys.listDeployKeys(actor: .user(acme.olivia), repository: "acme/app", window: example.window)
+            #expect(page.items.map(\.label) == example.expected.map { "key \($0)" })
+            #expect(page.total == Self.length)
+        }
+    }
+
+    @Test("a workspace's deployment keys, by id", arguments: cases)
+    func workspaceKeys(_ example: Case) async throws {
+        try await withStore { store in
+            let acme = try await Acme(store: store)
+            let keys = KeyService(store: store)
+            for index in 0..<Self.length {
+                _ = try await keys.addWorkspaceDeployKey(
+                    actor: .user(acme.olivia), workspace: "acme", label: "key \(index)", keyText: TestKey.random().line,
+                    selector: try RepositorySelector(parsing: "all"))
+            }
+            let page = try await keys.listWorkspaceDeployKeys(actor: .user(acme.olivia), workspace: "acme", window: example.window)
+            #expect(page.items.map(\.label) == example.expected.map { "key \($0)" })
+            #expect(page.total == Self.length)
+        }
+    }
+
+    @Test("an account's keys, oldest first", arguments: cases)
+    func accountKeys(_ example: Case) async throws {
+        try await withStore { store in
+            let acme = try await Acme(store: store)
+            let keys = KeyService(store: store)
+            for index in 0..<Self.length {
+                _ = try await keys.addAccountKey(actor: .user(acme.rita), username: "rita", label: "key \(index)", keyText: TestKey.random().line)
+            }
+            _ = try await keys.addAccountKey(actor: .user(acme.adam), username: "adam", label: "other", keyText: TestKey.random().line)
+            let (_, page) = try await keys.listAccountKeys(actor: .user(acme.rita), username: "rita", window: example.window)
+            #expect(page.items.map(\.label) == example.expected.map { "key \($0)" })
+            #expect(page.total == Self.length)
+        }
+    }
+
+    @Test("who may not see a list is refused before any window is read, whatever the window")
+    func refusedFirst() async throws {
+        try await withStore { store in
+            let acme = try await Acme(store: store)
+            let keys = KeyService(store: store)
+            for window in [ListWindow(offset: 0, limit: 10), ListWindow(offset: 1_000_000, limit: 0)] {
+                await #expect(throws: GatehouseError.self) {
+                    _ = try await keys.listDeployKeys(actor: .user(acme.sam), repository: "acme/app", window: window)
+                }
+            }
+        }
+    }
+}

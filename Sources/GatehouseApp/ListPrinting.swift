@@ -22,8 +22,7 @@ enum ListPrinting {
         var first = true
         try await each(load) { items in
             for item in items {
-                Swift.print(first ? "[" : ",")
-                Swift.print(element(item), terminator: "")
+                Swift.print((first ? "[\n" : ",\n") + element(item), terminator: "")
                 first = false
             }
         }

@@ -53,6 +53,13 @@ public struct Authorizer: Sendable {
         }
     }
 
+    /// Whether the actor reads every repository of the workspace by its role alone, so that a list of them can be
+    /// cut in the database: `Access` decides on a private repository of the workspace that no one has a grant on.
+    public func readsEveryRepository(of workspace: Workspace, actor: Actor) async throws -> Bool {
+        let unnamed = Repository(id: UUID(), workspaceID: workspace.id, workspaceSlug: workspace.slug, slug: "", isPrivate: true)
+        return try await !permitted(actor, .read, among: [unnamed]).isEmpty
+    }
+
     /// The decision for a Git command of an SSH principal (nil repository: none has that path).
     public func decide(_ principal: Principal, _ operation: Operation, on repository: Repository?, requestedPath: String) async throws -> AccessDecision {
         var grants = AccountGrants()

@@ -172,10 +172,18 @@ public struct DirectoryService: Sendable {
         try await authorizer.allows(actor, .administer, on: repository)
     }
 
-    /// The repositories of a workspace the actor may read, by slug; a workspace it cannot see is "not found".
-    public func visibleRepositories(actor: Actor, workspace slug: String) async throws -> [Repository] {
+    /// A window of the repositories of a workspace the actor may read, by slug, and how many there are; a workspace
+    /// it cannot see is "not found".
+    public func visibleRepositories(actor: Actor, workspace slug: String, window: ListWindow) async throws -> ListPage<Repository> {
         let workspace = try await authorizer.workspace(slug, visibleTo: actor)
-        return try await authorizer.permitted(actor, .read, among: try await store.directory.repositories(in: workspace, on: store.db))
+        if try await authorizer.readsEveryRepository(of: workspace, actor: actor) {
+            return ListPage(
+                items: try await store.directory.repositories(in: workspace, window: window, on: store.db),
+                total: try await store.directory.repositoryCount(in: workspace, on: store.db))
+        }
+        // Someone who reads only some of them (the public ones, those granted): the rule decides each one.
+        let visible = try await authorizer.permitted(actor, .read, among: try await store.directory.repositories(in: workspace, on: store.db))
+        return ListPage(items: Array(visible.dropFirst(window.offset).prefix(window.limit)), total: visible.count)
     }
 
     /// Every repository the actor may read, in every workspace.

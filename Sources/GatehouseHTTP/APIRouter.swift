@@ -43,16 +43,18 @@ final class RouteTable: Sendable {
         entries.withLock { $0.append((method, path)) }
     }
 
-    /// The methods registered for patterns that `path` (a concrete request path) matches.
+    /// The methods registered for patterns that `path` (a concrete request path) matches, with HEAD after GET
+    /// (served for every GET route).
     func methods(allowedOn path: String) -> [String] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        return routes.filter { route in
+        let methods = routes.filter { route in
             let pattern = route.path.split(separator: "/", omittingEmptySubsequences: false)
             return pattern.count == segments.count
                 && zip(pattern, segments).allSatisfy { expected, actual in
                     expected.hasPrefix("{") && expected.hasSuffix("}") ? !actual.isEmpty : expected == actual
                 }
         }.map(\.method)
+        return methods.flatMap { $0 == "GET" ? ["GET", "HEAD"] : [$0] }
     }
 }
 

@@ -8,8 +8,8 @@ extension APIServer {
 
         router.get("/2.0/repositories/{workspace}") { request, context in
             let page = try PageRequest(request)
-            let list = try await directory.visibleRepositories(actor: context.actor, workspace: context.workspaceName)
-            return JSON.response(page.slice(list.map { RepositoryJSON($0, base: request.baseURL) }, url: request.urlWithoutQuery))
+            let list = try await directory.visibleRepositories(actor: context.actor, workspace: context.workspaceName, window: page.window)
+            return JSON.response(page.envelope(list, url: request.urlWithoutQuery) { RepositoryJSON($0, base: request.baseURL) })
         }
         router.get("/2.0/repositories/{workspace}/{repo_slug}") { request, context in
             let repository = try await directory.repository(actor: context.actor, context.repositoryName)

@@ -95,6 +95,15 @@ struct FluentDirectoryStore: DirectoryStore {
         return try rows.map { $0.entity(workspaceSlug: try $0.joined(WorkspaceModel.self).slug) }
     }
 
+    func repositories(in workspace: Workspace, window: ListWindow, on db: any StoreHandle) async throws -> [Repository] {
+        try await RepositoryModel.query(on: db.fluent).filter(\.$workspaceID == workspace.id).sort(\.$slug)
+            .range(window.offset..<(window.offset + window.limit)).all().map { $0.entity(workspaceSlug: workspace.slug) }
+    }
+
+    func repositoryCount(in workspace: Workspace, on db: any StoreHandle) async throws -> Int {
+        try await RepositoryModel.query(on: db.fluent).filter(\.$workspaceID == workspace.id).count()
+    }
+
     func setPermission(_ level: AccessLevel, of userID: UUID, on repository: Repository, on db: any StoreHandle) async throws {
         let existing = try await PermissionModel.query(on: db.fluent).filter(\.$repositoryID == repository.id).filter(\.$userID == userID).first()
         if level == .none {

@@ -123,10 +123,10 @@ struct APIDeployKeyTests {
     @Test(
         "a path asked with a method it does not take gets 405 naming the methods it does; an unknown path gets 404",
         arguments: [
-            ("DELETE", "/2.0/hostkeys", "GET"),
-            ("PATCH", "/2.0/repositories/acme/app/deploy-keys", "GET, POST"),
-            ("POST", "/2.0/repositories/acme/app/deploy-keys/1", "GET, PUT, DELETE"),
-            ("DELETE", "/2.0/users/olivia/ssh-keys", "GET, POST"),
+            ("DELETE", "/2.0/hostkeys", "GET, HEAD"),
+            ("PATCH", "/2.0/repositories/acme/app/deploy-keys", "GET, HEAD, POST"),
+            ("POST", "/2.0/repositories/acme/app/deploy-keys/1", "GET, HEAD, PUT, DELETE"),
+            ("DELETE", "/2.0/users/olivia/ssh-keys", "GET, HEAD, POST"),
             ("GET", "/2.0/repositories/acme/app/deploy-keys/1/extra", nil),
             ("POST", "/2.0/nothing-here", nil),
         ])

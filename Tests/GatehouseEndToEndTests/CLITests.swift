@@ -1,4 +1,7 @@
 import Foundation
+import GatehouseApp
+import GatehouseCore
+import Logging
 import Subprocess
 import SystemPackage
 import Testing
@@ -445,6 +448,36 @@ struct CLITests {
             }
         }
         #expect(status == 0)
+    }
+
+    @Test("deploy-key list prints a list longer than one batch whole and in order, as text and as one JSON array")
+    func longList() async throws {
+        let root = try makeTemporaryDirectory("gatehouse-cli")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cli = try await CLI.withWorkspace(in: root)
+        let count = 1_203
+        var logger = Logger(label: "gatehouse-test")
+        logger.logLevel = .warning
+        let directory = try await DataDirectory.open(cli.data.path, logger: logger)
+        for index in 1...count {
+            // Any 32 bytes make a well-formed ed25519 public key, which is all a listed key needs to be.
+            let blob = Self.sshString(Array("ssh-ed25519".utf8)) + Self.sshString((0..<32).map { _ in UInt8.random(in: 0...255) })
+            _ = try await directory.keys.addDeployKey(
+                actor: .localOperator, repositories: ["acme/app"], label: "machine \(index)",
+                keyText: "ssh-ed25519 \(Data(blob).base64EncodedString())")
+        }
+        await directory.close()
+
+        let text = try await cli("deploy-key", "list", "acme/app")
+        let labels = text.stdout.split(separator: "\n").map { $0.split(separator: "\t")[1] }
+        #expect(text.succeeded && labels == (1...count).map { "machine \($0)"[...] }, "\(text.stderr)")
+        let json = try await cli("deploy-key", "list", "acme/app", "--json")
+        let keys = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        #expect(keys?.map { $0["label"] as? String } == (1...count).map { "machine \($0)" })
+    }
+
+    static func sshString(_ bytes: [UInt8]) -> [UInt8] {
+        withUnsafeBytes(of: UInt32(bytes.count).bigEndian, Array.init) + bytes
     }
 
     @Test("SIGTERM stops a server at once: the scheduled work and the mail relay do not sit out their wait first")

@@ -101,7 +101,7 @@ struct APIRouterTests {
         ErrorCase(name: "a path that does not exist", method: .get, path: "/2.0/nothing/here", status: 404, says: "openapi.json"),
         ErrorCase(
             name: "a known path with another method", method: .patch, path: "/2.0/repositories/acme/app/deploy-keys", status: 405,
-            says: "GET, POST"),
+            says: "GET, HEAD, POST"),
         ErrorCase(
             name: "a server fault (the disk refuses the new repository)", method: .post, path: "/2.0/repositories/acme/new",
             contentType: "application/json", body: "{}", status: 500, says: "Something went wrong on the server"),

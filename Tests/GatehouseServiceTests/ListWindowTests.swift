@@ -83,4 +83,25 @@ struct ListWindowTests {
             }
         }
     }
+
+    @Test(
+        "a workspace's repositories, by slug: cut in the database for whoever reads them all by role, decided one by one for whoever reads only some",
+        arguments: cases)
+    func repositories(_ example: Case) async throws {
+        try await withStore { store in
+            let acme = try await Acme(store: store)
+            // acme/app, acme/site and acme/tools exist; four more, two of them public.
+            for (slug, isPrivate) in [("r1", true), ("r2", false), ("r3", true), ("r4", false)] {
+                _ = try await acme.directory.createRepository("acme/\(slug)", isPrivate: isPrivate)
+            }
+            let everyone = ["acme/app", "acme/r1", "acme/r2", "acme/r3", "acme/r4", "acme/site", "acme/tools"]
+            let publicOnly = ["acme/r2", "acme/r4", "acme/site"]
+            for (actor, visible) in [(Actor.user(acme.olivia), everyone), (.user(acme.sam), publicOnly), (.anonymous, publicOnly)] {
+                let page = try await acme.directory.visibleRepositories(actor: actor, workspace: "acme", window: example.window)
+                let expected = Array(visible.dropFirst(example.window.offset).prefix(example.window.limit))
+                #expect(page.items.map(\.fullName) == expected, "\(actor.auditName)")
+                #expect(page.total == visible.count, "\(actor.auditName)")
+            }
+        }
+    }
 }

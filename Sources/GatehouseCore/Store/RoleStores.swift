@@ -33,6 +33,9 @@ public protocol DirectoryStore: Sendable {
     func hasRepositoryVisible(in workspace: Workspace, to userID: UUID?, on db: any StoreHandle) async throws -> Bool
     /// Every repository, by workspace and slug; only those of `workspace` when given.
     func repositories(in workspace: Workspace?, on db: any StoreHandle) async throws -> [Repository]
+    /// A window of a workspace's repositories by slug, cut in the query.
+    func repositories(in workspace: Workspace, window: ListWindow, on db: any StoreHandle) async throws -> [Repository]
+    func repositoryCount(in workspace: Workspace, on db: any StoreHandle) async throws -> Int
     /// Sets an account's explicit level on a repository; `.none` removes it.
     func setPermission(_ level: AccessLevel, of userID: UUID, on repository: Repository, on db: any StoreHandle) async throws
     /// The account's explicit permissions and workspace roles everywhere, in one round trip.

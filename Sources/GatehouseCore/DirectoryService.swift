@@ -178,12 +178,12 @@ public struct DirectoryService: Sendable {
         let workspace = try await authorizer.workspace(slug, visibleTo: actor)
         if try await authorizer.readsEveryRepository(of: workspace, actor: actor) {
             return ListPage(
-                items: try await store.directory.repositories(in: workspace, window: window, on: store.db),
-                total: try await store.directory.repositoryCount(in: workspace, on: store.db))
+                window, loaded: try await store.directory.repositories(in: workspace, window: window.withOneMore, on: store.db),
+                counted: try await store.directory.repositoryCount(in: workspace, upTo: ListPage<Repository>.countLimit + 1, on: store.db))
         }
         // Someone who reads only some of them (the public ones, those granted): the rule decides each one.
         let visible = try await authorizer.permitted(actor, .read, among: try await store.directory.repositories(in: workspace, on: store.db))
-        return ListPage(items: Array(visible.dropFirst(window.offset).prefix(window.limit)), total: visible.count)
+        return ListPage(window, loaded: Array(visible.dropFirst(window.offset).prefix(window.limit + 1)), counted: visible.count)
     }
 
     /// Every repository the actor may read, in every workspace.

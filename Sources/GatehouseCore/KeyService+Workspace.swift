@@ -44,8 +44,9 @@ extension KeyService {
     public func listWorkspaceDeployKeys(actor: Actor, workspace slug: String, window: ListWindow) async throws -> ListPage<WorkspaceDeployKey> {
         let workspace = try await authorizer.workspace(slug, administeredBy: actor)
         return ListPage(
-            items: try await store.keys.workspaceDeployKeys(.workspace(workspace.id), window: window, on: store.db),
-            total: try await store.keys.workspaceDeployKeyCount(.workspace(workspace.id), on: store.db))
+            window, loaded: try await store.keys.workspaceDeployKeys(.workspace(workspace.id), window: window.withOneMore, on: store.db),
+            counted: try await store.keys.workspaceDeployKeyCount(
+                .workspace(workspace.id), upTo: ListPage<WorkspaceDeployKey>.countLimit + 1, on: store.db))
     }
 
     public func workspaceDeployKey(actor: Actor, workspace slug: String, id: Int) async throws -> WorkspaceDeployKey {

@@ -149,8 +149,8 @@ public struct KeyService: Sendable {
     public func listDeployKeys(actor: Actor, repository fullName: String, window: ListWindow) async throws -> ListPage<DeployKey> {
         let repository = try await authorizer.repository(fullName, actor: actor, operation: .administer)
         return ListPage(
-            items: try await store.keys.deployKeys(.repository(repository.id), window: window, on: store.db),
-            total: try await store.keys.deployKeyCount(.repository(repository.id), on: store.db))
+            window, loaded: try await store.keys.deployKeys(.repository(repository.id), window: window.withOneMore, on: store.db),
+            counted: try await store.keys.deployKeyCount(.repository(repository.id), upTo: ListPage<DeployKey>.countLimit + 1, on: store.db))
     }
 
     public func deployKey(actor: Actor, repository fullName: String, id: Int) async throws -> DeployKey {
@@ -267,8 +267,8 @@ public struct KeyService: Sendable {
     public func listAccountKeys(actor: Actor, username: String, window: ListWindow) async throws -> (User, ListPage<StoredKey>) {
         let user = try await authorizer.managedAccount(username, actor: actor, write: false)
         let page = ListPage(
-            items: try await store.keys.accountKeys(of: user.id, window: window, on: store.db),
-            total: try await store.keys.accountKeyCount(of: user.id, on: store.db))
+            window, loaded: try await store.keys.accountKeys(of: user.id, window: window.withOneMore, on: store.db),
+            counted: try await store.keys.accountKeyCount(of: user.id, upTo: ListPage<StoredKey>.countLimit + 1, on: store.db))
         return (user, page)
     }
 

@@ -9,6 +9,9 @@ public struct ListWindow: Sendable, Equatable {
         self.limit = max(0, limit)
     }
 
+    /// The same window with one item more, which tells whether the list goes on past it.
+    public var withOneMore: ListWindow { ListWindow(offset: offset, limit: limit + 1) }
+
     /// The whole list: for rules that must see every item (a key's attachments), never for what a caller lists.
     public static let whole = ListWindow(offset: 0, limit: Int(Int32.max))
 
@@ -19,13 +22,27 @@ public struct ListWindow: Sendable, Equatable {
     }
 }
 
-/// One window of a list, and how long the whole list is.
+/// One window of a list, whether more follow, and how long the whole list is, unless it is longer than
+/// `countLimit`: counting a very long list would cost more than the page (Bitbucket leaves `size` out then too).
 public struct ListPage<Item: Sendable>: Sendable {
     public var items: [Item]
-    public var total: Int
+    /// nil: more than `countLimit`.
+    public var total: Int?
+    public var hasMore: Bool
 
-    public init(items: [Item], total: Int) {
+    /// Lists are counted up to this length.
+    public static var countLimit: Int { 10_000 }
+
+    public init(items: [Item], total: Int?, hasMore: Bool) {
         self.items = items
         self.total = total
+        self.hasMore = hasMore
+    }
+
+    /// The page of `window` from `loaded`, read with `window.withOneMore` (so that whether more follow is known
+    /// without counting), and `counted`, a count taken up to `countLimit + 1`.
+    public init(_ window: ListWindow, loaded: [Item], counted: Int) {
+        self.init(
+            items: Array(loaded.prefix(window.limit)), total: counted > Self.countLimit ? nil : counted, hasMore: loaded.count > window.limit)
     }
 }

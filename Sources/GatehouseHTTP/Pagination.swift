@@ -5,7 +5,8 @@ import Hummingbird
 struct Page<Value: Encodable>: Encodable {
     var pagelen: Int
     var page: Int
-    var size: Int
+    /// Left out for lists longer than `ListPage.countLimit`, as Bitbucket leaves it out when it is expensive.
+    var size: Int?
     var next: String?
     var previous: String?
     var values: [Value]
@@ -30,7 +31,11 @@ struct PageRequest {
 
     /// The envelope of a page the service cut.
     func envelope<Item, Value>(_ page: ListPage<Item>, url: String, _ transform: (Item) -> Value) -> Page<Value> {
-        envelope(page.items.map(transform), total: page.total, url: url)
+        Page(
+            pagelen: length, page: self.page, size: page.total,
+            next: page.hasMore ? link(url, page: self.page + 1) : nil,
+            previous: self.page > 1 ? link(url, page: self.page - 1) : nil,
+            values: page.items.map(transform))
     }
 
     /// The envelope for one page of `total` items whose values are `values`; links keep the request's other parameters.

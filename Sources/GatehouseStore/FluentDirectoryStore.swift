@@ -100,8 +100,8 @@ struct FluentDirectoryStore: DirectoryStore {
             .range(window.offset..<(window.offset + window.limit)).all().map { $0.entity(workspaceSlug: workspace.slug) }
     }
 
-    func repositoryCount(in workspace: Workspace, on db: any StoreHandle) async throws -> Int {
-        try await RepositoryModel.query(on: db.fluent).filter(\.$workspaceID == workspace.id).count()
+    func repositoryCount(in workspace: Workspace, upTo limit: Int, on db: any StoreHandle) async throws -> Int {
+        try await db.count("SELECT 1 FROM repositories WHERE workspace_id = \(bind: workspace.id) LIMIT \(bind: limit)")
     }
 
     func setPermission(_ level: AccessLevel, of userID: UUID, on repository: Repository, on db: any StoreHandle) async throws {

@@ -53,6 +53,13 @@ extension StoreHandle {
     var sql: any SQLDatabase { fluent as! any SQLDatabase }
 }
 
+extension StoreHandle {
+    /// How many rows `rows` selects: with a `LIMIT` in it, a count that reads at most that many index entries.
+    func count(_ rows: SQLQueryString) async throws -> Int {
+        try await sql.raw("SELECT COUNT(*) AS n FROM (\(rows)) AS counted").first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+}
+
 /// Runs `body`; a violated uniqueness constraint becomes `UniqueViolation`, which services turn into the rule.
 func unique<T>(_ body: () async throws -> T) async throws -> T {
     do {

@@ -32,8 +32,8 @@ struct FluentKeyStore: KeyStore {
             .sort(\.$createdAt).sort(\.$id).range(window.offset..<(window.offset + window.limit)).all().map(\.entity)
     }
 
-    func accountKeyCount(of userID: UUID, on db: any StoreHandle) async throws -> Int {
-        try await KeyModel.query(on: db.fluent).filter(\.$userID == userID).filter(\.$kind == KeyKind.account.rawValue).count()
+    func accountKeyCount(of userID: UUID, upTo limit: Int, on db: any StoreHandle) async throws -> Int {
+        try await db.count("SELECT 1 FROM ssh_keys WHERE user_id = \(bind: userID) AND kind = \(bind: KeyKind.account.rawValue) LIMIT \(bind: limit)")
     }
 
     func setAccountKeyLabel(_ label: String, keyID: UUID, on db: any StoreHandle) async throws {
@@ -126,8 +126,8 @@ struct FluentKeyStore: KeyStore {
     }
 
     /// Workspace deployment keys with their key, workspace and adder, in one query.
-    func workspaceDeployKeyCount(_ filter: WorkspaceAttachmentFilter, on db: any StoreHandle) async throws -> Int {
-        try await db.sql.raw("SELECT COUNT(*) AS n FROM workspace_deploy_keys d WHERE \(filter.condition)").first()?.decode(column: "n", as: Int.self) ?? 0
+    func workspaceDeployKeyCount(_ filter: WorkspaceAttachmentFilter, upTo limit: Int, on db: any StoreHandle) async throws -> Int {
+        try await db.count("SELECT 1 FROM workspace_deploy_keys d WHERE \(filter.condition) LIMIT \(bind: limit)")
     }
 
     func workspaceDeployKeys(_ filter: WorkspaceAttachmentFilter, window: ListWindow, on db: any StoreHandle) async throws -> [WorkspaceDeployKey] {
@@ -142,8 +142,9 @@ struct FluentKeyStore: KeyStore {
             JOIN ssh_keys k ON k.id = d.key_id
             JOIN workspaces w ON w.id = d.workspace_id
             LEFT JOIN users u ON u.id = d.added_by
-            WHERE \(condition)
-            ORDER BY d.id LIMIT \(bind: window.limit) OFFSET \(bind: window.offset)
+            WHERE d.id IN (
+              SELECT d.id FROM workspace_deploy_keys d WHERE \(condition) ORDER BY d.id LIMIT \(bind: window.limit) OFFSET \(bind: window.offset))
+            ORDER BY d.id
             """
         ).all()
         return try rows.map { row in
@@ -232,8 +233,8 @@ struct FluentKeyStore: KeyStore {
     /// Deployment keys with their key, repository and adder, in one query: the hot read of every SSH
     /// authentication of a deployment key and of every key list, in plain SQL (Fluent decodes models by
     /// reflection, which cost more than the query on these paths). Standard SQL only.
-    func deployKeyCount(_ filter: AttachmentFilter, on db: any StoreHandle) async throws -> Int {
-        try await db.sql.raw("SELECT COUNT(*) AS n FROM deploy_keys d WHERE \(filter.condition)").first()?.decode(column: "n", as: Int.self) ?? 0
+    func deployKeyCount(_ filter: AttachmentFilter, upTo limit: Int, on db: any StoreHandle) async throws -> Int {
+        try await db.count("SELECT 1 FROM deploy_keys d WHERE \(filter.condition) LIMIT \(bind: limit)")
     }
 
     func deployKeys(_ filter: AttachmentFilter, window: ListWindow, on db: any StoreHandle) async throws -> [DeployKey] {
@@ -248,8 +249,9 @@ struct FluentKeyStore: KeyStore {
             JOIN repositories r ON r.id = d.repository_id
             JOIN workspaces w ON w.id = r.workspace_id
             LEFT JOIN users u ON u.id = d.added_by
-            WHERE \(filter.condition)
-            ORDER BY d.id LIMIT \(bind: window.limit) OFFSET \(bind: window.offset)
+            WHERE d.id IN (
+              SELECT d.id FROM deploy_keys d WHERE \(filter.condition) ORDER BY d.id LIMIT \(bind: window.limit) OFFSET \(bind: window.offset))
+            ORDER BY d.id
             """
         ).all()
         return try rows.map { row in

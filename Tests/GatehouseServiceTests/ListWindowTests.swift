@@ -104,4 +104,32 @@ struct ListWindowTests {
             }
         }
     }
+
+    @Test("a count stops at its limit, so that counting a very long list costs no more than the limit")
+    func countStopsAtLimit() async throws {
+        try await withStore { store in
+            let acme = try await Acme(store: store)
+            let keys = KeyService(store: store)
+            for index in 0..<Self.length {
+                _ = try await keys.addDeployKey(actor: .user(acme.olivia), repositories: ["acme/app"], label: "key \(index)", keyText: TestKey.random().line)
+            }
+            for (limit, counted) in [(3, 3), (7, 7), (100, 7)] {
+                #expect(try await store.keys.deployKeyCount(.repository(acme.app.id), upTo: limit, on: store.db) == counted, "up to \(limit)")
+            }
+        }
+    }
+
+    @Test(
+        "a page knows whether more follow from one item more than it shows, and has no total when the list is longer than ListPage.countLimit",
+        arguments: [
+            (loaded: [1, 2, 3, 4], counted: 10, items: [1, 2, 3], total: Optional(10), hasMore: true),
+            (loaded: [1, 2, 3], counted: 3, items: [1, 2, 3], total: 3, hasMore: false),
+            (loaded: [1, 2], counted: 2, items: [1, 2], total: 2, hasMore: false),
+            (loaded: [1, 2, 3, 4], counted: 10_001, items: [1, 2, 3], total: nil, hasMore: true),
+            (loaded: [], counted: 0, items: [], total: 0, hasMore: false),
+        ])
+    func pageFromLoaded(loaded: [Int], counted: Int, items: [Int], total: Int?, hasMore: Bool) {
+        let page = ListPage(ListWindow(offset: 0, limit: 3), loaded: loaded, counted: counted)
+        #expect(page.items == items && page.total == total && page.hasMore == hasMore)
+    }
 }

@@ -35,7 +35,8 @@ public protocol DirectoryStore: Sendable {
     func repositories(in workspace: Workspace?, on db: any StoreHandle) async throws -> [Repository]
     /// A window of a workspace's repositories by slug, cut in the query.
     func repositories(in workspace: Workspace, window: ListWindow, on db: any StoreHandle) async throws -> [Repository]
-    func repositoryCount(in workspace: Workspace, on db: any StoreHandle) async throws -> Int
+    /// How many repositories the workspace has, counted up to `limit`.
+    func repositoryCount(in workspace: Workspace, upTo limit: Int, on db: any StoreHandle) async throws -> Int
     /// Sets an account's explicit level on a repository; `.none` removes it.
     func setPermission(_ level: AccessLevel, of userID: UUID, on repository: Repository, on db: any StoreHandle) async throws
     /// The account's explicit permissions and workspace roles everywhere, in one round trip.
@@ -59,7 +60,8 @@ public protocol KeyStore: Sendable {
     func insert(_ key: StoredKey, on db: any StoreHandle) async throws
     /// An account's keys, oldest first; `window` is cut in the query.
     func accountKeys(of userID: UUID, window: ListWindow, on db: any StoreHandle) async throws -> [StoredKey]
-    func accountKeyCount(of userID: UUID, on db: any StoreHandle) async throws -> Int
+    /// How many keys the account has, counted up to `limit`.
+    func accountKeyCount(of userID: UUID, upTo limit: Int, on db: any StoreHandle) async throws -> Int
     func setAccountKeyLabel(_ label: String, keyID: UUID, on db: any StoreHandle) async throws
     func deleteKey(id: UUID, on db: any StoreHandle) async throws
 
@@ -67,7 +69,8 @@ public protocol KeyStore: Sendable {
     func attach(_ attachment: NewAttachment, on db: any StoreHandle) async throws -> Int
     /// Deployment keys with their key, repository and adder, in one query, by id; `window` is cut in the query.
     func deployKeys(_ filter: AttachmentFilter, window: ListWindow, on db: any StoreHandle) async throws -> [DeployKey]
-    func deployKeyCount(_ filter: AttachmentFilter, on db: any StoreHandle) async throws -> Int
+    /// How many deployment keys the filter names, counted up to `limit`.
+    func deployKeyCount(_ filter: AttachmentFilter, upTo limit: Int, on db: any StoreHandle) async throws -> Int
     func deployKeyCount(in workspace: Workspace, on db: any StoreHandle) async throws -> Int
     func setAttachmentLabel(_ label: String, id: Int, on db: any StoreHandle) async throws
     func setAttachmentAccess(_ access: AccessLevel, refRules: [RefRule], id: Int, on db: any StoreHandle) async throws
@@ -79,7 +82,8 @@ public protocol KeyStore: Sendable {
     func attach(_ attachment: NewWorkspaceAttachment, on db: any StoreHandle) async throws -> Int
     /// Workspace deployment keys by id; `window` is cut in the query.
     func workspaceDeployKeys(_ filter: WorkspaceAttachmentFilter, window: ListWindow, on db: any StoreHandle) async throws -> [WorkspaceDeployKey]
-    func workspaceDeployKeyCount(_ filter: WorkspaceAttachmentFilter, on db: any StoreHandle) async throws -> Int
+    /// How many workspace deployment keys the filter names, counted up to `limit`.
+    func workspaceDeployKeyCount(_ filter: WorkspaceAttachmentFilter, upTo limit: Int, on db: any StoreHandle) async throws -> Int
     func update(_ attachment: WorkspaceDeployKey, on db: any StoreHandle) async throws
     func detachFromWorkspace(id: Int, on db: any StoreHandle) async throws
 

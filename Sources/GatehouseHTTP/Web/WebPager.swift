@@ -1,3 +1,4 @@
+import Foundation
 import GatehouseCore
 import Hummingbird
 
@@ -26,11 +27,15 @@ struct WebPager {
 
     /// The template's `pager`: where this page starts and ends, and the links to the pages either side; nothing
     /// when the whole list fits on one page.
-    func values(total: Int, shown: Int, path: String) -> [String: Any] {
-        guard total > Self.length || page > 1 else { return [:] }
-        var pager: [String: Any] = ["first": shown == 0 ? 0 : window.offset + 1, "last": window.offset + shown, "total": total]
+    func values<Item>(_ list: ListPage<Item>, path: String) -> [String: Any] {
+        guard list.hasMore || page > 1 else { return [:] }
+        let shown = list.items.count
+        var pager: [String: Any] = [
+            "first": shown == 0 ? 0 : window.offset + 1, "last": window.offset + shown,
+            "total": list.total.map(String.init) ?? "more than \(ListPage<Item>.countLimit.formatted())",
+        ]
         if page > 1 { pager["previous"] = "\(path)?page=\(page - 1)" }
-        if window.offset + shown < total { pager["next"] = "\(path)?page=\(page + 1)" }
+        if list.hasMore { pager["next"] = "\(path)?page=\(page + 1)" }
         return ["pager": pager]
     }
 }

@@ -20,8 +20,8 @@ extension WebRoutes {
                     "expires": Self.date(key.expiresAt), "csrf": context.csrfToken,
                 ]
             }
-            var values: [String: Any] = ["keys": rows, "hasKeys": list.total > 0]
-            values.merge(pager.values(total: list.total, shown: rows.count, path: "/account/ssh-keys")) { $1 }
+            var values: [String: Any] = ["keys": rows, "hasKeys": (list.total ?? 1) > 0]
+            values.merge(pager.values(list, path: "/account/ssh-keys")) { $1 }
             if let notice { values["notice"] = notice }
             values.merge(dialog) { $1 }
             return templates.page("account_keys", title: "Your SSH keys", values, context: context, status: status)

@@ -31,10 +31,10 @@ extension WebRoutes {
                 ].merging(Self.permissionValues(key.access, key.refRules)) { $1 }
             }
             var values: [String: Any] = [
-                "fullName": name, "keys": rows, "hasKeys": list.total > 0, "onDeployKeys": true, "fromWorkspace": fromWorkspace,
+                "fullName": name, "keys": rows, "hasKeys": (list.total ?? 1) > 0, "onDeployKeys": true, "fromWorkspace": fromWorkspace,
                 "hasWorkspaceKeys": !fromWorkspace.isEmpty,
             ]
-            values.merge(pager.values(total: list.total, shown: rows.count, path: "/\(name)/admin/deploy-keys")) { $1 }
+            values.merge(pager.values(list, path: "/\(name)/admin/deploy-keys")) { $1 }
             if let notice { values["notice"] = notice }
             values.merge(dialog) { $1 }
             return templates.page("deploy_keys", title: "Deployment keys · \(name)", values, context: context, status: status)

@@ -26,9 +26,9 @@ extension WebRoutes {
                 ].merging(Self.permissionValues(key.access, key.refRules)) { $1 }
             }
             var values: [String: Any] = [
-                "slug": slug, "keys": rows, "hasKeys": list.total > 0, "allowsWrite": workspace.allowWriteDeployKeys, "typedRepositories": "all",
+                "slug": slug, "keys": rows, "hasKeys": (list.total ?? 1) > 0, "allowsWrite": workspace.allowWriteDeployKeys, "typedRepositories": "all",
             ]
-            values.merge(pager.values(total: list.total, shown: rows.count, path: "/workspaces/\(slug)/settings/deploy-keys")) { $1 }
+            values.merge(pager.values(list, path: "/workspaces/\(slug)/settings/deploy-keys")) { $1 }
             if let notice { values["notice"] = notice }
             values.merge(dialog) { $1 }
             return templates.page("workspace_deploy_keys", title: "Deployment keys · \(slug)", values, context: context, status: status)

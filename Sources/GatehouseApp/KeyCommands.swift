@@ -60,8 +60,8 @@ struct DeployKeyCommand: AsyncParsableCommand {
         func run() async throws {
             try await options.withDirectory { directory in
                 let load = { try await directory.keys.listDeployKeys(actor: .localOperator, repository: repository, window: $0) }
-                if json { return try await ListPrinting.jsonArray(load, CommandLineJSON.deployKey) }
-                let printed = try await ListPrinting.each(load) { keys in
+                if json { return try await ListPrinting.jsonArray(load, cursor: \.id, CommandLineJSON.deployKey) }
+                let printed = try await ListPrinting.each(load, cursor: \.id) { keys in
                     for key in keys {
                         let used = key.lastUsed.map { ISO8601DateFormatter().string(from: $0) } ?? "never used"
                         let type =

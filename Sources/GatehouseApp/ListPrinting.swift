@@ -5,22 +5,30 @@ enum ListPrinting {
     static let batch = 500
 
     /// Calls `print` with each window's items in order until the list ends; returns how many items there were.
+    /// `cursor` gives an item's id for lists in id order: each window then starts after the last one's end instead
+    /// of skipping what came before, so a list of any length costs the same per item.
     @discardableResult
-    static func each<Item>(_ load: (ListWindow) async throws -> ListPage<Item>, _ print: ([Item]) -> Void) async throws -> Int {
+    static func each<Item>(
+        _ load: (ListWindow) async throws -> ListPage<Item>, cursor: ((Item) -> Int)? = nil, _ print: ([Item]) -> Void
+    ) async throws -> Int {
         var count = 0
-        for window in ListWindow.batches(of: batch) {
+        var window = ListWindow(offset: 0, limit: batch)
+        while true {
             let page = try await load(window)
             if !page.items.isEmpty { print(page.items) }
             count += page.items.count
-            if page.items.count < window.limit { break }
+            guard page.hasMore, let last = page.items.last else { break }
+            window = ListWindow(offset: window.offset + batch, limit: batch, after: cursor?(last))
         }
         return count
     }
 
     /// `--json`: one JSON array whose elements are printed as they are read.
-    static func jsonArray<Item>(_ load: (ListWindow) async throws -> ListPage<Item>, _ element: (Item) -> String) async throws {
+    static func jsonArray<Item>(
+        _ load: (ListWindow) async throws -> ListPage<Item>, cursor: ((Item) -> Int)? = nil, _ element: (Item) -> String
+    ) async throws {
         var first = true
-        try await each(load) { items in
+        try await each(load, cursor: cursor) { items in
             for item in items {
                 Swift.print((first ? "[\n" : ",\n") + element(item), terminator: "")
                 first = false

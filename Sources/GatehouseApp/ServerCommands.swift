@@ -160,8 +160,8 @@ struct AuditCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let (entries, _) = try await options.withDirectory {
-            try await $0.directory.auditLog(actor: .localOperator, workspace: workspace, offset: 0, limit: limit)
+        let entries = try await options.withDirectory {
+            try await $0.directory.auditLog(actor: .localOperator, workspace: workspace, window: ListWindow(offset: 0, limit: limit)).items
         }
         if json { return print(CommandLineJSON.auditEntries(entries)) }
         let formatter = ISO8601DateFormatter()

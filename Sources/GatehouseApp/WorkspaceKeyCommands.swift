@@ -44,8 +44,8 @@ struct WorkspaceDeployKeyCommand: AsyncParsableCommand {
         func run() async throws {
             try await options.withDirectory { directory in
                 let load = { try await directory.keys.listWorkspaceDeployKeys(actor: .localOperator, workspace: workspace, window: $0) }
-                if json { return try await ListPrinting.jsonArray(load, CommandLineJSON.workspaceDeployKey) }
-                let printed = try await ListPrinting.each(load) { keys in
+                if json { return try await ListPrinting.jsonArray(load, cursor: \.id, CommandLineJSON.workspaceDeployKey) }
+                let printed = try await ListPrinting.each(load, cursor: \.id) { keys in
                     for key in keys {
                         let permission = KeyPermission.summary(key.access, key.refRules)
                         let used = key.lastUsed.map { ISO8601DateFormatter().string(from: $0) } ?? "never used"

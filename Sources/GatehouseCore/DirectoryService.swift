@@ -115,10 +115,13 @@ public struct DirectoryService: Sendable {
         }
     }
 
-    /// How many deployment key attachments the workspace's repositories have (they take no seat).
-    public func deployKeyCount(actor: Actor, workspace slug: String) async throws -> Int {
+    /// How many deployment key attachments the workspace's repositories have (they take no seat); nil for more
+    /// than `ListPage.countLimit`.
+    public func deployKeyCount(actor: Actor, workspace slug: String) async throws -> Int? {
         let workspace = try await authorizer.workspace(slug, administeredBy: actor)
-        return try await store.keys.deployKeyCount(in: workspace, on: store.db)
+        let limit = ListPage<DeployKey>.countLimit
+        let counted = try await store.keys.deployKeyCount(in: workspace, upTo: limit + 1, on: store.db)
+        return counted > limit ? nil : counted
     }
 
     public func createRepository(_ fullName: String, isPrivate: Bool) async throws -> Repository {
@@ -203,7 +206,7 @@ public struct DirectoryService: Sendable {
 
     /// One page of the audit log, newest first, with the total count: a workspace's for its administrators,
     /// everything (`workspace` nil) for the operator.
-    public func auditLog(actor: Actor, workspace slug: String?, offset: Int, limit: Int) async throws -> (entries: [AuditEntry], total: Int) {
+    public func auditLog(actor: Actor, workspace slug: String?, window: ListWindow) async throws -> ListPage<AuditEntry> {
         let workspace: Workspace?
         if let slug {
             workspace = try await authorizer.workspace(slug, administeredBy: actor)
@@ -211,9 +214,9 @@ public struct DirectoryService: Sendable {
             guard actor == .localOperator else { throw GatehouseError.accessDenied(.signInRequired) }
             workspace = nil
         }
-        return (
-            try await store.audit.entries(workspace: workspace, limit: limit, offset: offset, on: store.db),
-            try await store.audit.count(workspace: workspace, on: store.db)
-        )
+        let more = window.withOneMore
+        return ListPage(
+            window, loaded: try await store.audit.entries(workspace: workspace, limit: more.limit, offset: more.offset, on: store.db),
+            counted: try await store.audit.count(workspace: workspace, upTo: ListPage<AuditEntry>.countLimit + 1, on: store.db))
     }
 }

@@ -3,23 +3,23 @@
 public struct ListWindow: Sendable, Equatable {
     public var offset: Int
     public var limit: Int
+    /// For lists in the order of an integer id (deployment keys): the window starts after this id, wherever it is,
+    /// and `offset` is not used. Reading on from a cursor costs the same however far in it is; skipping `offset`
+    /// items costs a walk over them in the index.
+    public var after: Int?
 
-    public init(offset: Int, limit: Int) {
+    public init(offset: Int, limit: Int, after: Int? = nil) {
         self.offset = max(0, offset)
         self.limit = max(0, limit)
+        self.after = after
     }
 
     /// The same window with one item more, which tells whether the list goes on past it.
-    public var withOneMore: ListWindow { ListWindow(offset: offset, limit: limit + 1) }
+    public var withOneMore: ListWindow { ListWindow(offset: offset, limit: limit + 1, after: after) }
 
     /// The whole list: for rules that must see every item (a key's attachments), never for what a caller lists.
     public static let whole = ListWindow(offset: 0, limit: Int(Int32.max))
 
-    /// The windows of `size` items that cover a list from its start, for a caller that goes through all of it in
-    /// bounded steps (the CLI prints as it reads).
-    public static func batches(of size: Int) -> some Sequence<ListWindow> {
-        sequence(first: ListWindow(offset: 0, limit: size)) { ListWindow(offset: $0.offset + size, limit: size) }
-    }
 }
 
 /// One window of a list, whether more follow, and how long the whole list is, unless it is longer than

@@ -26,10 +26,8 @@ extension APIServer {
         router.get("/2.0/workspaces/{workspace}/audit") { request, context in
             let actor = try context.signedIn()
             let page = try PageRequest(request)
-            let (entries, total) = try await directory.auditLog(
-                actor: actor, workspace: context.workspaceName,
-                offset: page.offset, limit: page.length)
-            return JSON.response(page.envelope(entries.map(AuditEntryJSON.init), total: total, url: request.urlWithoutQuery))
+            let entries = try await directory.auditLog(actor: actor, workspace: context.workspaceName, window: page.window)
+            return JSON.response(page.envelope(entries, url: request.urlWithoutQuery, AuditEntryJSON.init))
         }
     }
 

@@ -12,7 +12,7 @@ extension APIServer {
             let actor = try context.signedIn()
             let page = try PageRequest(request)
             let list = try await keys.listDeployKeys(actor: actor, repository: context.repositoryName, window: page.window)
-            return JSON.response(page.envelope(list, url: request.urlWithoutQuery) { DeployKeyJSON($0, base: request.baseURL) })
+            return JSON.response(page.envelope(list, url: request.urlWithoutQuery, cursor: \.id) { DeployKeyJSON($0, base: request.baseURL) })
         }
         router.post(collection) { request, context in
             let actor = try context.signedIn()

@@ -18,22 +18,30 @@ struct PageRequest {
     static let maximumLength = 100
     var page: Int
     var length: Int
+    /// `?after=`: the id the page starts after, which `next` links carry for lists in id order (our addition:
+    /// following `next` then costs the same however far in it goes; `page` alone walks the index up to it).
+    var after: Int?
 
     init(_ request: Request) throws {
         let query = request.uri.queryParameters
         page = try Self.number(query.get("page"), name: "page", default: 1, range: 1...1_000_000)
         length = try Self.number(query.get("pagelen"), name: "pagelen", default: Self.defaultLength, range: 1...Self.maximumLength)
+        after = try query.get("after").map { try Self.number($0, name: "after", default: 0, range: 0...Int(Int32.max)) }
     }
 
     var offset: Int { (page - 1) * length }
     /// The page as the window a service loads.
-    var window: ListWindow { ListWindow(offset: offset, limit: length) }
+    var window: ListWindow { ListWindow(offset: offset, limit: length, after: after) }
 
-    /// The envelope of a page the service cut.
-    func envelope<Item, Value>(_ page: ListPage<Item>, url: String, _ transform: (Item) -> Value) -> Page<Value> {
-        Page(
+    /// The envelope of a page the service cut. `cursor` gives an item's id for lists in id order, so that `next`
+    /// carries where the page ended.
+    func envelope<Item, Value>(
+        _ page: ListPage<Item>, url: String, cursor: ((Item) -> Int)? = nil, _ transform: (Item) -> Value
+    ) -> Page<Value> {
+        let resume = cursor.flatMap { cursor in page.items.last.map(cursor) }
+        return Page(
             pagelen: length, page: self.page, size: page.total,
-            next: page.hasMore ? link(url, page: self.page + 1) : nil,
+            next: page.hasMore ? link(url, page: self.page + 1, after: resume) : nil,
             previous: self.page > 1 ? link(url, page: self.page - 1) : nil,
             values: page.items.map(transform))
     }
@@ -54,8 +62,8 @@ struct PageRequest {
         return envelope(values, total: all.count, url: url)
     }
 
-    private func link(_ url: String, page: Int) -> String {
-        "\(url)?page=\(page)&pagelen=\(length)"
+    private func link(_ url: String, page: Int, after: Int? = nil) -> String {
+        "\(url)?page=\(page)&pagelen=\(length)" + (after.map { "&after=\($0)" } ?? "")
     }
 
     private static func number(_ text: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {

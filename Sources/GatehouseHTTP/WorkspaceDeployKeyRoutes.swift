@@ -14,7 +14,7 @@ extension APIServer {
         router.get(collection) { request, context in
             let page = try PageRequest(request)
             let list = try await keys.listWorkspaceDeployKeys(actor: try context.signedIn(), workspace: context.workspaceName, window: page.window)
-            return JSON.response(page.envelope(list, url: request.urlWithoutQuery) { WorkspaceDeployKeyJSON($0, base: request.baseURL) })
+            return JSON.response(page.envelope(list, url: request.urlWithoutQuery, cursor: \.id) { WorkspaceDeployKeyJSON($0, base: request.baseURL) })
         }
         router.post(collection) { request, context in
             let actor = try context.signedIn()

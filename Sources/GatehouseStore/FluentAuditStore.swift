@@ -11,8 +11,12 @@ struct FluentAuditStore: AuditStore {
         try await query(workspace, on: db).sort(\.$at, .descending).sort(\.$id).offset(offset).limit(limit).all().map(\.entity)
     }
 
-    func count(workspace: Workspace?, on db: any StoreHandle) async throws -> Int {
-        try await query(workspace, on: db).count()
+    func count(workspace: Workspace?, upTo limit: Int, on db: any StoreHandle) async throws -> Int {
+        if let workspace {
+            try await db.count("SELECT 1 FROM audit_log WHERE workspace_id = \(bind: workspace.id) LIMIT \(bind: limit)")
+        } else {
+            try await db.count("SELECT 1 FROM audit_log LIMIT \(bind: limit)")
+        }
     }
 
     private func query(_ workspace: Workspace?, on db: any StoreHandle) -> QueryBuilder<AuditModel> {

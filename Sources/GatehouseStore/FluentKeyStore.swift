@@ -71,13 +71,9 @@ struct FluentKeyStore: KeyStore {
         return try row.decode(column: "last", as: Int.self)
     }
 
-    func deployKeyCount(in workspace: Workspace, on db: any StoreHandle) async throws -> Int {
-        let row = try await db.sql.raw(
-            """
-            SELECT COUNT(*) AS n FROM deploy_keys d JOIN repositories r ON r.id = d.repository_id WHERE r.workspace_id = \(bind: workspace.id)
-            """
-        ).first()
-        return try row?.decode(column: "n", as: Int.self) ?? 0
+    func deployKeyCount(in workspace: Workspace, upTo limit: Int, on db: any StoreHandle) async throws -> Int {
+        try await db.count(
+            "SELECT 1 FROM deploy_keys d JOIN repositories r ON r.id = d.repository_id WHERE r.workspace_id = \(bind: workspace.id) LIMIT \(bind: limit)")
     }
 
     func setAttachmentLabel(_ label: String, id: Int, on db: any StoreHandle) async throws {
@@ -143,7 +139,7 @@ struct FluentKeyStore: KeyStore {
             JOIN workspaces w ON w.id = d.workspace_id
             LEFT JOIN users u ON u.id = d.added_by
             WHERE d.id IN (
-              SELECT d.id FROM workspace_deploy_keys d WHERE \(condition) ORDER BY d.id LIMIT \(bind: window.limit) OFFSET \(bind: window.offset))
+              SELECT d.id FROM workspace_deploy_keys d WHERE \(condition) AND \(window.idCondition) ORDER BY d.id \(window.limitClause))
             ORDER BY d.id
             """
         ).all()
@@ -250,7 +246,7 @@ struct FluentKeyStore: KeyStore {
             JOIN workspaces w ON w.id = r.workspace_id
             LEFT JOIN users u ON u.id = d.added_by
             WHERE d.id IN (
-              SELECT d.id FROM deploy_keys d WHERE \(filter.condition) ORDER BY d.id LIMIT \(bind: window.limit) OFFSET \(bind: window.offset))
+              SELECT d.id FROM deploy_keys d WHERE \(filter.condition) AND \(window.idCondition) ORDER BY d.id \(window.limitClause))
             ORDER BY d.id
             """
         ).all()
@@ -268,6 +264,13 @@ struct FluentKeyStore: KeyStore {
                 expiresAt: try row.decode(column: "expires_on", as: Date?.self))
         }
     }
+}
+
+extension ListWindow {
+    /// `d.id` past the cursor, when the window has one.
+    var idCondition: SQLQueryString { after.map { "d.id > \(bind: $0)" } ?? "1 = 1" }
+    /// The window's length, and its offset when it has no cursor.
+    var limitClause: SQLQueryString { after == nil ? "LIMIT \(bind: limit) OFFSET \(bind: offset)" : "LIMIT \(bind: limit)" }
 }
 
 extension WorkspaceAttachmentFilter {

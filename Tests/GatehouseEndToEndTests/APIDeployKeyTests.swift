@@ -198,6 +198,8 @@ struct APIDeployKeyTests {
             #expect(first.json["values"].array.map { $0["label"].string } == ["one", "two"])
             #expect(first.json["size"].int == 3 && first.json["pagelen"].int == 2 && !first.json["previous"].exists)
             let next = try #require(first.json["next"].string)
+            // The link says where the page ended, so that following it costs the same however far in it goes.
+            #expect(next.hasSuffix("?page=2&pagelen=2&after=\(try #require(first.json["values"].array.last?["id"].int))"), "\(next)")
             let second = try await gatehouse.api.request("GET", next, auth: auth)
             #expect(second.json["values"].array.map { $0["label"].string } == ["three"], "\(second)")
             #expect(second.json["page"].int == 2 && !second.json["next"].exists && second.json["previous"].string != nil)

@@ -256,7 +256,7 @@ struct DirectoryServiceTests {
             let operations: [(String, @Sendable (String) async throws -> Void)] = [
                 ("list its repositories", { _ = try await acme.directory.visibleRepositories(actor: actor, workspace: $0) }),
                 ("create a repository", { _ = try await acme.directory.createRepository(actor: actor, workspace: $0, slug: "new", isPrivate: true) }),
-                ("read its audit log", { _ = try await acme.directory.auditLog(actor: actor, workspace: $0, offset: 0, limit: 10) }),
+                ("read its audit log", { _ = try await acme.directory.auditLog(actor: actor, workspace: $0, window: ListWindow(offset: 0, limit: 10)) }),
                 ("count its keys", { _ = try await acme.directory.deployKeyCount(actor: actor, workspace: $0) }),
                 (
                     "add a workspace key",
@@ -333,11 +333,11 @@ struct DirectoryServiceTests {
 
             if let refusal = row.refusal {
                 await #expect(throws: refusal) {
-                    try await acme.directory.auditLog(actor: row.actor(acme), workspace: row.workspace, offset: 0, limit: 10)
+                    try await acme.directory.auditLog(actor: row.actor(acme), workspace: row.workspace, window: ListWindow(offset: 0, limit: 10))
                 }
             } else {
-                let log = try await acme.directory.auditLog(actor: row.actor(acme), workspace: row.workspace, offset: 0, limit: 10)
-                #expect(log.entries.map(\.action) == row.actions)
+                let log = try await acme.directory.auditLog(actor: row.actor(acme), workspace: row.workspace, window: ListWindow(offset: 0, limit: 10))
+                #expect(log.items.map(\.action) == row.actions)
                 #expect(log.total == row.actions?.count)
             }
         }
@@ -352,10 +352,10 @@ struct DirectoryServiceTests {
                 _ = try await KeyService(store: store, clock: { referenceTime.addingTimeInterval(Double(index)) })
                     .addDeployKey(actor: .user(acme.olivia), repositories: ["acme/app"], label: label, keyText: TestKey(seed: 10 + UInt8(index)).line)
             }
-            let page = try await acme.directory.auditLog(actor: .user(acme.adam), workspace: "acme", offset: 1, limit: 1)
+            let page = try await acme.directory.auditLog(actor: .user(acme.adam), workspace: "acme", window: ListWindow(offset: 1, limit: 1))
             #expect(page.total == 3)
-            #expect(page.entries.count == 1)
-            #expect(page.entries.first?.detail.contains("\"second\"") == true)
+            #expect(page.items.count == 1 && page.hasMore)
+            #expect(page.items.first?.detail.contains("\"second\"") == true)
         }
     }
 }

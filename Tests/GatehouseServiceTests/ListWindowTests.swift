@@ -132,4 +132,34 @@ struct ListWindowTests {
         let page = ListPage(ListWindow(offset: 0, limit: 3), loaded: loaded, counted: counted)
         #expect(page.items == items && page.total == total && page.hasMore == hasMore)
     }
+
+    @Test("a window with a cursor starts after that id, whatever its offset, and the same holds for a workspace's keys")
+    func cursor() async throws {
+        try await withStore { store in
+            let acme = try await Acme(store: store)
+            let keys = KeyService(store: store)
+            var ids: [Int] = []
+            for index in 0..<Self.length {
+                let added = try await keys.addDeployKey(
+                    actor: .user(acme.olivia), repositories: ["acme/app"], label: "key \(index)", keyText: TestKey.random().line)
+                ids.append(added[0].id)
+            }
+            let page = try await keys.listDeployKeys(actor: .user(acme.olivia), repository: "acme/app", window: ListWindow(offset: 5, limit: 3, after: ids[1]))
+            #expect(page.items.map(\.label) == ["key 2", "key 3", "key 4"] && page.hasMore)
+            let last = try await keys.listDeployKeys(actor: .user(acme.olivia), repository: "acme/app", window: ListWindow(offset: 0, limit: 3, after: ids[5]))
+            #expect(last.items.map(\.label) == ["key 6"] && !last.hasMore)
+
+            var workspaceIDs: [Int] = []
+            for index in 0..<4 {
+                workspaceIDs.append(
+                    try await keys.addWorkspaceDeployKey(
+                        actor: .user(acme.olivia), workspace: "acme", label: "w\(index)", keyText: TestKey.random().line,
+                        selector: try RepositorySelector(parsing: "all")
+                    ).id)
+            }
+            let workspacePage = try await keys.listWorkspaceDeployKeys(
+                actor: .user(acme.olivia), workspace: "acme", window: ListWindow(offset: 0, limit: 2, after: workspaceIDs[0]))
+            #expect(workspacePage.items.map(\.label) == ["w1", "w2"] && workspacePage.hasMore)
+        }
+    }
 }

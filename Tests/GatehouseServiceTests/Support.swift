@@ -150,7 +150,7 @@ struct Acme: Sendable {
         var accountKeys = 0
         for user in users { accountKeys += try await store.keys.accountKeys(of: user.id, on: store.db).count }
         return Traces(
-            auditEntries: try await store.audit.count(workspace: nil, on: store.db),
+            auditEntries: try await store.audit.count(workspace: nil, upTo: .max, on: store.db),
             pendingMail: try await store.outbox.count(status: .pending, on: store.db),
             attachments: attachments, accountKeys: accountKeys)
     }

@@ -12,7 +12,7 @@ struct UnitOfWorkTests {
             let keys = KeyService(store: store)
             let onTools = try await keys.addDeployKey(actor: .user(acme.olivia), repositories: ["acme/tools"], label: "ci", keyText: ciKey.line)
             let before = try await acme.traces()
-            let auditBefore = try await store.audit.count(workspace: nil, on: store.db)
+            let auditBefore = try await store.audit.count(workspace: nil, upTo: .max, on: store.db)
             let mailBefore = try await store.outbox.count(status: .pending, on: store.db)
 
             // acme/app comes first and is attached inside the transaction before acme/tools refuses.
@@ -24,7 +24,7 @@ struct UnitOfWorkTests {
 
             #expect(try await store.keys.deployKeys(.repository(acme.app.id), on: store.db).isEmpty)
             #expect(try await store.keys.deployKeys(.repository(acme.tools.id), on: store.db).map(\.id) == onTools.map(\.id))
-            #expect(try await store.audit.count(workspace: nil, on: store.db) == auditBefore)
+            #expect(try await store.audit.count(workspace: nil, upTo: .max, on: store.db) == auditBefore)
             #expect(try await store.outbox.count(status: .pending, on: store.db) == mailBefore)
             #expect(try await acme.traces() == before)
         }
@@ -50,7 +50,7 @@ struct UnitOfWorkTests {
             let acme = try await Acme(store: store)
             let keys = KeyService(store: store)
             _ = try await keys.addDeployKey(actor: .user(acme.olivia), repositories: ["acme/app"], label: "ci", keyText: ciKey.line)
-            let auditBefore = try await store.audit.count(workspace: nil, on: store.db)
+            let auditBefore = try await store.audit.count(workspace: nil, upTo: .max, on: store.db)
             let mailBefore = try await store.outbox.count(status: .pending, on: store.db)
 
             await #expect(throws: GatehouseError.keyIsDeployKey) {
@@ -58,7 +58,7 @@ struct UnitOfWorkTests {
             }
 
             #expect(try await store.keys.accountKeys(of: acme.olivia.id, on: store.db).isEmpty)
-            #expect(try await store.audit.count(workspace: nil, on: store.db) == auditBefore)
+            #expect(try await store.audit.count(workspace: nil, upTo: .max, on: store.db) == auditBefore)
             #expect(try await store.outbox.count(status: .pending, on: store.db) == mailBefore)
             let stored = try await store.keys.key(fingerprint: ciKey.fingerprint, on: store.db)
             #expect(stored?.kind == KeyKind.deploy)

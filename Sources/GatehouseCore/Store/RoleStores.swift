@@ -71,7 +71,8 @@ public protocol KeyStore: Sendable {
     func deployKeys(_ filter: AttachmentFilter, window: ListWindow, on db: any StoreHandle) async throws -> [DeployKey]
     /// How many deployment keys the filter names, counted up to `limit`.
     func deployKeyCount(_ filter: AttachmentFilter, upTo limit: Int, on db: any StoreHandle) async throws -> Int
-    func deployKeyCount(in workspace: Workspace, on db: any StoreHandle) async throws -> Int
+    /// How many deployment keys the workspace's repositories have, counted up to `limit`.
+    func deployKeyCount(in workspace: Workspace, upTo limit: Int, on db: any StoreHandle) async throws -> Int
     func setAttachmentLabel(_ label: String, id: Int, on db: any StoreHandle) async throws
     func setAttachmentAccess(_ access: AccessLevel, refRules: [RefRule], id: Int, on db: any StoreHandle) async throws
     func detach(id: Int, on db: any StoreHandle) async throws
@@ -233,7 +234,8 @@ public protocol AuditStore: Sendable {
     func append(_ entry: AuditEntry, on db: any StoreHandle) async throws
     /// Newest first; `offset` skips that many; every workspace's when `workspace` is nil.
     func entries(workspace: Workspace?, limit: Int, offset: Int, on db: any StoreHandle) async throws -> [AuditEntry]
-    func count(workspace: Workspace?, on db: any StoreHandle) async throws -> Int
+    /// How many entries there are (in the workspace, or in all), counted up to `limit`.
+    func count(workspace: Workspace?, upTo limit: Int, on db: any StoreHandle) async throws -> Int
 }
 
 /// The persistent mail outbox.

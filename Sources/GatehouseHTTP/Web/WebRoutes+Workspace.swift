@@ -12,13 +12,14 @@ extension WebRoutes {
             _ = try Self.signedIn(request, context)
             let slug = context.workspaceName
             // The audit log is for workspace administrators only: reading it is the permission check.
-            let (entries, _) = try await directory.auditLog(actor: context.actor, workspace: slug, offset: 0, limit: 100)
+            let entries = try await directory.auditLog(actor: context.actor, workspace: slug, window: ListWindow(offset: 0, limit: 100)).items
             let (workspace, members) = try await directory.members(actor: context.actor, workspace: slug)
             let deployKeys = try await directory.deployKeyCount(actor: context.actor, workspace: slug)
             return templates.page(
                 "workspace_settings", title: "Workspace \(slug)",
                 [
-                    "slug": slug, "seatsUsed": members.count, "seatLimit": workspace.seatLimit, "deployKeyCount": deployKeys,
+                    "slug": slug, "seatsUsed": members.count, "seatLimit": workspace.seatLimit,
+                    "deployKeyCount": deployKeys.map(String.init) ?? "more than \(ListPage<DeployKey>.countLimit.formatted())",
                     "members": members.map { ["username": $0.0.username, "email": $0.0.email, "role": $0.1.rawValue] },
                     "audit": entries.map {
                         [

@@ -119,9 +119,8 @@ public struct DirectoryService: Sendable {
     /// than `ListPage.countLimit`.
     public func deployKeyCount(actor: Actor, workspace slug: String) async throws -> Int? {
         let workspace = try await authorizer.workspace(slug, administeredBy: actor)
-        let limit = ListPage<DeployKey>.countLimit
-        let counted = try await store.keys.deployKeyCount(in: workspace, upTo: limit + 1, on: store.db)
-        return counted > limit ? nil : counted
+        return ListPage<DeployKey>.total(
+            try await store.keys.deployKeyCount(in: workspace, upTo: ListPage<DeployKey>.countLimit + 1, on: store.db))
     }
 
     public func createRepository(_ fullName: String, isPrivate: Bool) async throws -> Repository {
@@ -180,9 +179,9 @@ public struct DirectoryService: Sendable {
     public func visibleRepositories(actor: Actor, workspace slug: String, window: ListWindow) async throws -> ListPage<Repository> {
         let workspace = try await authorizer.workspace(slug, visibleTo: actor)
         if try await authorizer.readsEveryRepository(of: workspace, actor: actor) {
-            return ListPage(
-                window, loaded: try await store.directory.repositories(in: workspace, window: window.withOneMore, on: store.db),
-                counted: try await store.directory.repositoryCount(in: workspace, upTo: ListPage<Repository>.countLimit + 1, on: store.db))
+            return try await ListPage.load(
+                window, items: { try await store.directory.repositories(in: workspace, window: $0, on: store.db) },
+                count: { try await store.directory.repositoryCount(in: workspace, upTo: $0, on: store.db) })
         }
         // Someone who reads only some of them (the public ones, those granted): the rule decides each one.
         let visible = try await authorizer.permitted(actor, .read, among: try await store.directory.repositories(in: workspace, on: store.db))
@@ -214,9 +213,8 @@ public struct DirectoryService: Sendable {
             guard actor == .localOperator else { throw GatehouseError.accessDenied(.signInRequired) }
             workspace = nil
         }
-        let more = window.withOneMore
-        return ListPage(
-            window, loaded: try await store.audit.entries(workspace: workspace, limit: more.limit, offset: more.offset, on: store.db),
-            counted: try await store.audit.count(workspace: workspace, upTo: ListPage<AuditEntry>.countLimit + 1, on: store.db))
+        return try await ListPage.load(
+            window, items: { try await store.audit.entries(workspace: workspace, limit: $0.limit, offset: $0.offset, on: store.db) },
+            count: { try await store.audit.count(workspace: workspace, upTo: $0, on: store.db) })
     }
 }

@@ -43,10 +43,9 @@ extension KeyService {
     /// One window of a workspace's deployment keys, by id, and how many it has.
     public func listWorkspaceDeployKeys(actor: Actor, workspace slug: String, window: ListWindow) async throws -> ListPage<WorkspaceDeployKey> {
         let workspace = try await authorizer.workspace(slug, administeredBy: actor)
-        return ListPage(
-            window, loaded: try await store.keys.workspaceDeployKeys(.workspace(workspace.id), window: window.withOneMore, on: store.db),
-            counted: try await store.keys.workspaceDeployKeyCount(
-                .workspace(workspace.id), upTo: ListPage<WorkspaceDeployKey>.countLimit + 1, on: store.db))
+        return try await ListPage.load(
+            window, items: { try await store.keys.workspaceDeployKeys(.workspace(workspace.id), window: $0, on: store.db) },
+            count: { try await store.keys.workspaceDeployKeyCount(.workspace(workspace.id), upTo: $0, on: store.db) })
     }
 
     public func workspaceDeployKey(actor: Actor, workspace slug: String, id: Int) async throws -> WorkspaceDeployKey {

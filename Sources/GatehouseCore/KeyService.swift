@@ -148,9 +148,9 @@ public struct KeyService: Sendable {
     /// One window of a repository's deployment keys, by id, and how many it has.
     public func listDeployKeys(actor: Actor, repository fullName: String, window: ListWindow) async throws -> ListPage<DeployKey> {
         let repository = try await authorizer.repository(fullName, actor: actor, operation: .administer)
-        return ListPage(
-            window, loaded: try await store.keys.deployKeys(.repository(repository.id), window: window.withOneMore, on: store.db),
-            counted: try await store.keys.deployKeyCount(.repository(repository.id), upTo: ListPage<DeployKey>.countLimit + 1, on: store.db))
+        return try await ListPage.load(
+            window, items: { try await store.keys.deployKeys(.repository(repository.id), window: $0, on: store.db) },
+            count: { try await store.keys.deployKeyCount(.repository(repository.id), upTo: $0, on: store.db) })
     }
 
     public func deployKey(actor: Actor, repository fullName: String, id: Int) async throws -> DeployKey {
@@ -266,9 +266,9 @@ public struct KeyService: Sendable {
     /// One window of an account's keys, oldest first, and how many it has.
     public func listAccountKeys(actor: Actor, username: String, window: ListWindow) async throws -> (User, ListPage<StoredKey>) {
         let user = try await authorizer.managedAccount(username, actor: actor, write: false)
-        let page = ListPage(
-            window, loaded: try await store.keys.accountKeys(of: user.id, window: window.withOneMore, on: store.db),
-            counted: try await store.keys.accountKeyCount(of: user.id, upTo: ListPage<StoredKey>.countLimit + 1, on: store.db))
+        let page = try await ListPage.load(
+            window, items: { try await store.keys.accountKeys(of: user.id, window: $0, on: store.db) },
+            count: { try await store.keys.accountKeyCount(of: user.id, upTo: $0, on: store.db) })
         return (user, page)
     }
 

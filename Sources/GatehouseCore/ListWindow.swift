@@ -42,7 +42,19 @@ public struct ListPage<Item: Sendable>: Sendable {
     /// The page of `window` from `loaded`, read with `window.withOneMore` (so that whether more follow is known
     /// without counting), and `counted`, a count taken up to `countLimit + 1`.
     public init(_ window: ListWindow, loaded: [Item], counted: Int) {
-        self.init(
-            items: Array(loaded.prefix(window.limit)), total: counted > Self.countLimit ? nil : counted, hasMore: loaded.count > window.limit)
+        self.init(items: Array(loaded.prefix(window.limit)), total: Self.total(counted), hasMore: loaded.count > window.limit)
+    }
+
+    /// Loads the page of `window` with one item more (`items`), and the count up to `countLimit + 1` (`count` gets
+    /// that limit): what every list of a service does.
+    public static func load(
+        _ window: ListWindow, items: (ListWindow) async throws -> [Item], count: (_ upTo: Int) async throws -> Int
+    ) async throws -> ListPage {
+        ListPage(window, loaded: try await items(window.withOneMore), counted: try await count(countLimit + 1))
+    }
+
+    /// A count taken up to `countLimit + 1` as a total: nil when the list is longer than `countLimit`.
+    public static func total(_ counted: Int) -> Int? {
+        counted > countLimit ? nil : counted
     }
 }

@@ -24,49 +24,64 @@ struct ListWindowTests {
         Case(behaviour: "an empty window is empty", window: ListWindow(offset: 2, limit: 0), expected: 2..<2),
     ]
 
-    @Test("a repository's deployment keys, by id", arguments: cases)
-    func repositoryKeys(_ example: Case) async throws {
-        try await withStore { store in
-            let acme = try await Acme(store: store)
-            let keys = KeyService(store: store)
-            for index in 0..<Self.length {
-                _ = try await keys.addDeployKey(actor: .user(acme.olivia), repositories: ["acme/app"], label: "key \(index)", keyText: TestKey.random().line)
-            }
-            // Another repository's keys are in no window of this one.
-            _ = try await keys.addDeployKey(actor: .user(acme.olivia), repositories: ["acme/tools"], label: "other", keyText: TestKey.random().line)
-            let page = try await keys.listDeployKeys(actor: .user(acme.olivia), repository: "acme/app", window: example.window)
-            #expect(page.items.map(\.label) == example.expected.map { "key \($0)" })
-            #expect(page.total == Self.length)
-        }
+    /// A list of keys as a caller pages it: how to fill it with `length` keys labelled "key 0"… (plus one elsewhere
+    /// that must never show), and how to read one window of it.
+    struct KeyList: Sendable, CustomTestStringConvertible {
+        var testDescription: String
+        var fill: @Sendable (Acme, KeyService) async throws -> Void
+        var list: @Sendable (Acme, KeyService, ListWindow) async throws -> ListPage<String>
     }
 
-    @Test("a workspace's deployment keys, by id", arguments: cases)
-    func workspaceKeys(_ example: Case) async throws {
-        try await withStore { store in
-            let acme = try await Acme(store: store)
-            let keys = KeyService(store: store)
-            for index in 0..<Self.length {
-                _ = try await keys.addWorkspaceDeployKey(
-                    actor: .user(acme.olivia), workspace: "acme", label: "key \(index)", keyText: TestKey.random().line,
-                    selector: try RepositorySelector(parsing: "all"))
-            }
-            let page = try await keys.listWorkspaceDeployKeys(actor: .user(acme.olivia), workspace: "acme", window: example.window)
-            #expect(page.items.map(\.label) == example.expected.map { "key \($0)" })
-            #expect(page.total == Self.length)
-        }
+    static let keyLists: [KeyList] = [
+        KeyList(
+            testDescription: "a repository's deployment keys, by id",
+            fill: { acme, keys in
+                for index in 0..<length {
+                    _ = try await keys.addDeployKey(
+                        actor: .user(acme.olivia), repositories: ["acme/app"], label: "key \(index)", keyText: TestKey.random().line)
+                }
+                _ = try await keys.addDeployKey(actor: .user(acme.olivia), repositories: ["acme/tools"], label: "other", keyText: TestKey.random().line)
+            },
+            list: { acme, keys, window in
+                labels(try await keys.listDeployKeys(actor: .user(acme.olivia), repository: "acme/app", window: window)) { $0.label }
+            }),
+        KeyList(
+            testDescription: "a workspace's deployment keys, by id",
+            fill: { acme, keys in
+                for index in 0..<length {
+                    _ = try await keys.addWorkspaceDeployKey(
+                        actor: .user(acme.olivia), workspace: "acme", label: "key \(index)", keyText: TestKey.random().line,
+                        selector: try RepositorySelector(parsing: "all"))
+                }
+            },
+            list: { acme, keys, window in
+                labels(try await keys.listWorkspaceDeployKeys(actor: .user(acme.olivia), workspace: "acme", window: window)) { $0.label }
+            }),
+        KeyList(
+            testDescription: "an account's keys, oldest first",
+            fill: { acme, keys in
+                for index in 0..<length {
+                    _ = try await keys.addAccountKey(actor: .user(acme.rita), username: "rita", label: "key \(index)", keyText: TestKey.random().line)
+                }
+                _ = try await keys.addAccountKey(actor: .user(acme.adam), username: "adam", label: "other", keyText: TestKey.random().line)
+            },
+            list: { acme, keys, window in
+                labels(try await keys.listAccountKeys(actor: .user(acme.rita), username: "rita", window: window).1) { $0.label ?? "" }
+            }),
+    ]
+
+    static func labels<Item>(_ page: ListPage<Item>, _ label: (Item) -> String) -> ListPage<String> {
+        ListPage(items: page.items.map(label), total: page.total, hasMore: page.hasMore)
     }
 
-    @Test("an account's keys, oldest first", arguments: cases)
-    func accountKeys(_ example: Case) async throws {
+    @Test("each list of keys holds in each window that stretch of the whole list, and its whole length", arguments: keyLists, cases)
+    func keys(_ keyList: KeyList, _ example: Case) async throws {
         try await withStore { store in
             let acme = try await Acme(store: store)
             let keys = KeyService(store: store)
-            for index in 0..<Self.length {
-                _ = try await keys.addAccountKey(actor: .user(acme.rita), username: "rita", label: "key \(index)", keyText: TestKey.random().line)
-            }
-            _ = try await keys.addAccountKey(actor: .user(acme.adam), username: "adam", label: "other", keyText: TestKey.random().line)
-            let (_, page) = try await keys.listAccountKeys(actor: .user(acme.rita), username: "rita", window: example.window)
-            #expect(page.items.map(\.label) == example.expected.map { "key \($0)" })
+            try await keyList.fill(acme, keys)
+            let page = try await keyList.list(acme, keys, example.window)
+            #expect(page.items == example.expected.map { "key \($0)" })
             #expect(page.total == Self.length)
         }
     }
